@@ -1,0 +1,217 @@
+"""InfluxDB telemetry store through the v1 HTTP API (/write line protocol, /query InfluxQL).
+
+InfluxDB 1.x, 2.x (with a DBRP mapping) and 3.x all serve this API. One measurement,
+`reading`; tags home_id, gateway_id, sensor; float fields; second precision. A point with
+the same series and timestamp overwrites the earlier one, so writes are idempotent.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import httpx
+import orjson
+
+from ingest.contract import Reading
+from ingest.store import (
+    MEASUREMENTS,
+    TelemetryStoreError,
+    epoch_bounds_s,
+    has_measurement,
+    sort_key,
+)
+
+MEASUREMENT = "reading"
+POINTS_PER_REQUEST = 5000
+_TAG_ESCAPES = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ "})
+# Line protocol 1.x cannot carry a newline in a tag, nor a backslash before , = space or the end.
+_UNREPRESENTABLE_TAG = re.compile(r"[\r\n]|\\(?=[,= ]|$)")
+
+
+def escape_tag(value: str) -> str:
+    """A tag value escaped for line protocol; ValueError if line protocol cannot carry it."""
+    if not value:
+        raise ValueError("empty tag value")
+    if _UNREPRESENTABLE_TAG.search(value):
+        raise ValueError(f"tag value {value!r} cannot be written as InfluxDB line protocol")
+    return value.translate(_TAG_ESCAPES)
+
+
+def quote_identifier(name: str) -> str:
+    """An InfluxQL double-quoted identifier."""
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def quote_string(value: str) -> str:
+    """An InfluxQL single-quoted string literal."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n") + "'"
+
+
+def line_for(reading: Reading) -> str:
+    """One reading as a line-protocol point (no trailing newline)."""
+    tags = f"{MEASUREMENT},gateway_id={escape_tag(reading.gateway_id)}"
+    if reading.home_id:
+        tags += f",home_id={escape_tag(reading.home_id)}"
+    tags += f",sensor={escape_tag(reading.sensor)}"
+    fields = []
+    if reading.temperature_c is not None:
+        fields.append(f"temperature_c={float(reading.temperature_c)!r}")
+    if reading.humidity_pct is not None:
+        fields.append(f"humidity_pct={float(reading.humidity_pct)!r}")
+    if reading.wme_pct is not None:
+        fields.append(f"wme_pct={float(reading.wme_pct)!r}")
+    if reading.battery_pct is not None:
+        fields.append(f"battery_pct={float(reading.battery_pct)!r}")
+    return f"{tags} {','.join(fields)} {int(reading.ts)}"
+
+
+class InfluxTelemetryStore:
+    """TelemetryStore on an InfluxDB server, over one keep-alive HTTP client."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        database: str,
+        username: str | None = None,
+        password: str | None = None,
+        timeout_s: float = 10.0,
+    ) -> None:
+        self.base_url = base_url
+        self.database = database
+        auth = (username, password or "") if username else None
+        self._client = httpx.Client(
+            base_url=base_url,
+            auth=auth,
+            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 3.0)),
+            limits=httpx.Limits(max_keepalive_connections=8, max_connections=16),
+        )
+        self._database_ready = False
+        self._ready_lock = threading.Lock()
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self._client.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise TelemetryStoreError(f"InfluxDB at {self.base_url} unreachable: {exc}") from exc
+        if response.status_code >= 300:
+            raise TelemetryStoreError(
+                f"InfluxDB {method} {path} answered {response.status_code}: "
+                f"{response.text[:500].strip()}"
+            )
+        return response
+
+    def _ensure_database(self) -> None:
+        if self._database_ready:
+            return
+        with self._ready_lock:
+            if self._database_ready:
+                return
+            # CREATE DATABASE is idempotent in InfluxDB 1.x.
+            response = self._request(
+                "POST", "/query", data={"q": f"CREATE DATABASE {quote_identifier(self.database)}"}
+            )
+            self._raise_statement_error(orjson.loads(response.content))
+            self._database_ready = True
+
+    @staticmethod
+    def _raise_statement_error(document: Any) -> None:
+        if isinstance(document, dict):
+            if document.get("error"):
+                raise TelemetryStoreError(f"InfluxDB query failed: {document['error']}")
+            for result in document.get("results", ()):
+                if result.get("error"):
+                    raise TelemetryStoreError(f"InfluxDB query failed: {result['error']}")
+
+    def write(self, readings: Sequence[Reading]) -> None:
+        """POST readings as line protocol, POINTS_PER_REQUEST per request."""
+        lines = [line_for(r) for r in readings if has_measurement(r)]
+        if not lines:
+            return
+        self._ensure_database()
+        params = {"db": self.database, "precision": "s"}
+        for begin in range(0, len(lines), POINTS_PER_REQUEST):
+            body = "\n".join(lines[begin : begin + POINTS_PER_REQUEST]).encode()
+            self._request("POST", "/write", params=params, content=body)
+
+    def query(
+        self,
+        *,
+        start: datetime,
+        end: datetime,
+        home_id: str | None = None,
+        gateway_id: str | None = None,
+        sensor: str | None = None,
+    ) -> list[Reading]:
+        """Readings with start <= ts < end, ordered by ts, sensor, gateway_id."""
+        low_s, high_s = epoch_bounds_s(start, end)
+        if high_s <= low_s:
+            return []
+        columns = ", ".join(
+            quote_identifier(c) for c in (*MEASUREMENTS, "gateway_id", "sensor", "home_id")
+        )
+        where = [f"time >= {low_s}s", f"time < {high_s}s"]
+        for tag, value in (("home_id", home_id), ("gateway_id", gateway_id), ("sensor", sensor)):
+            if value is not None:
+                where.append(f"{quote_identifier(tag)} = {quote_string(value)}")
+        statement = (
+            f"SELECT {columns} FROM {quote_identifier(MEASUREMENT)} WHERE {' AND '.join(where)}"
+        )
+        self._ensure_database()
+        response = self._request(
+            "POST",
+            "/query",
+            params={"db": self.database, "epoch": "s", "chunked": "true", "chunk_size": "10000"},
+            data={"q": statement},
+        )
+        try:
+            readings = list(self._parse(response.content.splitlines()))
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise TelemetryStoreError(f"InfluxDB answered something unreadable: {exc}") from exc
+        readings.sort(key=sort_key)
+        return readings
+
+    def _parse(self, chunks: Iterable[bytes]) -> Iterable[Reading]:
+        for chunk in chunks:
+            if not chunk.strip():
+                continue
+            document = orjson.loads(chunk)
+            self._raise_statement_error(document)
+            for result in document.get("results", ()):
+                for series in result.get("series", ()):
+                    index = {name: i for i, name in enumerate(series["columns"])}
+
+                    def pick(row: list[Any], name: str, index: dict[str, int] = index) -> Any:
+                        position = index.get(name)
+                        return None if position is None else row[position]
+
+                    for row in series["values"]:
+                        yield Reading(
+                            gateway_id=pick(row, "gateway_id"),
+                            sensor=pick(row, "sensor"),
+                            ts=int(pick(row, "time")),
+                            temperature_c=_float(pick(row, "temperature_c")),
+                            humidity_pct=_float(pick(row, "humidity_pct")),
+                            wme_pct=_float(pick(row, "wme_pct")),
+                            battery_pct=_float(pick(row, "battery_pct")),
+                            home_id=pick(row, "home_id") or None,
+                        )
+
+    def ping(self) -> bool:
+        """True when /ping answers 204."""
+        try:
+            return self._client.get("/ping", timeout=3.0).status_code == 204
+        except httpx.HTTPError:
+            return False
+
+    def close(self) -> None:
+        """Close the HTTP client."""
+        self._client.close()
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)

@@ -1,0 +1,105 @@
+"""The telemetry store interface, and the one place that picks an adapter from a URL."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import unquote, urlsplit
+
+from ingest.contract import Reading
+
+MEASUREMENTS = ("temperature_c", "humidity_pct", "wme_pct", "battery_pct")
+
+
+class TelemetryStoreError(Exception):
+    """The store could not do what was asked; the caller may retry or spool."""
+
+
+class TelemetryStore(Protocol):
+    """Where readings live: idempotent on (gateway_id, sensor, ts)."""
+
+    def write(self, readings: Sequence[Reading]) -> None:
+        """Store readings; a repeat of (gateway_id, sensor, ts) overwrites, never doubles."""
+        ...
+
+    def query(
+        self,
+        *,
+        start: datetime,
+        end: datetime,
+        home_id: str | None = None,
+        gateway_id: str | None = None,
+        sensor: str | None = None,
+    ) -> list[Reading]:
+        """Readings with start <= ts < end, ordered by ts then sensor (then gateway_id)."""
+        ...
+
+    def ping(self) -> bool:
+        """True when the store answers."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+def epoch_bounds_s(start: datetime, end: datetime) -> tuple[int, int]:
+    """Integer epoch bounds (low inclusive, high exclusive) for aware datetimes."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("query start and end must be timezone-aware")
+    return math.ceil(start.timestamp()), math.ceil(end.timestamp())
+
+
+def has_measurement(reading: Reading) -> bool:
+    """True when a reading carries at least one measurement worth storing."""
+    return not (
+        reading.temperature_c is None
+        and reading.humidity_pct is None
+        and reading.wme_pct is None
+        and reading.battery_pct is None
+    )
+
+
+def sort_key(reading: Reading) -> tuple[int, str, str]:
+    """The order query() returns: ts, then sensor, then gateway_id."""
+    return (reading.ts, reading.sensor, reading.gateway_id)
+
+
+def open_telemetry_store(url: str) -> TelemetryStore:
+    """An adapter for `influxdb://[user:pass@]host:port/db`, `influxdbs://…` or `sqlite:///path`."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme in ("influxdb", "influxdbs"):
+        from ingest.influx import InfluxTelemetryStore
+
+        if not parts.hostname:
+            raise ValueError(f"telemetry URL {url!r} has no host")
+        database = parts.path.lstrip("/")
+        if not database or "/" in database:
+            raise ValueError(f"telemetry URL {url!r} must name one database: …/dbname")
+        http_scheme = "https" if scheme == "influxdbs" else "http"
+        port = parts.port or 8086
+        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        return InfluxTelemetryStore(
+            base_url=f"{http_scheme}://{host}:{port}",
+            database=unquote(database),
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+        )
+    if scheme == "sqlite":
+        from ingest.sqlite_store import SqliteTelemetryStore
+
+        if not url.lower().startswith("sqlite:///"):
+            raise ValueError(f"telemetry URL {url!r} must be sqlite:///relative or sqlite:////abs")
+        raw_path = unquote(url[len("sqlite:///") :].split("?", 1)[0])
+        if not raw_path:
+            raise ValueError(f"telemetry URL {url!r} has no file path")
+        if raw_path == ":memory:":
+            return SqliteTelemetryStore(":memory:")
+        path = Path(raw_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return SqliteTelemetryStore(str(path))
+    raise ValueError(f"telemetry URL {url!r}: scheme must be influxdb, influxdbs or sqlite")
