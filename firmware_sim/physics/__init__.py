@@ -1,0 +1,1 @@
+"""Pure home physics: psychrometrics, thermal and moisture balances, damp probe, weather, mould."""

@@ -1,0 +1,56 @@
+"""Single-zone room heat balance: fabric and ventilation loss, heating, solar and internal gains.
+
+The room is one lumped node of heat capacity C (J/K) losing heat through a conductance
+H = UA + Hv (W/K) to outdoors. Over a step with constant inputs the exact solution is
+θ(t+dt) = θeq + (θ − θeq)·exp(−H·dt/C), with θeq = θe + Q/H (CIBSE Guide A §5, steady state;
+the exponential form is the textbook first-order RC solution). Accepts floats or numpy arrays.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Volumetric heat capacity of air ρ·cp = 1.2 kg/m³ × 1005 J/(kg·K) ≈ 1206 J/(m³·K);
+# per air change an hour that is 1206/3600 ≈ 0.335 W/(m³·K) — CIBSE Guide A uses 0.33.
+AIR_HEAT_PER_ACH_W_PER_M3_K = 0.33
+
+# SAP 10.2 Table 6b/6c: double glazing g⊥ = 0.76 × 0.9 (angle factor) ≈ 0.68 (take 0.63 with
+# dirt); frame factor 0.7 for PVC-U frames.
+GLAZING_G_VALUE = 0.63
+GLAZING_FRAME_FACTOR = 0.7
+
+
+def ventilation_conductance_w_per_k(volume_m3, air_changes_per_h):
+    """Ventilation heat-loss coefficient Hv = 0.33·n·V in W/K (CIBSE Guide A)."""
+    return AIR_HEAT_PER_ACH_W_PER_M3_K * np.asarray(air_changes_per_h, dtype=float) * volume_m3
+
+
+def solar_gain_w(window_area_m2, vertical_irradiance_w_m2):
+    """Solar gain through glazing: g·Ff·A·I (SAP 10.2 Appendix U / §6)."""
+    return GLAZING_G_VALUE * GLAZING_FRAME_FACTOR * window_area_m2 * vertical_irradiance_w_m2
+
+
+def steady_state_temperature_c(outdoor_c, gains_w, conductance_w_per_k):
+    """Steady-state room temperature θeq = θe + Q/H."""
+    return outdoor_c + np.asarray(gains_w, dtype=float) / conductance_w_per_k
+
+
+def step_temperature_c(indoor_c, outdoor_c, gains_w, conductance_w_per_k, capacity_j_per_k, dt_s):
+    """Room temperature after dt_s with constant inputs (exact first-order solution)."""
+    theta_eq = steady_state_temperature_c(outdoor_c, gains_w, conductance_w_per_k)
+    decay = np.exp(-np.asarray(conductance_w_per_k, dtype=float) * dt_s / capacity_j_per_k)
+    return theta_eq + (indoor_c - theta_eq) * decay
+
+
+def thermostat_power_w(
+    indoor_c, outdoor_c, free_gains_w, setpoint_c, max_power_w, conductance_w_per_k, capacity_j_per_k, dt_s
+):
+    """Heater power that brings the room to its setpoint by the end of the step, within 0..max_power_w.
+
+    An ideal thermostat with a power-limited emitter: when the emitter is too small (or the
+    heating is off, max 0 W) the room falls short of the setpoint, as an under-heated home does.
+    """
+    decay = np.exp(-np.asarray(conductance_w_per_k, dtype=float) * dt_s / capacity_j_per_k)
+    theta_eq_needed = (setpoint_c - indoor_c * decay) / np.maximum(1.0 - decay, 1e-12)
+    power = conductance_w_per_k * (theta_eq_needed - outdoor_c) - free_gains_w
+    return np.clip(power, 0.0, max_power_w)
