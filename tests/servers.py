@@ -18,7 +18,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import psycopg
@@ -351,14 +351,14 @@ bind-address = "{self.host}:{self.rpc_port}"
     def _ready(self) -> bool:
         try:
             with urllib.request.urlopen(f"{self.http_url}/ping", timeout=1) as resp:
-                return resp.status == 204
+                return bool(resp.status == 204)
         except (OSError, urllib.error.URLError):
             return False
 
     def _after_start(self) -> None:
         self.query(f"CREATE DATABASE {self.database}", method="POST")
 
-    def query(self, q: str, *, method: str = "GET", db: str | None = None) -> dict:
+    def query(self, q: str, *, method: str = "GET", db: str | None = None) -> dict[str, Any]:
         """Run InfluxQL through /query and return the decoded JSON answer."""
         params = {"q": q, "epoch": "s"}
         if db:
@@ -369,7 +369,8 @@ bind-address = "{self.host}:{self.rpc_port}"
         else:
             req = urllib.request.Request(f"{self.http_url}/query", data=data, method="POST")
         with urllib.request.urlopen(req, timeout=30) as resp:
-            return json.loads(resp.read())
+            answer: dict[str, Any] = json.loads(resp.read())
+            return answer
 
     def write(self, lines: str, *, precision: str = "s") -> int:
         """POST line protocol to /write on the telemetry database; return the HTTP status."""
@@ -379,7 +380,7 @@ bind-address = "{self.host}:{self.rpc_port}"
             method="POST",
         )
         with urllib.request.urlopen(req, timeout=30) as resp:
-            return resp.status
+            return int(resp.status)
 
 
 def start_mosquitto(
