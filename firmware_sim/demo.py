@@ -1,0 +1,67 @@
+"""The small demo fleet the all-in-one runner starts: home 1 clearly damp, the others healthy."""
+
+from __future__ import annotations
+
+import threading
+
+from firmware_sim.clock import wall_time_s
+from firmware_sim.gateway import Gateway
+from firmware_sim.homes import HomePlan, homes_rows, households_rows, plan_homes
+from firmware_sim.runner import FleetRun
+from firmware_sim.scenarios import scenario_for
+
+DEMO_SPINUP_S = 4 * 86400
+BACKFILL_INTERVAL_S = 900
+
+
+def demo_plans(homes: int, seed: int) -> list[HomePlan]:
+    """Home 1 in the condensation scenario, the rest healthy."""
+    return plan_homes([scenario_for("condensation")] + [scenario_for("healthy")] * (homes - 1), seed)
+
+
+def demo_registry_rows(homes: int, seed: int) -> tuple[list[dict], list[dict]]:
+    """homes.csv and households.csv rows (CONTRACTS.md §2 columns as keys) for the demo homes."""
+    plans = demo_plans(homes, seed)
+    return homes_rows(plans), households_rows(plans, seed)
+
+
+def _run_demo(gateways: list[Gateway], run: FleetRun, now_s: int, interval_s: float, stop: threading.Event) -> None:
+    try:
+        for batch in run.batches(now_s):  # backfill: as fast as the gateways send
+            if stop.is_set():
+                return
+            for h, payload in batch.messages:
+                if payload is not None:
+                    gateways[h].send(payload)
+        physics = run.physics
+        while not stop.wait(interval_s):
+            now = int(wall_time_s())
+            conditions = None
+            while physics.ts + physics.dt_s <= now:
+                conditions = physics.step()
+            if conditions is None:
+                continue
+            conditions = type(conditions)(now, *[getattr(conditions, f) for f in ("temperature_c", "humidity_pct", "surface_c", "surface_humidity_pct", "wme_pct", "outdoor_c", "outdoor_daily_mean_c")])
+            for h, readings in enumerate(run.factory.readings(conditions)):
+                if readings:
+                    gateways[h].send(run.factory.message(h, readings))
+    finally:
+        for g in gateways:
+            g.stop(timeout_s=5.0)
+
+
+def start_demo_fleet(host: str, port: int, *, homes: int = 4, seed: int = 1, backfill_hours: int = 48,
+                     interval_s: float = 60.0, stop: threading.Event, protocol: str = "3.1.1",
+                     gateway_key: str | None = None) -> threading.Thread:
+    """Start a daemon thread: publish backfill_hours of history quickly, then live every interval_s."""
+    plans = demo_plans(homes, seed)
+    now = int(wall_time_s())
+    start = now - backfill_hours * 3600
+    run = FleetRun(plans, seed=seed, window_start_s=start, window_end_s=now + 365 * 86400,
+                   interval_s=BACKFILL_INTERVAL_S, spinup_s=DEMO_SPINUP_S)
+    gateways = [Gateway(p.gateway_id, host, port, protocol=protocol, gateway_key=gateway_key, seed=p.index) for p in plans]
+    for g in gateways:
+        g.start()
+    thread = threading.Thread(target=_run_demo, args=(gateways, run, now, interval_s, stop), name="homesafe-demo-fleet", daemon=True)
+    thread.start()
+    return thread
