@@ -8,7 +8,10 @@ import pytest
 
 from firmware_sim.physics import thermal
 from firmware_sim.physics.damp_probe import equilibrium_moisture_content_pct
-from firmware_sim.physics.moisture import steady_state_vapour_density_kg_m3, step_vapour_density_kg_m3
+from firmware_sim.physics.moisture import (
+    steady_state_vapour_density_kg_m3,
+    step_vapour_density_kg_m3,
+)
 from firmware_sim.physics.mould import MouldState, critical_humidity_pct, step_mould_hour
 from firmware_sim.physics.psychrometrics import (
     dew_point_c,
