@@ -1,0 +1,81 @@
+"""What detectors output: hazard findings (evidence for a case) and fleet tasks (sensor health)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+Category = Literal["emergency", "potential"]
+CATEGORIES: tuple[str, ...] = ("emergency", "potential")
+
+# Stable hazard keys (CONTRACTS.md; AWAABS_LAW.md: `leak` → water_supply/damp_and_mould as the
+# investigation decides).
+DAMP_AND_MOULD = "damp_and_mould"
+EXCESS_COLD = "excess_cold"
+EXCESS_HEAT = "excess_heat"
+LEAK = "leak"
+
+
+@dataclass(frozen=True, order=True)
+class SensorRef:
+    """A sensor by its gateway and its id within the gateway."""
+
+    gateway_id: str
+    sensor_id: str
+
+
+def _check_window(window_start: datetime, window_end: datetime) -> None:
+    if window_start.tzinfo is None or window_end.tzinfo is None:
+        raise ValueError("window times must be timezone-aware")
+    if window_end < window_start:
+        raise ValueError("window_end is before window_start")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Sensor evidence of a hazard; a person investigates, the finding decides nothing."""
+
+    home_id: str
+    sensor: SensorRef
+    room: str
+    hazard: str
+    category: Category
+    window_start: datetime
+    window_end: datetime
+    figures: Mapping[str, float]  # named with units: hours_over_threshold_h, mould_index, …
+    confidence: float  # 0–1
+    rule_key: str
+    rule_version: int
+    evidence_basis: str  # what the figures rest on, e.g. surface conditions vs room air
+
+    def __post_init__(self) -> None:
+        """Refuse a category outside the contract, a confidence outside 0–1, a naive window."""
+        if self.category not in CATEGORIES:
+            raise ValueError(f"category must be one of {CATEGORIES}, not {self.category!r}")
+        if not 0.0 <= self.confidence <= 1.0:
+            raise ValueError("confidence must be within 0–1")
+        _check_window(self.window_start, self.window_end)
+
+
+@dataclass(frozen=True)
+class FleetTask:
+    """Sensor or gateway health work for the fleet team; not a hazard case."""
+
+    home_id: str
+    sensor: SensorRef
+    kind: str  # stuck_value, out_of_range, drift, flat_battery, silent
+    detected_at: datetime
+    window_start: datetime
+    window_end: datetime
+    description: str
+    rule_key: str
+    rule_version: int
+    figures: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Refuse naive or inverted windows."""
+        _check_window(self.window_start, self.window_end)
+        if self.detected_at.tzinfo is None:
+            raise ValueError("detected_at must be timezone-aware")
