@@ -23,7 +23,9 @@ from typing import IO, TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import psycopg
 
-INSTALL_HINT = "run `make test` once (it installs and starts the test servers via scripts/ensure-services.sh)"
+INSTALL_HINT = (
+    "run `make test` once (it installs and starts the test servers via scripts/ensure-services.sh)"
+)
 DEFAULT_PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 15.0
@@ -51,7 +53,9 @@ def port_open(host: str, port: int, timeout_s: float = 0.2) -> bool:
         return False
 
 
-def find_binary(name: str, env_var: str, extra_dirs: tuple[str, ...] = ("/usr/sbin", "/usr/bin")) -> str:
+def find_binary(
+    name: str, env_var: str, extra_dirs: tuple[str, ...] = ("/usr/sbin", "/usr/bin")
+) -> str:
     """Locate a server binary (env override, PATH, then sbin dirs) or raise ServerUnavailable."""
     override = os.environ.get(env_var)
     if override:
@@ -309,11 +313,11 @@ class Influx(_Server):
 bind-address = "{self.host}:{self.rpc_port}"
 
 [meta]
-  dir = "{root / 'meta'}"
+  dir = "{root / "meta"}"
 
 [data]
-  dir = "{root / 'data'}"
-  wal-dir = "{root / 'wal'}"
+  dir = "{root / "data"}"
+  wal-dir = "{root / "wal"}"
   query-log-enabled = false
 
 [coordinator]
@@ -416,7 +420,9 @@ def pg_admin_url() -> str:
 def _sqlalchemy_url(admin_url: str, dbname: str) -> str:
     """The admin URL pointed at dbname, with the postgresql+psycopg scheme SQLAlchemy wants."""
     parts = urllib.parse.urlsplit(admin_url)
-    return urllib.parse.urlunsplit(("postgresql+psycopg", parts.netloc, f"/{dbname}", parts.query, ""))
+    return urllib.parse.urlunsplit(
+        ("postgresql+psycopg", parts.netloc, f"/{dbname}", parts.query, "")
+    )
 
 
 def _admin_connect() -> psycopg.Connection:

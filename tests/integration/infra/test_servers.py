@@ -28,7 +28,9 @@ pytestmark = pytest.mark.integration
 class _Client:
     """A paho MQTT v5 client that hands received messages to a queue."""
 
-    def __init__(self, broker: Mosquitto, *, username: str | None = None, password: str | None = None):
+    def __init__(
+        self, broker: Mosquitto, *, username: str | None = None, password: str | None = None
+    ):
         self.messages: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
         self.connected: queue.Queue[int] = queue.Queue()
         self.subscribed: queue.Queue[list[int]] = queue.Queue()
@@ -66,7 +68,11 @@ def test_mosquitto_round_trips_a_qos1_message_over_mqtt5(mosquitto: Mosquitto) -
         sub.subscribe("homesafe/v1/gw/+/telemetry")
         pub.publish("homesafe/v1/gw/gw-1/telemetry", b'{"v": 1}')
         msg = sub.messages.get(timeout=10)
-        assert (msg.topic, msg.payload, msg.qos) == ("homesafe/v1/gw/gw-1/telemetry", b'{"v": 1}', 1)
+        assert (msg.topic, msg.payload, msg.qos) == (
+            "homesafe/v1/gw/gw-1/telemetry",
+            b'{"v": 1}',
+            1,
+        )
     finally:
         sub.close()
         pub.close()
@@ -76,12 +82,17 @@ def test_mosquitto_with_password_file_and_acl_enforces_both(
     make_mosquitto: Callable[..., Mosquitto], tmp_path: Path
 ) -> None:
     passwd = tmp_path / "passwd"
-    subprocess.run([find_binary("mosquitto_passwd", "NONE_SET"), "-b", "-c", str(passwd), "gw-1", "pw1"], check=True)
-    subprocess.run([find_binary("mosquitto_passwd", "NONE_SET"), "-b", str(passwd), "ingest", "pw2"], check=True)
+    subprocess.run(
+        [find_binary("mosquitto_passwd", "NONE_SET"), "-b", "-c", str(passwd), "gw-1", "pw1"],
+        check=True,
+    )
+    subprocess.run(
+        [find_binary("mosquitto_passwd", "NONE_SET"), "-b", str(passwd), "ingest", "pw2"],
+        check=True,
+    )
     acl = tmp_path / "acl"
     acl.write_text(
-        "user ingest\ntopic read homesafe/v1/gw/#\n\n"
-        "pattern write homesafe/v1/gw/%u/#\n"
+        "user ingest\ntopic read homesafe/v1/gw/#\n\npattern write homesafe/v1/gw/%u/#\n"
     )
     broker = make_mosquitto(password_file=passwd, acl_file=acl)
 
@@ -133,7 +144,9 @@ def test_mosquitto_restarts_on_the_same_port_and_keeps_retained_messages(
 def test_influxdb_writes_line_protocol_and_reads_it_back(influxdb: Influx) -> None:
     assert influxdb.url == f"influxdb://127.0.0.1:{influxdb.port}/telemetry"
     assert influxdb.http_url == f"http://127.0.0.1:{influxdb.port}"
-    status = influxdb.write("probe,gateway=gw-1,sensor=s1 temperature_c=17.4,humidity_pct=71.5 1795545389")
+    status = influxdb.write(
+        "probe,gateway=gw-1,sensor=s1 temperature_c=17.4,humidity_pct=71.5 1795545389"
+    )
     assert status == 204
 
     answer = influxdb.query(
