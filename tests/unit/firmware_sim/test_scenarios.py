@@ -7,7 +7,13 @@ from collections import Counter, defaultdict
 import orjson
 import pytest
 
-from firmware_sim.homes import HOMES_CSV_COLUMNS, HOUSEHOLDS_CSV_COLUMNS, homes_rows, households_rows, plan_homes
+from firmware_sim.homes import (
+    HOMES_CSV_COLUMNS,
+    HOUSEHOLDS_CSV_COLUMNS,
+    homes_rows,
+    households_rows,
+    plan_homes,
+)
 from firmware_sim.runner import FleetRun
 from firmware_sim.scenarios import SCENARIOS, mix_scenarios
 
@@ -49,7 +55,9 @@ def test_healthy_homes_have_no_hazard_or_fault(fleet):
 def test_leak_is_an_emergency_from_its_onset(fleet):
     plans, run, _ = fleet
     leaks = [r for r in run.truth_records() if r["hazard"] == "leak"]
-    assert len(leaks) == 1 and leaks[0]["category"] == "emergency" and leaks[0]["room"] == "kitchen"
+    assert len(leaks) == 1
+    assert leaks[0]["category"] == "emergency"
+    assert leaks[0]["room"] == "kitchen"
     assert leaks[0]["start_ts"] == pytest.approx(END_S - DAYS * 86400 * 0.4, abs=3600)
 
 
@@ -58,13 +66,17 @@ def test_every_message_fits_the_contract_shape(fleet):
     for ts, _, payload in payloads:
         assert len(payload) <= 64 * 1024
         msg = orjson.loads(payload)
-        assert msg["v"] == 1 and isinstance(msg["seq"], int) and 1 <= len(msg["readings"]) <= 500
+        assert msg["v"] == 1
+        assert isinstance(msg["seq"], int)
+        assert 1 <= len(msg["readings"]) <= 500
         sensors = [r["sensor"] for r in msg["readings"]]
         assert len(sensors) == len(set(sensors))
         for r in msg["readings"]:
             assert ts - 35 * 86400 <= r["ts"] <= ts + 300
-            assert -40 <= r["temperature_c"] <= 85 and 0 <= r["humidity_pct"] <= 100
-            assert 0 <= r["battery_pct"] <= 100 and ("wme_pct" not in r or 0 <= r["wme_pct"] <= 100)
+            assert -40 <= r["temperature_c"] <= 85
+            assert 0 <= r["humidity_pct"] <= 100
+            assert 0 <= r["battery_pct"] <= 100
+            assert ("wme_pct" not in r or 0 <= r["wme_pct"] <= 100)
             assert all(round(r[k], 1) == r[k] for k in r if k.endswith(("_c", "_pct")))
 
 
@@ -106,12 +118,16 @@ def test_mix_is_mostly_healthy_in_set_proportions():
 def test_registry_rows_follow_the_contract_vocabularies():
     plans = plan_homes(mix_scenarios(40, 2), 2)
     homes, households = homes_rows(plans), households_rows(plans, 2)
-    assert all(tuple(r) == HOMES_CSV_COLUMNS for r in homes) and len(homes) == 40 * 4
-    assert all(tuple(r) == HOUSEHOLDS_CSV_COLUMNS for r in households) and len(households) == 40
+    assert all(tuple(r) == HOMES_CSV_COLUMNS for r in homes)
+    assert len(homes) == 40 * 4
+    assert all(tuple(r) == HOUSEHOLDS_CSV_COLUMNS for r in households)
+    assert len(households) == 40
     assert {r["archetype"] for r in homes} <= {"flat", "maisonette", "house", "bungalow", "bedsit", "other"}
     assert {r["room"] for r in homes} <= {"living", "bedroom", "kitchen", "bathroom", "hall", "other"}
     assert all(1 <= int(r["imd_decile"]) <= 10 for r in homes)
-    assert homes[0]["home_id"] == "H00001" and homes[0]["gateway_id"] == "gw-H00001" and homes[0]["sensor_id"] == "s1"
+    assert homes[0]["home_id"] == "H00001"
+    assert homes[0]["gateway_id"] == "gw-H00001"
+    assert homes[0]["sensor_id"] == "s1"
     assert {r["ethnicity"] for r in households} <= {"Asian", "Black", "Mixed", "White", "Other", "Not known"}
     for key in ("disability", "children_under_5", "over_65"):
         assert {r[key] for r in households} <= {"yes", "no", "not known"}
