@@ -48,6 +48,14 @@ def influxdb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Influx]:
 
 
 @pytest.fixture
+def influx_url(influxdb: Influx) -> Iterator[str]:
+    """A fresh, empty database on the session influxd: influxdb://127.0.0.1:PORT/telemetry_<hex>."""
+    url = influxdb.create_database()
+    yield url
+    influxdb.drop_database(url)
+
+
+@pytest.fixture
 def make_mosquitto(tmp_path: Path) -> Iterator[Callable[..., Mosquitto]]:
     """Factory: make_mosquitto(password_file=, acl_file=, persistence=) -> a broker of this test's own."""
     brokers: list[Mosquitto] = []

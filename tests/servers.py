@@ -72,12 +72,18 @@ def find_binary(
     raise ServerUnavailable(f"`{name}` is not installed: {INSTALL_HINT}")
 
 
+_PRCTL: Any
+try:
+    _PRCTL = ctypes.CDLL("libc.so.6", use_errno=True).prctl  # loaded before any fork
+except (OSError, AttributeError):
+    _PRCTL = None
+_PR_SET_PDEATHSIG = 1
+
+
 def _die_with_parent() -> None:
-    """In the child before exec: ask Linux to SIGTERM us when the test process dies."""
-    with contextlib.suppress(Exception):
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+    """In the child before exec: ask Linux to SIGTERM us when the forking thread of pytest dies."""
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
 
 
 def _tail(path: Path, lines: int = 40) -> str:
@@ -376,10 +382,21 @@ bind-address = "{self.host}:{self.rpc_port}"
             answer: dict[str, Any] = json.loads(resp.read())
             return answer
 
-    def write(self, lines: str, *, precision: str = "s") -> int:
-        """POST line protocol to /write on the telemetry database; return the HTTP status."""
+    def create_database(self, prefix: str = "telemetry_") -> str:
+        """Create a fresh database on this server; return its influxdb:// URL."""
+        name = f"{prefix}{secrets.token_hex(6)}"
+        self.query(f'CREATE DATABASE "{name}"', method="POST")
+        return f"influxdb://{self.host}:{self.port}/{name}"
+
+    def drop_database(self, name: str) -> None:
+        """Drop a database (by name or influxdb:// URL) from this server."""
+        name = name.rsplit("/", 1)[-1]
+        self.query(f'DROP DATABASE "{name}"', method="POST")
+
+    def write(self, lines: str, *, precision: str = "s", db: str | None = None) -> int:
+        """POST line protocol to /write (default database `telemetry`); return the HTTP status."""
         req = urllib.request.Request(
-            f"{self.http_url}/write?db={self.database}&precision={precision}",
+            f"{self.http_url}/write?db={db or self.database}&precision={precision}",
             data=lines.encode(),
             method="POST",
         )

@@ -158,6 +158,16 @@ def test_influxdb_writes_line_protocol_and_reads_it_back(influxdb: Influx) -> No
     assert series["values"] == [[1795545389, 17.4, 71.5]]
 
 
+def test_influx_url_is_a_fresh_database_of_its_own(influxdb: Influx, influx_url: str) -> None:
+    name = influx_url.rsplit("/", 1)[-1]
+    assert influx_url == f"influxdb://127.0.0.1:{influxdb.port}/{name}"
+    assert name.startswith("telemetry_")
+    assert "series" not in influxdb.query("SELECT * FROM probe", db=name)["results"][0]
+    assert influxdb.write("probe,sensor=s2 humidity_pct=80 1795545600", db=name) == 204
+    answer = influxdb.query("SELECT humidity_pct FROM probe", db=name)
+    assert answer["results"][0]["series"][0]["values"] == [[1795545600, 80]]
+
+
 def test_influxd_restarts_on_the_same_port_and_keeps_its_data(
     make_influxd: Callable[[], Influx],
 ) -> None:
