@@ -1,0 +1,39 @@
+"""The FastAPI application: JSON under /api/v1."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from api.deps import AppContext, Context
+from api.routers import audit, cases, telemetry
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(context: AppContext) -> FastAPI:
+    """The API over the given services (the composition root builds them)."""
+    app = FastAPI(title="Homesafe", version="1", openapi_url=f"{API_PREFIX}/openapi.json")
+    app.state.context = context
+
+    @app.get(f"{API_PREFIX}/health", tags=["health"])
+    def health(context: Context) -> dict[str, Any]:
+        """Liveness and the reachability of the two stores; needs no token."""
+        try:
+            with context.sessions() as session:
+                session.execute(text("SELECT 1"))
+            database = "ok"
+        except Exception as exc:  # noqa: BLE001 - health reports, it does not raise
+            database = f"unreachable: {type(exc).__name__}"
+        telemetry_ok = context.telemetry.ping()
+        return {
+            "status": "ok" if database == "ok" and telemetry_ok else "degraded",
+            "database": database,
+            "telemetry": "ok" if telemetry_ok else "unreachable",
+        }
+
+    for router in (cases.router, telemetry.router, audit.router):
+        app.include_router(router, prefix=API_PREFIX)
+    return app

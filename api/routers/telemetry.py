@@ -1,0 +1,87 @@
+"""A home's stored readings, and rejected telemetry."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+
+from api.deps import Context, DbSession, require
+from api.models import User
+from ingest import repository as dead_letters
+from ingest.schemas import DeadLetterOut
+from ingest.store import TelemetryStoreError
+from registry import repository as registry
+from registry.clock import from_epoch_s, utc_now
+
+router = APIRouter(tags=["telemetry"])
+
+MEASUREMENTS = ("temperature_c", "humidity_pct", "wme_pct", "battery_pct")
+MAX_WINDOW = timedelta(days=400)
+
+
+def parse_instant(value: str | None, name: str) -> datetime | None:
+    """RFC 3339 with an offset, or whole seconds since the Unix epoch."""
+    if value is None or value == "":
+        return None
+    try:
+        if value.lstrip("-").isdigit():
+            return from_epoch_s(int(value))
+        moment = datetime.fromisoformat(value)
+    except (ValueError, OverflowError, OSError):
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"{name} must be RFC 3339 with an offset, or epoch seconds",
+        )
+    return moment
+
+
+@router.get("/homes/{home_id}/telemetry")
+def home_telemetry(
+    home_id: str,
+    session: DbSession,
+    context: Context,
+    _user: Annotated[User, Depends(require("telemetry:read"))],
+    from_: Annotated[str | None, Query(alias="from")] = None,
+    to: str | None = None,
+    sensor: str | None = None,
+) -> dict[str, list[dict[str, Any]]]:
+    """The home's readings in [from, to): the last 24 hours when no period is given."""
+    if registry.get_home(session, home_id) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no home {home_id!r}")
+    end = parse_instant(to, "to") or utc_now()
+    start = parse_instant(from_, "from") or end - timedelta(days=1)
+    if end < start:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "to is before from")
+    if end - start > MAX_WINDOW:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "the period is longer than 400 days"
+        )
+    try:
+        readings = context.telemetry.query(start=start, end=end, home_id=home_id, sensor=sensor)
+    except TelemetryStoreError as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"telemetry store: {exc}") from exc
+    rows = []
+    for reading in readings:
+        row: dict[str, Any] = {"sensor": reading.sensor, "ts": reading.ts}
+        for name in MEASUREMENTS:
+            value = getattr(reading, name)
+            if value is not None:
+                row[name] = value
+        rows.append(row)
+    return {"readings": rows}
+
+
+@router.get("/dead-letters", response_model=list[DeadLetterOut])
+def list_dead_letters(
+    session: DbSession,
+    _user: Annotated[User, Depends(require("fleet:read"))],
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[DeadLetterOut]:
+    """Rejected telemetry, newest first, each with its reason."""
+    rows = dead_letters.list_dead_letters(session, limit=limit, offset=offset)
+    return [DeadLetterOut.from_row(row) for row in rows]

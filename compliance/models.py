@@ -1,0 +1,125 @@
+"""Cases, their clocks (deadlines are rows), warnings, timeline, evidence and the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from registry.db import Base, UTCDateTime
+
+
+class Case(Base):
+    __tablename__ = "case"
+    __table_args__ = (Index("ix_case_home_hazard_status", "home_id", "hazard", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    home_id: Mapped[str] = mapped_column(ForeignKey("home.home_id"))
+    hazard: Mapped[str] = mapped_column(String(40))
+    category: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(16))
+    aware_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    rule_set: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    stage: Mapped[str] = mapped_column(String(32), default="awaiting_investigation")
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    assigned_to: Mapped[str | None] = mapped_column(String(64))
+    access_failures: Mapped[int] = mapped_column(Integer, default=0)
+    alternative_accommodation_due: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    clocks: Mapped[list[Clock]] = relationship(
+        back_populates="case", order_by="Clock.id", lazy="selectin"
+    )
+    events: Mapped[list[CaseEvent]] = relationship(order_by="CaseEvent.id", lazy="selectin")
+    evidence: Mapped[list[Evidence]] = relationship(order_by="Evidence.id", lazy="selectin")
+
+
+class Clock(Base):
+    __tablename__ = "clock"
+    __table_args__ = (Index("ix_clock_status_due_at", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    met_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reasonable_steps: Mapped[str | None] = mapped_column(Text)
+    excused_by: Mapped[str | None] = mapped_column(String(64))
+    excused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    case: Mapped[Case] = relationship(back_populates="clocks")
+
+
+class ClockWarning(Base):
+    """A warning due before a deadline; `fired_at` is set once, by whichever scheduler claims it."""
+
+    __tablename__ = "clock_warning"
+    __table_args__ = (
+        UniqueConstraint("clock_id", "warn_at"),
+        Index("ix_warning_due", "fired_at", "warn_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clock_id: Mapped[int] = mapped_column(ForeignKey("clock.id"))
+    warn_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    label: Mapped[str] = mapped_column(String(64))
+    fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CaseEvent(Base):
+    """One step of a case's life, as recorded (the timeline)."""
+
+    __tablename__ = "case_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    type: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Evidence(Base):
+    """A sensor finding or a report that joined the case."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # sensor_finding | report
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    source: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str | None] = mapped_column(Text)
+    sensor: Mapped[str | None] = mapped_column(String(130))
+    room: Mapped[str | None] = mapped_column(String(16))
+    rule: Mapped[str | None] = mapped_column(String(64))
+    rule_version: Mapped[str | None] = mapped_column(String(16))
+    window_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    window_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AuditEntry(Base):
+    """Append-only; each entry carries the SHA-256 of its predecessor and of its own content."""
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    entity_type: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

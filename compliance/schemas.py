@@ -1,0 +1,139 @@
+"""What the compliance service takes in and gives out (pydantic)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_serializer
+
+from registry.clock import to_rfc3339
+
+Category = Literal["emergency", "significant", "potential"]
+Source = Literal["sensor", "tenant", "staff", "contractor"]
+ClockKind = Literal[
+    "emergency_action", "investigate", "written_summary", "safety_work", "supplementary_work"
+]
+ClockStatus = Literal["running", "met", "breached", "breached_excused"]
+EventType = Literal[
+    "investigation_booked",
+    "access_failed",
+    "investigation_concluded",
+    "summary_sent",
+    "safety_work_started",
+    "safety_work_completed",
+    "supplementary_work_started",
+    "alternative_accommodation_offered",
+    "alternative_accommodation_declined",
+    "closed",
+    "reopened",
+]
+Outcome = Literal["emergency", "significant", "not_significant", "no_hazard"]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    @field_serializer("*", when_used="json")
+    def _times_in_utc(self, value: Any) -> Any:
+        return to_rfc3339(value) if isinstance(value, datetime) else value
+
+
+class ReportIn(BaseModel):
+    """A hazard report from a tenant, staff member or contractor (contract section 3)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    home_id: str = Field(min_length=1, max_length=64)
+    hazard: str = Field(min_length=1, max_length=40)
+    source: Literal["tenant", "staff", "contractor"]
+    reported_at: AwareDatetime
+    description: str = Field(default="", max_length=10_000)
+    emergency: bool = False
+
+
+class EventIn(BaseModel):
+    """One step of a case's life (contract section 3)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: EventType
+    at: AwareDatetime
+    note: str | None = Field(default=None, max_length=10_000)
+    evidence: dict[str, Any] | list[Any] | str | None = None
+    outcome: Outcome | None = None
+    method: str | None = Field(
+        default=None, max_length=40, description="access_failed: how contact was tried"
+    )
+    supplementary_work_needed: bool | None = None
+
+
+class ClockOut(_Out):
+    kind: ClockKind
+    started_at: datetime
+    due_at: datetime
+    met_at: datetime | None
+    status: ClockStatus
+    breached_at: datetime | None = None
+    reasonable_steps: str | None = None
+
+
+class EvidenceOut(_Out):
+    kind: str
+    recorded_at: datetime
+    source: str
+    description: str | None
+    sensor: str | None
+    room: str | None
+    rule: str | None
+    rule_version: str | None
+    window_start: datetime | None
+    window_end: datetime | None
+    figures: dict[str, Any]
+
+
+class EventOut(_Out):
+    type: str
+    at: datetime
+    recorded_at: datetime
+    actor: str
+    note: str | None
+    details: dict[str, Any]
+
+
+class CaseOut(_Out):
+    id: int
+    home_id: str
+    hazard: str
+    category: Category
+    source: Source
+    aware_at: datetime
+    status: str
+    stage: str
+    outcome: str | None
+    rule_set: str
+    clocks: list[ClockOut]
+
+
+class CaseDetailOut(CaseOut):
+    timeline: list[EventOut]
+    evidence: list[EvidenceOut]
+    alternative_accommodation_due: bool
+    access_failures: int
+
+
+class FindingIn(BaseModel):
+    """A detector's finding as compliance receives it."""
+
+    home_id: str
+    hazard: str
+    category: Literal["emergency", "potential"]
+    detected_at: AwareDatetime
+    sensor: str | None = None
+    room: str | None = None
+    rule: str
+    rule_version: str
+    window_start: AwareDatetime
+    window_end: AwareDatetime
+    figures: dict[str, Any] = Field(default_factory=dict)
+    description: str | None = None

@@ -1,0 +1,149 @@
+"""The composition root: real adapters from one Settings, and the wiring between rooms."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine as SqlEngine
+from sqlalchemy.orm import Session, sessionmaker
+
+from compliance.calendar import WorkingDayCalendar
+from compliance.rules import ComplianceSettings
+from compliance.schemas import FindingIn
+from compliance.service import Engine, record_finding
+from detectors.findings import LEAK, Finding
+from detectors.runner import SensorSite, run_pass
+from homesafe.database import make_engine, make_sessionmaker
+from homesafe.settings import Settings
+from ingest.contract import DeadLetterRecord
+from ingest.repository import add_dead_letters
+from ingest.service import IngestService
+from ingest.store import TelemetryStore, open_telemetry_store
+from registry import repository as registry
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """Everything a Homesafe process runs on, built once."""
+
+    settings: Settings
+    db: SqlEngine
+    sessions: sessionmaker[Session]
+    telemetry: TelemetryStore
+    compliance: Engine
+
+    def close(self) -> None:
+        self.telemetry.close()
+        self.db.dispose()
+
+
+def build(settings: Settings) -> Services:
+    db = make_engine(settings.database_url)
+    compliance_settings = ComplianceSettings(
+        awareness_from_sensors=settings.awareness_from_sensors  # type: ignore[arg-type]
+    )
+    return Services(
+        settings=settings,
+        db=db,
+        sessions=make_sessionmaker(db),
+        telemetry=open_telemetry_store(settings.telemetry_url),
+        compliance=Engine(WorkingDayCalendar(settings.timezone), compliance_settings),
+    )
+
+
+class GatewayDirectory:
+    """Ingest's view of the registry: gateway id → home id, refreshed from the case database."""
+
+    def __init__(
+        self, sessions: sessionmaker[Session], *, max_age_s: float = 30.0, miss_retry_s: float = 5.0
+    ):
+        self._sessions = sessions
+        self._max_age_s = max_age_s
+        self._miss_retry_s = miss_retry_s
+        self._homes: dict[str, str] = {}
+        self._loaded_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def _refresh(self) -> None:
+        with self._sessions() as session:
+            self._homes = registry.gateway_homes(session)
+        self._loaded_at = time.monotonic()
+
+    def __call__(self, gateway_id: str) -> str | None:
+        """The gateway's home, or None when it is not registered."""
+        age = time.monotonic() - self._loaded_at
+        home = self._homes.get(gateway_id)
+        if age > self._max_age_s or (home is None and age > self._miss_retry_s):
+            with self._lock:
+                self._refresh()
+            home = self._homes.get(gateway_id)
+        return home
+
+
+def dead_letter_sink(sessions: sessionmaker[Session]):  # type: ignore[no-untyped-def]
+    """Dead letters go to the case database, each batch in its own transaction."""
+
+    def sink(records: list[DeadLetterRecord]) -> None:
+        with sessions.begin() as session:
+            add_dead_letters(session, records)
+
+    return sink
+
+
+def ingest_service(services: Services) -> IngestService:
+    return IngestService(
+        store=services.telemetry,
+        dead_letter_sink=dead_letter_sink(services.sessions),
+        known_gateway=GatewayDirectory(services.sessions),
+    )
+
+
+def finding_for_compliance(finding: Finding, *, detected_at: datetime) -> FindingIn:
+    """A detector finding as compliance takes it; a leak is damp until an investigation says otherwise."""
+    hazard = "damp_and_mould" if finding.hazard == LEAK else finding.hazard
+    return FindingIn(
+        home_id=finding.home_id,
+        hazard=hazard,
+        category=finding.category,
+        detected_at=detected_at,
+        sensor=f"{finding.sensor.gateway_id}/{finding.sensor.sensor_id}",
+        room=finding.room,
+        rule=finding.rule_key,
+        rule_version=str(finding.rule_version),
+        window_start=finding.window_start,
+        window_end=finding.window_end,
+        figures={**finding.figures, "confidence": finding.confidence},
+        description=f"{finding.rule_key} v{finding.rule_version} ({finding.evidence_basis})",
+    )
+
+
+def detect_once(services: Services, *, now: datetime) -> int:
+    """One detector pass over every registered sensor; findings open or join cases."""
+    with services.sessions.begin() as session:
+        sites = [
+            SensorSite(s.home_id, s.gateway_id, s.sensor_id, s.room)
+            for s in registry.all_sensors(session)
+        ]
+
+        def emit(finding: Finding) -> None:
+            record_finding(
+                session,
+                finding=finding_for_compliance(finding, detected_at=now),
+                now=now,
+                engine=services.compliance,
+            )
+
+        return run_pass(
+            session,
+            store=services.telemetry,
+            sites=sites,
+            now=now,
+            emit=emit,
+            timezone=services.settings.timezone,
+        )

@@ -1,0 +1,298 @@
+"""`homesafe`: one program, a subcommand per service or task (contract section 4)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from pydantic import ValidationError
+
+from homesafe.settings import Settings
+
+
+class UsageError(Exception):
+    """Bad arguments or settings: exit 2 with one line saying which and why."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "HOMESAFE_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
+        raise UsageError(f"bad setting {name}: {first['msg']}") from None
+
+
+def _services(settings: Settings, *, migrate_first: bool = False):  # type: ignore[no-untyped-def]
+    from homesafe import bootstrap, migrate
+
+    services = bootstrap.build(settings)
+    if migrate_first:
+        migrate.upgrade(services.db)
+    return services
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from homesafe.runner import run
+
+    return run(settings, host=args.host, port=args.port, simulate=not args.no_sim)
+
+
+def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from api.app import create_app
+    from api.deps import AppContext
+
+    services = _services(settings)
+    app = create_app(
+        AppContext(
+            sessions=services.sessions, telemetry=services.telemetry, engine=services.compliance
+        )
+    )
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def _wait_for_signal() -> None:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from homesafe import bootstrap
+    from ingest.subscriber import MqttIngest, parse_mqtt_url
+
+    if settings.mqtt_url is None:
+        raise UsageError("homesafe ingest: HOMESAFE_MQTT_URL must name the broker")
+    host, port, username, password, tls = parse_mqtt_url(settings.mqtt_url)
+    services = _services(settings)
+    ingest = MqttIngest(
+        bootstrap.ingest_service(services),
+        host=host,
+        port=port,
+        username=username,
+        password=password,
+        tls=tls,
+        protocol=settings.mqtt_protocol,
+        shared=args.shared,
+        client_id=args.client_id or "",
+    )
+    ingest.start()
+    try:
+        _wait_for_signal()
+    finally:
+        ingest.stop()
+        services.close()
+    return 0
+
+
+def cmd_detect(args: argparse.Namespace, settings: Settings) -> int:
+    from homesafe import bootstrap
+    from homesafe.scheduler import make_scheduler
+    from registry.clock import utc_now
+
+    services = _services(settings)
+    if args.once:
+        found = bootstrap.detect_once(services, now=utc_now())
+        print(f"{found} finding(s)")
+        return 0
+    make_scheduler(services, blocking=True, sweep=False).start()
+    return 0
+
+
+def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
+    from homesafe.scheduler import make_scheduler
+
+    services = _services(settings)
+    make_scheduler(services, blocking=True, detect=False).start()
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
+    from firmware_sim import cli as sim
+
+    mqtt_url = args.mqtt or settings.mqtt_url
+    if mqtt_url is None:
+        raise UsageError("homesafe simulate: give --mqtt or HOMESAFE_MQTT_URL")
+    return sim.run(args, mqtt_url=mqtt_url)
+
+
+def cmd_registry_import(args: argparse.Namespace, settings: Settings) -> int:
+    from registry.service import RegistryImportError, import_files
+
+    services = _services(settings)
+    try:
+        with services.sessions.begin() as session:
+            summary = import_files(
+                session,
+                Path(args.homes_csv),
+                Path(args.households_csv) if args.households_csv else None,
+            )
+    except RegistryImportError as exc:
+        for error in exc.errors:
+            print(str(error), file=sys.stderr)
+        print(f"homesafe registry import: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"imported {summary.homes} home(s), {summary.gateways} gateway(s), "
+        f"{summary.sensors} sensor(s), {summary.households} household(s)"
+    )
+    return 0
+
+
+def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
+    from api.auth import add_user
+    from registry.clock import utc_now
+
+    services = _services(settings)
+    try:
+        with services.sessions.begin() as session:
+            user = add_user(session, name=args.name, role=args.role, now=utc_now())
+    except ValueError as exc:
+        raise UsageError(f"homesafe users add: {exc}") from None
+    print(f"added {user.name} ({user.role})")
+    return 0
+
+
+def cmd_tokens_create(args: argparse.Namespace, settings: Settings) -> int:
+    from api.auth import UnknownUser, create_token
+    from registry.clock import utc_now
+
+    services = _services(settings)
+    try:
+        with services.sessions.begin() as session:
+            token = create_token(session, name=args.name, now=utc_now())
+    except UnknownUser as exc:
+        raise UsageError(f"homesafe tokens create: {exc}") from None
+    print(token)
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from compliance.audit import verify
+
+    services = _services(settings)
+    with services.sessions() as session:
+        result = verify(session)
+    if result.ok:
+        print(f"audit log intact: {result.entries} entries")
+        return 0
+    print(f"audit log broken at entry {result.first_broken_id}: {result.reason}")
+    return 1
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    _services(settings, migrate_first=True)
+    print("database is at the newest schema")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from api.auth import ROLES
+
+    parser = _Parser(prog="homesafe", description=__doc__)
+    parser.add_argument("--log-level", default=os.environ.get("HOMESAFE_LOG_LEVEL", "INFO"))
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = commands.add_parser("run", help="the whole system in one process, embedded defaults")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8000)
+    run.add_argument("--no-sim", action="store_true", help="no simulated fleet")
+    run.set_defaults(handler=cmd_run)
+
+    api = commands.add_parser("api", help="the HTTP API")
+    api.add_argument("--host", default="127.0.0.1")
+    api.add_argument("--port", type=int, default=8000)
+    api.set_defaults(handler=cmd_api)
+
+    ingest = commands.add_parser("ingest", help="MQTT → telemetry store")
+    ingest.add_argument(
+        "--shared", action="store_true", help="join $share/ingest/… with other workers"
+    )
+    ingest.add_argument("--client-id", default=None)
+    ingest.set_defaults(handler=cmd_ingest)
+
+    detect = commands.add_parser("detect", help="the detectors, on a schedule or --once")
+    detect.add_argument("--once", action="store_true")
+    detect.set_defaults(handler=cmd_detect)
+
+    commands.add_parser("scheduler", help="clock sweeps: warnings and breaches").set_defaults(
+        handler=cmd_scheduler
+    )
+
+    simulate = commands.add_parser("simulate", help="simulated gateways publishing to a broker")
+    from firmware_sim import cli as sim
+
+    sim.add_arguments(simulate)
+    simulate.add_argument("--mqtt", default=None, help="broker URL (else HOMESAFE_MQTT_URL)")
+    simulate.set_defaults(handler=cmd_simulate)
+
+    registry = commands.add_parser("registry", help="the registry of homes, gateways, sensors")
+    registry_commands = registry.add_subparsers(
+        dest="registry_command", required=True, parser_class=_Parser
+    )
+    registry_import = registry_commands.add_parser(
+        "import", help="import homes.csv [households.csv]"
+    )
+    registry_import.add_argument("homes_csv")
+    registry_import.add_argument("households_csv", nargs="?")
+    registry_import.set_defaults(handler=cmd_registry_import)
+
+    users = commands.add_parser("users", help="people")
+    users_commands = users.add_subparsers(dest="users_command", required=True, parser_class=_Parser)
+    users_add = users_commands.add_parser("add", help="add a person with a role")
+    users_add.add_argument("name")
+    users_add.add_argument("--role", required=True, choices=ROLES)
+    users_add.set_defaults(handler=cmd_users_add)
+
+    tokens = commands.add_parser("tokens", help="API tokens")
+    tokens_commands = tokens.add_subparsers(
+        dest="tokens_command", required=True, parser_class=_Parser
+    )
+    tokens_create = tokens_commands.add_parser("create", help="a new token, printed once")
+    tokens_create.add_argument("name")
+    tokens_create.set_defaults(handler=cmd_tokens_create)
+
+    audit = commands.add_parser("audit", help="the audit log")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True, parser_class=_Parser)
+    audit_commands.add_parser("verify", help="check the hash chain").set_defaults(
+        handler=cmd_audit_verify
+    )
+
+    db = commands.add_parser("db", help="the case database")
+    db_commands = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
+    db_commands.add_parser("upgrade", help="run migrations").set_defaults(handler=cmd_db_upgrade)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        logging.basicConfig(
+            level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+        for noisy in ("transitions", "amqtt", "alembic", "apscheduler", "httpx"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+        return int(args.handler(args, load_settings()))
+    except UsageError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

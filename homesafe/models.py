@@ -1,0 +1,14 @@
+"""Every room's tables, imported so that the shared metadata is complete for migrations."""
+
+from __future__ import annotations
+
+import api.models
+import compliance.models
+import detectors.models
+import ingest.models
+import registry.models
+from registry.db import Base
+
+metadata = Base.metadata
+
+__all__ = ["api", "compliance", "detectors", "ingest", "metadata", "registry"]

@@ -1,0 +1,124 @@
+"""`homesafe run`: the whole system in one process on its embedded defaults."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import threading
+from pathlib import Path
+
+import uvicorn
+from sqlalchemy import select
+
+from api.app import create_app
+from api.auth import add_user, create_token
+from api.deps import AppContext
+from api.models import User
+from homesafe import bootstrap, migrate
+from homesafe.embedded_broker import EmbeddedBroker
+from homesafe.scheduler import make_scheduler
+from homesafe.settings import VAR_DIR, Settings
+from ingest.subscriber import MqttIngest, parse_mqtt_url
+from registry.clock import utc_now
+from registry.schemas import HOMES_COLUMNS, HOUSEHOLDS_COLUMNS
+from registry.service import import_registry
+
+log = logging.getLogger(__name__)
+
+DEMO_USER = "demo"
+DEMO_HOMES = 4
+
+
+def _csv(rows: list[dict[str, object]], columns: tuple[str, ...]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def _demo_token(services: bootstrap.Services) -> str:
+    """An admin token for the person trying Homesafe out; written to var/demo-token.txt."""
+    now = utc_now()
+    with services.sessions.begin() as session:
+        if session.scalars(select(User).where(User.name == DEMO_USER)).first() is None:
+            add_user(session, name=DEMO_USER, role="admin", now=now)
+        token = create_token(session, name=DEMO_USER, now=now)
+    path = VAR_DIR / "demo-token.txt"
+    path.write_text(token + "\n")
+    path.chmod(0o600)
+    return token
+
+
+def run(settings: Settings, *, host: str, port: int, simulate: bool) -> int:
+    """Start broker, ingest, scheduler (detectors and clocks), API and demo fleet; serve until stopped."""
+    Path(VAR_DIR).mkdir(parents=True, exist_ok=True)
+    services = bootstrap.build(settings)
+    migrate.upgrade(services.db)
+    stop = threading.Event()
+    broker: EmbeddedBroker | None = None
+    if settings.mqtt_url is None:
+        broker = EmbeddedBroker()
+        broker.start()
+        mqtt_host, mqtt_port, username, password, tls = "127.0.0.1", broker.port, None, None, False
+        protocol = "3.1.1"
+    else:
+        mqtt_host, mqtt_port, username, password, tls = parse_mqtt_url(settings.mqtt_url)
+        protocol = settings.mqtt_protocol
+    if simulate:
+        from firmware_sim.demo import demo_registry_rows, start_demo_fleet
+
+        homes, households = demo_registry_rows(DEMO_HOMES, 1)
+        with services.sessions.begin() as session:
+            import_registry(
+                session,
+                homes_text=_csv(homes, HOMES_COLUMNS),
+                households_text=_csv(households, HOUSEHOLDS_COLUMNS),
+            )
+    ingest = MqttIngest(
+        bootstrap.ingest_service(services),
+        host=mqtt_host,
+        port=mqtt_port,
+        username=username,
+        password=password,
+        tls=tls,
+        protocol=protocol,
+        client_id="homesafe-run-ingest",
+    )
+    ingest.start()
+    scheduler = make_scheduler(services, sweep_interval_s=30, detect_interval_s=20)
+    scheduler.start()
+    if simulate:
+        start_demo_fleet(
+            mqtt_host,
+            mqtt_port,
+            homes=DEMO_HOMES,
+            seed=1,
+            stop=stop,
+            protocol=protocol,
+            gateway_key=settings.gateway_key,
+        )
+    token = _demo_token(services)
+    print(
+        f"Homesafe is up: http://{host}:{port}/api/v1/health\n"
+        f"  MQTT broker: mqtt://{mqtt_host}:{mqtt_port}\n"
+        f"  admin token (also in {VAR_DIR}/demo-token.txt):\n    {token}\n"
+        f"  try: curl -H 'Authorization: Bearer {token}' http://{host}:{port}/api/v1/cases",
+        flush=True,
+    )
+    app = create_app(
+        AppContext(
+            sessions=services.sessions, telemetry=services.telemetry, engine=services.compliance
+        )
+    )
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        stop.set()
+        scheduler.shutdown(wait=False)
+        ingest.stop()
+        if broker is not None:
+            broker.stop()
+        services.close()
+    return 0

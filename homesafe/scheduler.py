@@ -1,0 +1,68 @@
+"""APScheduler 3 jobs: the breach sweep and the detector pass. Deadlines are rows, not timers."""
+
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from compliance.jobs import run_sweep
+from homesafe.bootstrap import Services, detect_once
+from registry.clock import utc_now
+
+log = logging.getLogger(__name__)
+
+
+def sweep_job(services: Services) -> None:
+    breached = run_sweep(services.sessions, now=utc_now())
+    if breached:
+        log.warning("recorded %d breached clock(s)", breached)
+
+
+def detect_job(services: Services) -> None:
+    found = detect_once(services, now=utc_now())
+    if found:
+        log.info("detectors raised %d finding(s)", found)
+
+
+def make_scheduler(
+    services: Services,
+    *,
+    blocking: bool = False,
+    sweep: bool = True,
+    detect: bool = True,
+    sweep_interval_s: float | None = None,
+    detect_interval_s: float | None = None,
+) -> BaseScheduler:
+    """A scheduler with the chosen jobs; each runs once at start and then on its interval."""
+    scheduler: BaseScheduler = (
+        BlockingScheduler(timezone="UTC") if blocking else BackgroundScheduler(timezone="UTC")
+    )
+    now = utc_now()
+    common = {
+        "max_instances": 1,
+        "coalesce": True,
+        "next_run_time": now,
+        "misfire_grace_time": None,
+    }
+    if sweep:
+        scheduler.add_job(
+            sweep_job,
+            "interval",
+            seconds=sweep_interval_s or services.settings.sweep_interval_s,
+            args=[services],
+            id="sweep",
+            **common,
+        )
+    if detect:
+        scheduler.add_job(
+            detect_job,
+            "interval",
+            seconds=detect_interval_s or services.settings.detect_interval_s,
+            args=[services],
+            id="detect",
+            **common,
+        )
+    return scheduler

@@ -1,0 +1,68 @@
+"""Settings from HOMESAFE_* environment variables (and an optional .env), the same for every command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+VAR_DIR = Path("var")
+
+
+class Settings(BaseSettings):
+    """Everything a Homesafe process can be told; defaults are the embedded, no-server set-up."""
+
+    model_config = SettingsConfigDict(env_prefix="HOMESAFE_", env_file=".env", extra="ignore")
+
+    mqtt_url: str | None = Field(
+        default=None, description="mqtt://user:pass@host:port; unset means the embedded broker"
+    )
+    telemetry_url: str = Field(default=f"sqlite:///{VAR_DIR}/telemetry.db")
+    database_url: str = Field(default=f"sqlite:///{VAR_DIR}/cases.db")
+    timezone: str = "Europe/London"
+    gateway_key: str | None = Field(
+        default=None, description="provisioning key from which each gateway's MQTT password derives"
+    )
+    mqtt_protocol: str = Field(default="5", description="'5' or '3.1.1' for an external broker")
+    detect_interval_s: float = 900.0
+    sweep_interval_s: float = 60.0
+    awareness_from_sensors: str = "on_detection"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("telemetry_url")
+    @classmethod
+    def _telemetry_scheme(cls, value: str) -> str:
+        if not value.startswith(("influxdb://", "influxdbs://", "sqlite:///")):
+            raise ValueError("must start with influxdb://, influxdbs:// or sqlite:///")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_scheme(cls, value: str) -> str:
+        if not value.startswith(("postgresql", "sqlite")):
+            raise ValueError("must be a postgresql+psycopg:// or sqlite:/// URL")
+        return value
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _mqtt_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("mqtt://", "mqtts://")):
+            raise ValueError("must start with mqtt:// or mqtts://")
+        return value or None
+
+    @field_validator("mqtt_protocol")
+    @classmethod
+    def _protocol(cls, value: str) -> str:
+        if value not in ("5", "3.1.1"):
+            raise ValueError("must be '5' or '3.1.1'")
+        return value
