@@ -47,6 +47,7 @@ class Gateway:
         self.host, self.port = host, port
         self.buffer: deque[bytes] = deque()
         self.network_up = True
+        self.ever_connected = False
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._connected = threading.Event()
@@ -107,6 +108,7 @@ class Gateway:
     def _on_connect(self, client, userdata, flags, reason_code, properties=None) -> None:
         if reason_code == 0:
             client.publish(status_topic(self.gateway_id), self._status("online"), qos=1, retain=True)
+            self.ever_connected = True
             self._connected.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties=None) -> None:
@@ -148,7 +150,7 @@ class Gateway:
     def stop(self, *, timeout_s: float = 10.0) -> None:
         """Flush, announce offline (retained) and disconnect cleanly."""
         deadline = time.monotonic() + timeout_s
-        while not self.drained() and time.monotonic() < deadline and self.network_up:
+        while not self.drained() and time.monotonic() < deadline and self.network_up and self.ever_connected:
             time.sleep(0.02)
         if self._connected.is_set():
             info = self.client.publish(status_topic(self.gateway_id), self._status("offline"), qos=1, retain=True)
