@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.db import Base, UTCDateTime
@@ -13,7 +23,10 @@ from registry.db import Base, UTCDateTime
 
 class Case(Base):
     __tablename__ = "case"
-    __table_args__ = (Index("ix_case_home_hazard_status", "home_id", "hazard", "status"),)
+    __table_args__ = (
+        Index("ix_case_home_hazard_status", "home_id", "hazard", "status"),
+        Index("ix_case_status_next_due_at", "status", "next_due_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     home_id: Mapped[str] = mapped_column(ForeignKey("home.home_id"))
@@ -30,6 +43,19 @@ class Case(Base):
     assigned_to: Mapped[str | None] = mapped_column(String(64))
     access_failures: Mapped[int] = mapped_column(Integer, default=0)
     alternative_accommodation_due: Mapped[bool] = mapped_column(Boolean, default=False)
+    # 0002_compliance: what compliance.lifecycle.CaseState needs, and the hazard queue's sort key.
+    in_scope: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    accommodation: Mapped[str] = mapped_column(
+        String(16), default="not_due", server_default="not_due"
+    )
+    accommodation_offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accommodation_declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    investigation_booked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    access_attempts: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    triage_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    summary_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    summary_sent_method: Mapped[str | None] = mapped_column(String(32))
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     clocks: Mapped[list[Clock]] = relationship(
         back_populates="case", order_by="Clock.id", lazy="selectin"
@@ -53,6 +79,9 @@ class Clock(Base):
     reasonable_steps: Mapped[str | None] = mapped_column(Text)
     excused_by: Mapped[str | None] = mapped_column(String(64))
     excused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reasonable_steps_by: Mapped[str | None] = mapped_column(String(64))
+    reasonable_steps_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    excuse_reason: Mapped[str | None] = mapped_column(Text)
 
     case: Mapped[Case] = relationship(back_populates="clocks")
 
