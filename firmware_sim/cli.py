@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gateway-key", default=None, help="provisioning key (else HOMESAFE_GATEWAY_KEY)")
     parser.add_argument("--mqtt-protocol", choices=("3.1.1", "5"), default="5")
     parser.add_argument("--interval", type=int, default=900, help="seconds between readings")
-    parser.add_argument("--connections", type=int, default=4, help="fleet mode: MQTT connections")
+    parser.add_argument("--connections", type=int, default=2, help="fleet mode: MQTT connections")
 
 
 def _fail(message: str) -> int:

@@ -103,7 +103,7 @@ def run_gateways(run: FleetRun, host: str, port: int, *, protocol: str, gateway_
     return {"messages": messages, "readings": readings, "acked": sum(g.acked for g in gateways)}
 
 
-def run_fleet_load(run: FleetRun, host: str, port: int, *, protocol: str, connections: int = 4,
+def run_fleet_load(run: FleetRun, host: str, port: int, *, protocol: str, connections: int = 2,
                    username: str | None = None, password: str | None = None,
                    stop: threading.Event | None = None) -> dict[str, float]:
     """Publish every reading as fast as the broker takes it over a few shared connections.
