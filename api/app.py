@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from api.deps import AppContext, Context
-from api.routers import audit, cases, telemetry
+from api.routers import audit, cases, compliance, telemetry
 
 API_PREFIX = "/api/v1"
 
@@ -34,6 +34,6 @@ def create_app(context: AppContext) -> FastAPI:
             "telemetry": "ok" if telemetry_ok else "unreachable",
         }
 
-    for router in (cases.router, telemetry.router, audit.router):
+    for router in (cases.router, telemetry.router, audit.router, compliance.router):
         app.include_router(router, prefix=API_PREFIX)
     return app

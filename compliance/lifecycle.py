@@ -355,6 +355,14 @@ def _investigation_concluded(step: _Step, event: Event) -> None:
     if event.supplementary_work_needed and outcome not in HAZARD_FOUND:
         raise EventRefused("supplementary work follows an emergency or significant finding")
     hazard = step.case.hazard
+    if not step.case.in_scope:
+        if outcome in HAZARD_FOUND and step.rule_set.covers(hazard, outcome):
+            step.case = replace(step.case, in_scope=True, category=outcome)
+        else:
+            # Out of scope and the finding does not bring it in: no statutory clocks.
+            step.case = replace(step.case, outcome=outcome, stage="no_work_due")
+            step.notices.append("out_of_scope")
+            return
     step.case = replace(step.case, outcome=outcome)
     step.close_clock("investigate", event.at)
     if outcome == "emergency":
@@ -491,10 +499,14 @@ def excuse(clock: ClockState, *, at: datetime, reason: str) -> ClockState:
     return replace(clock, status="breached_excused", excused_at=at, excuse_reason=reason.strip())
 
 
-def breach_case_clock(case: CaseState, kind: str, at: datetime) -> Transition:
-    """Breach the case's running clock of this kind; a safety breach makes accommodation due."""
+def breach_case_clock(
+    case: CaseState, kind: str, at: datetime, *, index: int | None = None
+) -> Transition:
+    """Breach the case's running clock of this kind (or the one at ``index``); a safety breach
+    makes accommodation due."""
     clocks = list(case.clocks)
-    for index in range(len(clocks) - 1, -1, -1):
+    indexes = [index] if index is not None else range(len(clocks) - 1, -1, -1)
+    for index in indexes:
         if clocks[index].kind == kind and clocks[index].status == "running":
             clocks[index] = breach(clocks[index], at)
             after = replace(case, clocks=tuple(clocks))

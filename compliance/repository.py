@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from compliance.models import Case, Clock
+from compliance.models import Case, Clock, ClockWarning
 
 
 def open_case_for(session: Session, *, home_id: str, hazard: str) -> Case | None:
@@ -32,14 +32,8 @@ def list_cases(
     limit: int = 100,
     offset: int = 0,
 ) -> Sequence[Case]:
-    """Cases ordered by their nearest running deadline (cases with none running last)."""
-    nearest = (
-        select(Clock.case_id, func.min(Clock.due_at).label("nearest_due"))
-        .where(Clock.status == "running")
-        .group_by(Clock.case_id)
-        .subquery()
-    )
-    query: Select[tuple[Case]] = select(Case).outerjoin(nearest, nearest.c.case_id == Case.id)
+    """Cases ordered by their nearest running deadline (``next_due_at``; cases with none last)."""
+    query: Select[tuple[Case]] = select(Case)
     if status is not None:
         query = query.where(Case.status == status)
     if hazard is not None:
@@ -53,18 +47,62 @@ def list_cases(
             .exists()
         )
         query = query.where(any_breach if breached else ~any_breach)
-    query = query.order_by(nearest.c.nearest_due.is_(None), nearest.c.nearest_due, Case.id)
+    query = query.order_by(Case.next_due_at.is_(None), Case.next_due_at, Case.id)
     return session.scalars(query.limit(limit).offset(offset)).all()
 
 
 def due_clock_ids(session: Session, *, now: datetime, limit: int = 1000) -> list[int]:
-    """Running clocks whose deadline has passed, locked for this sweep where the database can."""
+    """Running clocks whose deadline has passed; on PostgreSQL their cases are locked, skipping
+    cases another transaction holds (a second scheduler, an officer's request)."""
     query = (
         select(Clock.id)
-        .where(Clock.status == "running", Clock.due_at <= now)
-        .order_by(Clock.due_at)
+        .join(Case, Case.id == Clock.case_id)
+        .where(Clock.status == "running", Clock.due_at < now)
+        .order_by(Clock.due_at, Clock.id)
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
+        query = query.with_for_update(skip_locked=True, of=Case)
     return list(session.scalars(query))
+
+
+def due_warning_ids(session: Session, *, now: datetime, limit: int = 1000) -> list[int]:
+    """Unfired warnings now due whose clock still runs, locked (skip locked) on PostgreSQL."""
+    query = (
+        select(ClockWarning.id)
+        .join(Clock, Clock.id == ClockWarning.clock_id)
+        .where(
+            ClockWarning.fired_at.is_(None),
+            ClockWarning.warn_at <= now,
+            Clock.status == "running",
+        )
+        .order_by(ClockWarning.warn_at, ClockWarning.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=ClockWarning)
+    return list(session.scalars(query))
+
+
+def clocks_in_period(session: Session, *, start: datetime, end: datetime) -> Sequence[Clock]:
+    """Clocks of every case that ran in [start, end): started before end, and not done before start."""
+    query = (
+        select(Clock)
+        .join(Case, Case.id == Clock.case_id)
+        .where(
+            Clock.started_at < end,
+            or_(Clock.met_at.is_(None), Clock.met_at >= start, Clock.due_at >= start),
+        )
+        .order_by(Clock.case_id, Clock.id)
+    )
+    return session.scalars(query).all()
+
+
+def open_cases(session: Session) -> Sequence[Case]:
+    """Every open case."""
+    return session.scalars(select(Case).where(Case.status == "open").order_by(Case.id)).all()
+
+
+def all_clocks(session: Session) -> Sequence[Clock]:
+    """Every clock."""
+    return session.scalars(select(Clock).order_by(Clock.id)).all()

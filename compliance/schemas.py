@@ -27,6 +27,7 @@ EventType = Literal[
     "alternative_accommodation_declined",
     "closed",
     "reopened",
+    "triage_confirmed",  # extension: an officer confirms a sensor finding (on_triage setting)
 ]
 Outcome = Literal["emergency", "significant", "not_significant", "no_hazard"]
 
@@ -63,7 +64,9 @@ class EventIn(BaseModel):
     evidence: dict[str, Any] | list[Any] | str | None = None
     outcome: Outcome | None = None
     method: str | None = Field(
-        default=None, max_length=40, description="access_failed: how contact was tried"
+        default=None,
+        max_length=40,
+        description="access_failed: how contact was tried; summary_sent: how it was sent",
     )
     supplementary_work_needed: bool | None = None
 
@@ -76,6 +79,10 @@ class ClockOut(_Out):
     status: ClockStatus
     breached_at: datetime | None = None
     reasonable_steps: str | None = None
+    reasonable_steps_by: str | None = None
+    reasonable_steps_at: datetime | None = None
+    excused_by: str | None = None
+    excused_at: datetime | None = None
 
 
 class EvidenceOut(_Out):
@@ -113,6 +120,8 @@ class CaseOut(_Out):
     outcome: str | None
     rule_set: str
     clocks: list[ClockOut]
+    in_scope: bool = True
+    next_due_at: datetime | None = None
 
 
 class CaseDetailOut(CaseOut):
@@ -120,6 +129,38 @@ class CaseDetailOut(CaseOut):
     evidence: list[EvidenceOut]
     alternative_accommodation_due: bool
     access_failures: int
+    access_attempts: list[dict[str, Any]] = Field(default_factory=list)
+    access_reasonable_steps: bool = False
+    accommodation: str = "not_due"
+    accommodation_offered_at: datetime | None = None
+    accommodation_declined_at: datetime | None = None
+    summary_sent_at: datetime | None = None
+    summary_sent_method: str | None = None
+    triage_due_at: datetime | None = None
+
+
+class ReasonableStepsIn(BaseModel):
+    """The reasonable steps an officer took against a breached clock."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    steps: str = Field(min_length=1, max_length=10_000)
+
+
+class ExcuseIn(BaseModel):
+    """A compliance officer's acceptance of the recorded steps, with an optional note."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: str | None = Field(default=None, max_length=10_000)
+
+
+class CannotMeetIn(BaseModel):
+    """Why the safety work cannot be done in time."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=10_000)
 
 
 class FindingIn(BaseModel):

@@ -1,25 +1,57 @@
-"""Compliance use cases: open or join a case, record its events, breach what is overdue.
+"""Compliance use cases: open or join a case, record its events, breach, warn and excuse.
 
-Services take keyword-only arguments, append to the audit log, and never commit: the request or
-job that calls them owns the transaction.
+Every state change loads the case's rows into ``compliance.lifecycle.CaseState``, applies the pure
+rule (which refuses with ``lifecycle.EventRefused``), writes the ``Transition`` back (new clocks
+get their warning rows) and appends one audit entry: who, what, when, before and after.
+Services take keyword-only arguments and never commit: the request or job owns the transaction.
+On PostgreSQL each step locks the case row first, so the API and the schedulers serialise per case.
+
+Extension beyond the contract's events (the contract's names stay exactly as they are):
+``triage_confirmed`` — with ``awareness_from_sensors = on_triage``, a sensor case opens
+``awaiting_triage`` with no clocks; an officer posts ``{"type": "triage_confirmed", "at": ...}``
+and the clocks start at ``at`` (confirmation due within ``triage_working_days``; ``triage_due_at``
+is shown on the case).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from compliance import audit, repository
+from compliance import audit, lifecycle, repository
 from compliance.calendar import WorkingDayCalendar
-from compliance.clocks import due_at
-from compliance.models import Case, CaseEvent, Clock, Evidence
-from compliance.rules import ComplianceSettings, OutOfScope, RuleSet, rule_set_for
+from compliance.clocks import supplementary_steps_due_at, triage_due_at, working_days_left_from
+from compliance.lifecycle import AccessAttempt, CaseState, ClockState, EventRefused, Transition
+from compliance.models import Case, CaseEvent, Clock, ClockWarning, Evidence
+from compliance.reporting import ClockRow, summary_figures
+from compliance.rules import RULE_SETS, ComplianceSettings, OutOfScope, RuleSet, rule_set_for
 from compliance.schemas import EventIn, FindingIn, ReportIn
+from compliance.summary import SummaryFacts, WorkItem
 from registry.clock import to_rfc3339
 from registry.models import Home
+
+__all__ = [
+    "CaseNotFound",
+    "Engine",
+    "EventRefused",
+    "HomeNotFound",
+    "OUT_OF_SCOPE",
+    "TRIAGE_CONFIRMED",
+]
+
+TRIAGE_CONFIRMED = "triage_confirmed"
+
+# Awareness before Awaab's Law: a rule set that covers nothing, so no clock ever starts.
+OUT_OF_SCOPE = RuleSet(
+    key="out_of_scope",
+    effective_from=date.min,
+    emergency_hazards=frozenset(),
+    significant_hazards=frozenset(),
+)
 
 
 class CaseNotFound(LookupError):
@@ -30,16 +62,128 @@ class HomeNotFound(LookupError):
     """No home with that id in the registry."""
 
 
-class EventRefused(Exception):
-    """The case's state does not allow the event; the reason is for the person who sent it."""
-
-
 @dataclass(frozen=True)
 class Engine:
     """The calendar and settings every compliance function needs, built once by the composition root."""
 
     calendar: WorkingDayCalendar
     settings: ComplianceSettings = field(default_factory=ComplianceSettings)
+    rule_sets: tuple[RuleSet, ...] = RULE_SETS
+
+    def rule_set(self, key: str, aware_at: datetime) -> RuleSet:
+        """The case's rule set by its stored key (the one in force at awareness)."""
+        for rule_set in self.rule_sets:
+            if rule_set.key == key:
+                return rule_set
+        if key == OUT_OF_SCOPE.key:
+            return OUT_OF_SCOPE
+        return rule_set_for(aware_at, self.calendar.timezone, self.rule_sets)
+
+
+# --- rows <-> lifecycle state ---------------------------------------------------------------------
+
+
+def case_state(case: Case) -> CaseState:
+    """The pure lifecycle's view of a case row and its clock rows."""
+    return CaseState(
+        hazard=case.hazard,
+        category=case.category,  # type: ignore[arg-type]
+        source=case.source,  # type: ignore[arg-type]
+        aware_at=case.aware_at,
+        rule_set_key=case.rule_set,
+        in_scope=case.in_scope,
+        status=case.status,  # type: ignore[arg-type]
+        stage=case.stage,
+        outcome=case.outcome,  # type: ignore[arg-type]
+        clocks=tuple(
+            ClockState(
+                kind=c.kind,
+                started_at=c.started_at,
+                due_at=c.due_at,
+                met_at=c.met_at,
+                status=c.status,  # type: ignore[arg-type]
+                breached_at=c.breached_at,
+                excused_at=c.excused_at,
+                excuse_reason=c.excuse_reason,
+            )
+            for c in case.clocks
+        ),
+        access_attempts=tuple(
+            AccessAttempt(at=datetime.fromisoformat(a["at"]), method=a["method"])
+            for a in case.access_attempts or ()
+        ),
+        investigation_booked_at=case.investigation_booked_at,
+        accommodation=case.accommodation,  # type: ignore[arg-type]
+        accommodation_offered_at=case.accommodation_offered_at,
+        accommodation_declined_at=case.accommodation_declined_at,
+        closed_at=case.closed_at,
+    )
+
+
+def _write_back(session: Session, case: Case, after: CaseState, engine: Engine) -> None:
+    """Copy the state after a transition onto the rows; new clocks get rows and warning rows."""
+    case.category = after.category
+    case.in_scope = after.in_scope
+    case.status = after.status
+    case.stage = after.stage
+    case.outcome = after.outcome
+    case.closed_at = after.closed_at
+    case.investigation_booked_at = after.investigation_booked_at
+    case.access_attempts = [
+        {"at": to_rfc3339(a.at), "method": a.method} for a in after.access_attempts
+    ]
+    case.access_failures = len(after.access_attempts)
+    case.accommodation = after.accommodation
+    case.alternative_accommodation_due = after.accommodation == "due"
+    case.accommodation_offered_at = after.accommodation_offered_at
+    case.accommodation_declined_at = after.accommodation_declined_at
+    rows = list(case.clocks)
+    new_rows: list[Clock] = []
+    for index, state in enumerate(after.clocks):
+        if index < len(rows):
+            row = rows[index]
+        else:
+            row = Clock(kind=state.kind, started_at=state.started_at, due_at=state.due_at)
+            case.clocks.append(row)
+            new_rows.append(row)
+        row.met_at = state.met_at
+        row.status = state.status
+        row.breached_at = state.breached_at
+        row.excused_at = state.excused_at
+        row.excuse_reason = state.excuse_reason
+    running = [c.due_at for c in after.clocks if c.status == "running"]
+    case.next_due_at = min(running) if running else None
+    if new_rows:
+        session.flush()
+        rule_set = engine.rule_set(case.rule_set, case.aware_at)
+        for row in new_rows:
+            for warn_at, label in warnings_for(
+                row.kind, row.started_at, row.due_at, rule_set, engine
+            ):
+                session.add(ClockWarning(clock_id=row.id, warn_at=warn_at, label=label))
+
+
+def warnings_for(
+    kind: str, started_at: datetime, due: datetime, rule_set: RuleSet, engine: Engine
+) -> list[tuple[datetime, str]]:
+    """The warning instants of a clock with a label each (see ``compliance.clocks.warning_times``)."""
+    settings, calendar = engine.settings, engine.calendar
+    candidates = [
+        (
+            working_days_left_from(due, settings.warning_working_days, calendar),
+            f"{settings.warning_working_days}_working_days_left",
+        ),
+        (due - timedelta(hours=settings.warning_hours), f"{settings.warning_hours}_hours_left"),
+    ]
+    if kind == "supplementary_work":
+        candidates.append(
+            (supplementary_steps_due_at(started_at, rule_set, calendar), "supplementary_steps_due")
+        )
+    chosen: dict[datetime, str] = {}
+    for at, label in candidates:
+        if started_at < at < due and at not in chosen:
+            chosen[at] = label
+    return sorted(chosen.items())
 
 
 def _snapshot(case: Case) -> dict[str, Any]:
@@ -48,6 +192,9 @@ def _snapshot(case: Case) -> dict[str, Any]:
         "stage": case.stage,
         "category": case.category,
         "outcome": case.outcome,
+        "in_scope": case.in_scope,
+        "accommodation": case.accommodation,
+        "access_attempts": len(case.access_attempts or ()),
         "clocks": [
             {
                 "kind": c.kind,
@@ -60,38 +207,24 @@ def _snapshot(case: Case) -> dict[str, Any]:
     }
 
 
-def _rule_set(aware_at: datetime, engine: Engine) -> RuleSet | None:
-    """The rule set in force at awareness, or None before Awaab's Law (no statutory clocks)."""
-    try:
-        return rule_set_for(aware_at, engine.calendar.timezone)
-    except OutOfScope:
-        return None
-
-
-def _start_clock(
-    session: Session, case: Case, kind: str, started_at: datetime, engine: Engine
-) -> Clock | None:
-    rule_set = _rule_set(case.aware_at, engine)
-    if rule_set is None:
-        return None
-    clock = Clock(
-        kind=kind,
-        started_at=started_at,
-        due_at=due_at(kind, started_at, rule_set, engine.calendar, engine.settings),
-        status="running",
+def _lock_case(session: Session, case_id: int) -> Case | None:
+    """The case row, locked for this transaction on PostgreSQL, fresh from the database."""
+    return session.get(
+        Case,
+        case_id,
+        with_for_update=session.get_bind().dialect.name == "postgresql",
+        populate_existing=True,
     )
-    case.clocks.append(clock)
-    session.flush()
-    return clock
 
 
-def _meet(case: Case, kind: str, at: datetime) -> Clock | None:
-    for clock in case.clocks:
-        if clock.kind == kind and clock.status == "running":
-            clock.status = "met"
-            clock.met_at = at
-            return clock
-    return None
+def _rule_set_at(aware_at: datetime, engine: Engine) -> RuleSet:
+    try:
+        return rule_set_for(aware_at, engine.calendar.timezone, engine.rule_sets)
+    except OutOfScope:
+        return OUT_OF_SCOPE
+
+
+# --- opening and joining --------------------------------------------------------------------------
 
 
 def open_or_join_case(
@@ -110,13 +243,26 @@ def open_or_join_case(
     """Join the home's open case for this hazard as evidence, or open one with its clocks."""
     if session.get(Home, home_id) is None:
         raise HomeNotFound(f"home {home_id!r} is not in the registry")
-    case = repository.open_case_for(session, home_id=home_id, hazard=hazard)
-    if case is not None:
+    if session.get_bind().dialect.name == "postgresql":
+        # One open case per home and hazard even when two reports arrive at once.
+        session.get(Home, home_id, with_for_update=True)
+    found = repository.open_case_for(session, home_id=home_id, hazard=hazard)
+    if found is not None:
+        case = _lock_case(session, found.id)
+        assert case is not None
         before = _snapshot(case)
         case.evidence.append(evidence)
-        if category == "emergency" and case.category != "emergency" and case.outcome is None:
-            case.category = "emergency"
-            _start_clock(session, case, "emergency_action", aware_at, engine)
+        state = case_state(case)
+        if category == "emergency" and state.category != "emergency" and state.outcome is None:
+            rule_set = engine.rule_set(case.rule_set, case.aware_at)
+            transition = lifecycle.escalate_to_emergency(
+                state,
+                aware_at,
+                rule_set=rule_set,
+                calendar=engine.calendar,
+                settings=engine.settings,
+            )
+            _write_back(session, case, transition.after, engine)
         session.flush()
         audit.append(
             session,
@@ -129,27 +275,36 @@ def open_or_join_case(
             after=_snapshot(case) | {"evidence": evidence.kind, "source": evidence.source},
         )
         return case, False
-    rule_set = _rule_set(aware_at, engine)
+    rule_set = _rule_set_at(aware_at, engine)
+    transition = lifecycle.open_case(
+        hazard=hazard,
+        category=category,  # type: ignore[arg-type]
+        source=source,  # type: ignore[arg-type]
+        aware_at=aware_at,
+        rule_set=rule_set,
+        calendar=engine.calendar,
+        settings=engine.settings,
+    )
     case = Case(
         home_id=home_id,
         hazard=hazard,
         category=category,
         source=source,
         aware_at=aware_at,
-        rule_set=rule_set.key if rule_set else "out_of_scope",
+        rule_set=rule_set.key,
         status="open",
         stage="awaiting_investigation",
         opened_at=now,
         access_failures=0,
         alternative_accommodation_due=False,
+        in_scope=True,
+        accommodation="not_due",
     )
     session.add(case)
     session.flush()
     case.evidence.append(evidence)
-    if rule_set is not None and rule_set.covers(hazard, category):
-        if category == "emergency":
-            _start_clock(session, case, "emergency_action", aware_at, engine)
-        _start_clock(session, case, "investigate", aware_at, engine)
+    _write_back(session, case, transition.after, engine)
+    session.flush()
     audit.append(
         session,
         at=now,
@@ -159,7 +314,13 @@ def open_or_join_case(
         entity_id=case.id,
         before=None,
         after=_snapshot(case)
-        | {"home_id": home_id, "hazard": hazard, "aware_at": to_rfc3339(aware_at)},
+        | {
+            "home_id": home_id,
+            "hazard": hazard,
+            "aware_at": to_rfc3339(aware_at),
+            "rule_set": rule_set.key,
+            "notices": list(transition.notices),
+        },
     )
     return case, True
 
@@ -220,15 +381,45 @@ def record_finding(
     )
 
 
+# --- case events ----------------------------------------------------------------------------------
+
+
 def record_event(
     session: Session, *, case_id: int, event: EventIn, actor: str, now: datetime, engine: Engine
 ) -> Case:
     """Apply one step of the case's life, or raise EventRefused saying why not."""
-    case = repository.get_case(session, case_id)
+    case = _lock_case(session, case_id)
     if case is None:
         raise CaseNotFound(f"no case {case_id}")
     before = _snapshot(case)
-    _apply(session, case, event, engine)
+    state = case_state(case)
+    rule_set = engine.rule_set(case.rule_set, case.aware_at)
+    common = {"rule_set": rule_set, "calendar": engine.calendar, "settings": engine.settings}
+    if event.at > now + timedelta(minutes=5):
+        raise EventRefused("the event's time is in the future")
+    if event.at < case.aware_at and event.type != "closed":
+        raise EventRefused("the event's time is before the landlord became aware of the hazard")
+    transition: Transition
+    if event.type == TRIAGE_CONFIRMED:
+        transition = lifecycle.confirm_triage(state, event.at, **common)  # type: ignore[arg-type]
+        case.triage_confirmed_at = event.at
+    else:
+        transition = lifecycle.apply_event(
+            state,
+            lifecycle.Event(
+                type=event.type,  # type: ignore[arg-type]
+                at=event.at,
+                outcome=event.outcome,
+                method=event.method,
+                supplementary_work_needed=bool(event.supplementary_work_needed),
+                note=event.note,
+            ),
+            **common,  # type: ignore[arg-type]
+        )
+    _write_back(session, case, transition.after, engine)
+    if event.type == "summary_sent":
+        case.summary_sent_at = event.at
+        case.summary_sent_method = (event.method or "unspecified").strip().lower()[:32]
     case.events.append(
         CaseEvent(
             type=event.type,
@@ -243,6 +434,7 @@ def record_event(
                     "method": event.method,
                     "evidence": event.evidence,
                     "supplementary_work_needed": event.supplementary_work_needed,
+                    "notices": list(transition.notices) or None,
                 }.items()
                 if value is not None
             },
@@ -257,80 +449,73 @@ def record_event(
         entity_type="case",
         entity_id=case.id,
         before=before,
-        after=_snapshot(case) | {"event_at": to_rfc3339(event.at), "note": event.note},
+        after=_snapshot(case)
+        | {
+            "event_at": to_rfc3339(event.at),
+            "note": event.note,
+            "started": [c.kind for c in transition.started],
+            "met": [c.kind for c in transition.met],
+            "stopped": [c.kind for c in transition.stopped],
+            "notices": list(transition.notices),
+        },
     )
     return case
 
 
-def _apply(session: Session, case: Case, event: EventIn, engine: Engine) -> None:
-    kind = event.type
-    if kind == "reopened":
-        if case.status != "closed":
-            raise EventRefused("only a closed case can be reopened")
-        case.status, case.closed_at = "open", None
-        return
-    if case.status != "open":
-        raise EventRefused(f"the case is {case.status}; reopen it first")
-    concluded = case.outcome is not None
-    if kind == "investigation_booked":
-        if concluded:
-            raise EventRefused("the investigation is already concluded")
-        case.stage = "investigation_booked"
-    elif kind == "access_failed":
-        if concluded:
-            raise EventRefused("the investigation is already concluded")
-        case.access_failures += 1
-    elif kind == "investigation_concluded":
-        if concluded:
-            raise EventRefused("the investigation is already concluded")
-        if event.outcome is None:
-            raise EventRefused("investigation_concluded needs an outcome")
-        case.outcome = event.outcome
-        _meet(case, "investigate", event.at)
-        if event.outcome != "emergency":
-            _meet(case, "emergency_action", event.at)
-        if event.outcome in ("emergency", "significant"):
-            case.category = event.outcome
-            case.stage = "safety_work_due"
-            _start_clock(session, case, "written_summary", event.at, engine)
-            _start_clock(session, case, "safety_work", event.at, engine)
-            if event.supplementary_work_needed:
-                _start_clock(session, case, "supplementary_work", event.at, engine)
-        else:
-            case.stage = "no_significant_hazard"
-            _start_clock(session, case, "written_summary", event.at, engine)
-    elif kind == "summary_sent":
-        if _meet(case, "written_summary", event.at) is None:
-            raise EventRefused("no written summary is due")
-    elif kind == "safety_work_started":
-        if not any(c.kind == "safety_work" and c.status != "met" for c in case.clocks):
-            raise EventRefused("no safety work is due")
-        case.stage = "safety_work_started"
-    elif kind == "safety_work_completed":
-        if _meet(case, "safety_work", event.at) is None and case.category != "emergency":
-            raise EventRefused("no safety work is due")
-        _meet(case, "emergency_action", event.at)
-        case.stage = "made_safe"
-    elif kind == "supplementary_work_started":
-        if _meet(case, "supplementary_work", event.at) is None:
-            raise EventRefused("no supplementary work is due")
-    elif kind in ("alternative_accommodation_offered", "alternative_accommodation_declined"):
-        if not concluded:
-            raise EventRefused("alternative accommodation follows an investigation")
-        if kind == "alternative_accommodation_offered":
-            case.alternative_accommodation_due = False
-    elif kind == "closed":
-        case.status, case.closed_at = "closed", event.at
-        case.stage = "closed"
+def triage_due(case: Case, engine: Engine) -> datetime | None:
+    """By when an officer must confirm a sensor case awaiting triage, if it is awaiting one."""
+    if case.stage != "awaiting_triage":
+        return None
+    return triage_due_at(case.aware_at, engine.calendar, engine.settings)
 
 
-def breach_clock(session: Session, *, clock: Clock, actor: str, now: datetime) -> None:
-    """Record a breach at the deadline's own time, whenever the sweep notices it."""
-    before = {"status": clock.status}
-    clock.status = "breached"
-    clock.breached_at = clock.due_at
-    if clock.kind == "safety_work":
-        clock.case.alternative_accommodation_due = True
+def access_reasonable_steps(case: Case, engine: Engine) -> bool:
+    """Whether the failed access attempts make the guidance's usual reasonable steps."""
+    return lifecycle.access_reasonable_steps(case_state(case), engine.settings)
+
+
+# --- breaches, reasonable steps and excuses -------------------------------------------------------
+
+
+def _clock_of(case: Case, kind: str, *, statuses: tuple[str, ...]) -> tuple[int, Clock]:
+    for index in range(len(case.clocks) - 1, -1, -1):
+        clock = case.clocks[index]
+        if clock.kind == kind and clock.status in statuses:
+            return index, clock
+    wanted = " or ".join(statuses)
+    raise EventRefused(f"the case has no {wanted} {kind} clock")
+
+
+def breach_clock(
+    session: Session, *, clock_id: int, actor: str, now: datetime, engine: Engine
+) -> bool:
+    """Claim one overdue clock and record its breach, dated at the deadline; False if already taken.
+
+    The claim is a conditional update (``status = 'running'``), so of two schedulers only one wins.
+    """
+    won = session.execute(
+        update(Clock)
+        .where(Clock.id == clock_id, Clock.status == "running", Clock.due_at < now)
+        .values(status="breached", breached_at=Clock.due_at)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not won:
+        return False
+    clock = session.get(Clock, clock_id, populate_existing=True)
+    assert clock is not None
+    case = clock.case
+    session.refresh(case)
+    for row in case.clocks:
+        session.refresh(row)
+    index = next(i for i, row in enumerate(case.clocks) if row.id == clock_id)
+    state = case_state(case)
+    # The row is already claimed as breached; apply the rule to the state as it was.
+    running = replace(state.clocks[index], status="running", breached_at=None)
+    state = replace(state, clocks=(*state.clocks[:index], running, *state.clocks[index + 1 :]))
+    before = {"status": "running", "accommodation": case.accommodation}
+    transition = lifecycle.breach_case_clock(state, clock.kind, now, index=index)
+    _write_back(session, case, transition.after, engine)
+    session.flush()
     audit.append(
         session,
         at=now,
@@ -343,6 +528,199 @@ def breach_clock(session: Session, *, clock: Clock, actor: str, now: datetime) -
             "case_id": clock.case_id,
             "kind": clock.kind,
             "status": "breached",
+            "due_at": to_rfc3339(clock.due_at),
             "breached_at": to_rfc3339(clock.due_at),
+            "accommodation": case.accommodation,
+            "notices": list(transition.notices),
         },
     )
+    return True
+
+
+def record_reasonable_steps(
+    session: Session, *, case_id: int, kind: str, steps: str, actor: str, now: datetime
+) -> Clock:
+    """An officer records the reasonable steps taken against a breached clock (the breach stays)."""
+    case = _lock_case(session, case_id)
+    if case is None:
+        raise CaseNotFound(f"no case {case_id}")
+    if not steps.strip():
+        raise EventRefused("say what reasonable steps were taken")
+    _, clock = _clock_of(case, kind, statuses=("breached",))
+    before = {"status": clock.status, "reasonable_steps": clock.reasonable_steps}
+    clock.reasonable_steps = steps.strip()
+    clock.reasonable_steps_by = actor
+    clock.reasonable_steps_at = now
+    session.flush()
+    audit.append(
+        session,
+        at=now,
+        actor=actor,
+        action="clock.reasonable_steps_recorded",
+        entity_type="clock",
+        entity_id=clock.id,
+        before=before,
+        after={
+            "case_id": case.id,
+            "kind": kind,
+            "status": clock.status,
+            "reasonable_steps": clock.reasonable_steps,
+        },
+    )
+    return clock
+
+
+def excuse_breach(
+    session: Session, *, case_id: int, kind: str, actor: str, now: datetime, note: str | None = None
+) -> Clock:
+    """A compliance officer accepts the recorded reasonable steps: breached -> breached_excused."""
+    case = _lock_case(session, case_id)
+    if case is None:
+        raise CaseNotFound(f"no case {case_id}")
+    index, clock = _clock_of(case, kind, statuses=("breached",))
+    if not clock.reasonable_steps:
+        raise EventRefused("no reasonable steps are recorded against this breach yet")
+    reason = clock.reasonable_steps + (
+        f" — accepted: {note.strip()}" if note and note.strip() else ""
+    )
+    excused = lifecycle.excuse(case_state(case).clocks[index], at=now, reason=reason)
+    before = {"status": clock.status}
+    clock.status = excused.status
+    clock.excused_at = excused.excused_at
+    clock.excuse_reason = excused.excuse_reason
+    clock.excused_by = actor
+    session.flush()
+    audit.append(
+        session,
+        at=now,
+        actor=actor,
+        action="clock.breach_excused",
+        entity_type="clock",
+        entity_id=clock.id,
+        before=before,
+        after={
+            "case_id": case.id,
+            "kind": kind,
+            "status": clock.status,
+            "breached_at": to_rfc3339(clock.breached_at) if clock.breached_at else None,
+            "excuse_reason": clock.excuse_reason,
+        },
+    )
+    return clock
+
+
+def safety_work_cannot_be_met(
+    session: Session, *, case_id: int, reason: str, actor: str, now: datetime, engine: Engine
+) -> Case:
+    """Safety work cannot be done in time: the case shows the duty to offer alternative accommodation."""
+    case = _lock_case(session, case_id)
+    if case is None:
+        raise CaseNotFound(f"no case {case_id}")
+    before = _snapshot(case)
+    transition = lifecycle.safety_work_cannot_be_met(case_state(case), now, reason=reason)
+    _write_back(session, case, transition.after, engine)
+    session.flush()
+    audit.append(
+        session,
+        at=now,
+        actor=actor,
+        action="case.safety_work_cannot_be_met",
+        entity_type="case",
+        entity_id=case.id,
+        before=before,
+        after=_snapshot(case) | {"reason": reason.strip()},
+    )
+    return case
+
+
+def fire_warning(session: Session, *, warning: ClockWarning, clock: Clock, now: datetime) -> None:
+    """Record that a warning before a deadline fired (the claim is the caller's)."""
+    audit.append(
+        session,
+        at=now,
+        actor="scheduler",
+        action="clock.warning",
+        entity_type="clock",
+        entity_id=clock.id,
+        before=None,
+        after={
+            "case_id": clock.case_id,
+            "kind": clock.kind,
+            "label": warning.label,
+            "warn_at": to_rfc3339(warning.warn_at),
+            "due_at": to_rfc3339(clock.due_at),
+        },
+    )
+
+
+# --- written summary and reports ------------------------------------------------------------------
+
+
+def summary_facts(case: Case, engine: Engine) -> SummaryFacts:
+    """The written summary's facts from the case's investigation; refused before it concludes."""
+    if case.outcome is None:
+        raise EventRefused("no written summary yet: the investigation is not concluded")
+    concluded = [e for e in case.events if e.type == "investigation_concluded"]
+    event = concluded[-1] if concluded else None
+    work_names = {
+        "emergency_action": "Make your home safe from the emergency hazard",
+        "safety_work": "Safety work to remove or reduce the hazard",
+        "supplementary_work": "Further work to stop the problem coming back (to begin)",
+    }
+    work = tuple(
+        WorkItem(what=work_names[c.kind], due_at=c.due_at, done_at=c.met_at)
+        for c in case.clocks
+        if c.kind in work_names and (event is None or c.started_at >= event.at or c.met_at)
+    )
+    return SummaryFacts(
+        case_id=case.id,
+        home_id=case.home_id,
+        hazard=case.hazard,
+        outcome=case.outcome,
+        investigated_at=event.at if event else case.aware_at,
+        findings=(event.note or "") if event else "",
+        work=work,
+        timezone=engine.calendar.timezone,
+    )
+
+
+def report_rows(session: Session, *, start: datetime, end: datetime) -> list[ClockRow]:
+    """One row per clock per case that ran in [start, end)."""
+    return [_row(clock) for clock in repository.clocks_in_period(session, start=start, end=end)]
+
+
+def _row(clock: Clock) -> ClockRow:
+    case = clock.case
+    return ClockRow(
+        case_id=case.id,
+        home_id=case.home_id,
+        hazard=case.hazard,
+        category=case.category,
+        rule_set=case.rule_set,
+        kind=clock.kind,
+        started_at=clock.started_at,
+        due_at=clock.due_at,
+        met_at=clock.met_at,
+        status=clock.status,
+        breached_at=clock.breached_at,
+        reasonable_steps=clock.reasonable_steps,
+        excused_at=clock.excused_at,
+        excuse_reason=clock.excuse_reason,
+    )
+
+
+def summary(session: Session, *, start: datetime, end: datetime, now: datetime) -> dict[str, Any]:
+    """The summary figures for clocks in [start, end) and every open case now."""
+    rows = report_rows(session, start=start, end=end)
+    open_cases = [
+        (
+            case.next_due_at,
+            any(
+                c.status != "met" and c.status != "running" and c.met_at is None
+                for c in case.clocks
+            ),
+        )
+        for case in repository.open_cases(session)
+    ]
+    figures = summary_figures(rows, open_cases, now=now)
+    return {"from": to_rfc3339(start), "to": to_rfc3339(end)} | figures

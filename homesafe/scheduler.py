@@ -8,7 +8,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from compliance.jobs import run_sweep
+from compliance.jobs import run_sweep, run_warnings
 from homesafe.bootstrap import Services, detect_once
 from registry.clock import utc_now
 
@@ -16,9 +16,13 @@ log = logging.getLogger(__name__)
 
 
 def sweep_job(services: Services) -> None:
-    breached = run_sweep(services.sessions, now=utc_now())
+    now = utc_now()
+    breached = run_sweep(services.sessions, now=now, engine=services.compliance)
     if breached:
         log.warning("recorded %d breached clock(s)", breached)
+    warned = run_warnings(services.sessions, now=now)
+    if warned:
+        log.info("fired %d deadline warning(s)", warned)
 
 
 def detect_job(services: Services) -> None:

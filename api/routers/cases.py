@@ -5,18 +5,32 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
 
-from api.deps import Context, DbSession, require
+from api.deps import AppContext, Context, DbSession, require
 from api.models import User
 from compliance import repository, service
 from compliance.models import Case
-from compliance.schemas import CaseDetailOut, CaseOut, EventIn, EventOut, ReportIn
+from compliance.schemas import (
+    CannotMeetIn,
+    CaseDetailOut,
+    CaseOut,
+    ClockKind,
+    EventIn,
+    EventOut,
+    ExcuseIn,
+    ReasonableStepsIn,
+    ReportIn,
+)
+from compliance.service import Engine
+from compliance.summary import SummaryFacts, render_html, render_pdf
 from registry.clock import utc_now
 
 router = APIRouter(tags=["cases"])
 
 
-def _detail(case: Case) -> CaseDetailOut:
+def _detail(case: Case, engine: Engine) -> CaseDetailOut:
     return CaseDetailOut.model_validate(
         {
             **CaseOut.model_validate(case).model_dump(),
@@ -24,8 +38,23 @@ def _detail(case: Case) -> CaseDetailOut:
             "evidence": case.evidence,
             "alternative_accommodation_due": case.alternative_accommodation_due,
             "access_failures": case.access_failures,
+            "access_attempts": case.access_attempts or [],
+            "access_reasonable_steps": service.access_reasonable_steps(case, engine),
+            "accommodation": case.accommodation,
+            "accommodation_offered_at": case.accommodation_offered_at,
+            "accommodation_declined_at": case.accommodation_declined_at,
+            "summary_sent_at": case.summary_sent_at,
+            "summary_sent_method": case.summary_sent_method,
+            "triage_due_at": service.triage_due(case, engine),
         }
     )
+
+
+def _case_or_404(session: Session, case_id: int) -> Case:
+    case = repository.get_case(session, case_id)
+    if case is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no case {case_id}")
+    return case
 
 
 @router.get("/cases", response_model=list[CaseOut])
@@ -56,13 +85,13 @@ def list_cases(
 
 @router.get("/cases/{case_id}", response_model=CaseDetailOut)
 def get_case(
-    case_id: int, session: DbSession, _user: Annotated[User, Depends(require("cases:read"))]
+    case_id: int,
+    session: DbSession,
+    context: Context,
+    _user: Annotated[User, Depends(require("cases:read"))],
 ) -> CaseDetailOut:
     """One case: its clocks, timeline and evidence."""
-    case = repository.get_case(session, case_id)
-    if case is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no case {case_id}")
-    return _detail(case)
+    return _detail(_case_or_404(session, case_id), context.engine)
 
 
 @router.post("/reports", response_model=CaseDetailOut, status_code=status.HTTP_201_CREATED)
@@ -82,7 +111,7 @@ def post_report(
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     if not created:
         response.status_code = status.HTTP_200_OK
-    return _detail(case)
+    return _detail(case, context.engine)
 
 
 @router.post("/cases/{case_id}/events", response_model=CaseDetailOut)
@@ -106,5 +135,115 @@ def post_event(
     except service.CaseNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     except service.EventRefused as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    return _detail(case)
+        raise HTTPException(status.HTTP_409_CONFLICT, exc.reason) from exc
+    return _detail(case, context.engine)
+
+
+@router.post("/cases/{case_id}/clocks/{kind}/reasonable-steps", response_model=CaseDetailOut)
+def post_reasonable_steps(
+    case_id: int,
+    kind: ClockKind,
+    body: ReasonableStepsIn,
+    session: DbSession,
+    context: Context,
+    user: Annotated[User, Depends(require("cases:write"))],
+) -> CaseDetailOut:
+    """An officer records the reasonable steps taken against the breached clock of this kind."""
+    try:
+        service.record_reasonable_steps(
+            session, case_id=case_id, kind=kind, steps=body.steps, actor=user.name, now=utc_now()
+        )
+    except service.CaseNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    except service.EventRefused as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, exc.reason) from exc
+    return _detail(_case_or_404(session, case_id), context.engine)
+
+
+@router.post("/cases/{case_id}/clocks/{kind}/excuse", response_model=CaseDetailOut)
+def post_excuse(
+    case_id: int,
+    kind: ClockKind,
+    session: DbSession,
+    context: Context,
+    user: Annotated[User, Depends(require("compliance:excuse"))],
+    body: ExcuseIn | None = None,
+) -> CaseDetailOut:
+    """A compliance officer accepts the recorded steps: the breach becomes breached_excused."""
+    try:
+        service.excuse_breach(
+            session,
+            case_id=case_id,
+            kind=kind,
+            actor=user.name,
+            now=utc_now(),
+            note=body.note if body else None,
+        )
+    except service.CaseNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    except service.EventRefused as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, exc.reason) from exc
+    return _detail(_case_or_404(session, case_id), context.engine)
+
+
+@router.post("/cases/{case_id}/safety-work-cannot-be-met", response_model=CaseDetailOut)
+def post_cannot_meet(
+    case_id: int,
+    body: CannotMeetIn,
+    session: DbSession,
+    context: Context,
+    user: Annotated[User, Depends(require("cases:write"))],
+) -> CaseDetailOut:
+    """Safety work cannot be done in time: the duty to offer alternative accommodation shows."""
+    try:
+        case = service.safety_work_cannot_be_met(
+            session,
+            case_id=case_id,
+            reason=body.reason,
+            actor=user.name,
+            now=utc_now(),
+            engine=context.engine,
+        )
+    except service.CaseNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    except service.EventRefused as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, exc.reason) from exc
+    return _detail(case, context.engine)
+
+
+def _summary_facts(session: Session, case_id: int, context: AppContext) -> SummaryFacts:
+    try:
+        return service.summary_facts(_case_or_404(session, case_id), context.engine)
+    except service.EventRefused as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, exc.reason) from exc
+
+
+@router.get("/cases/{case_id}/summary.html", response_class=HTMLResponse)
+def get_summary_html(
+    case_id: int,
+    session: DbSession,
+    context: Context,
+    _user: Annotated[User, Depends(require("cases:read"))],
+    large_print: bool = False,
+) -> HTMLResponse:
+    """The written summary for the tenant, as HTML (large print on request)."""
+    facts = _summary_facts(session, case_id, context)
+    return HTMLResponse(render_html(facts, large_print=large_print))
+
+
+@router.get("/cases/{case_id}/summary.pdf")
+def get_summary_pdf(
+    case_id: int,
+    session: DbSession,
+    context: Context,
+    _user: Annotated[User, Depends(require("cases:read"))],
+    large_print: bool = False,
+) -> Response:
+    """The written summary for the tenant, as PDF (large print on request)."""
+    facts = _summary_facts(session, case_id, context)
+    suffix = "-large-print" if large_print else ""
+    return Response(
+        render_pdf(facts, large_print=large_print),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="case-{case_id}-summary{suffix}.pdf"'},
+    )
