@@ -1,0 +1,99 @@
+"""The `homesafe` command: settings from HOMESAFE_*, exit 2 with one line on bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from homesafe.cli import main
+from tests.factories import homes_csv, households_csv
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def env(monkeypatch, tmp_path, case_db_url):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOMESAFE_DATABASE_URL", case_db_url)
+    monkeypatch.setenv("HOMESAFE_TELEMETRY_URL", f"sqlite:///{tmp_path}/telemetry.db")
+    assert main(["db", "upgrade"]) == 0
+    return tmp_path
+
+
+def test_unknown_subcommand_exits_2_with_one_line(capsys):
+    assert main(["frobnicate"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "frobnicate" in err[0]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [
+        ("HOMESAFE_TIMEZONE", "Mars/Olympus", "HOMESAFE_TIMEZONE"),
+        ("HOMESAFE_TELEMETRY_URL", "redis://x", "HOMESAFE_TELEMETRY_URL"),
+        ("HOMESAFE_MQTT_URL", "http://broker", "HOMESAFE_MQTT_URL"),
+    ],
+)
+def test_a_bad_setting_exits_2_naming_the_variable(monkeypatch, capsys, variable, value, named):
+    monkeypatch.setenv(variable, value)
+    assert main(["db", "upgrade"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert named in err[0]
+
+
+def test_registry_import_reports_bad_rows_and_imports_good_files(env, capsys):
+    (env / "homes.csv").write_text(homes_csv(homes=2, sensors_per_home=2))
+    (env / "households.csv").write_text(households_csv(["H0001", "H0002"]))
+    assert main(["registry", "import", "homes.csv", "households.csv"]) == 0
+    assert (
+        "imported 2 home(s), 2 gateway(s), 4 sensor(s), 2 household(s)" in capsys.readouterr().out
+    )
+
+    (env / "bad.csv").write_text(homes_csv(homes=1, archetype="igloo"))
+    assert main(["registry", "import", "bad.csv"]) == 1
+    err = capsys.readouterr().err
+    assert "homes.csv:2: archetype 'igloo'" in err
+
+
+def test_users_and_tokens(env, capsys):
+    assert main(["users", "add", "alice", "--role", "officer"]) == 0
+    assert main(["tokens", "create", "alice"]) == 0
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    assert token.startswith("hs_")
+    assert len(token) > 40
+    assert main(["users", "add", "alice", "--role", "officer"]) == 2
+    assert main(["users", "add", "bob", "--role", "overlord"]) == 2
+    assert main(["tokens", "create", "nobody"]) == 2
+
+
+def test_audit_verify_on_an_empty_log(env, capsys):
+    assert main(["audit", "verify"]) == 0
+    assert "intact: 0 entries" in capsys.readouterr().out
+
+
+def test_console_script_is_installed():
+    done = subprocess.run(
+        [sys.executable, "-m", "homesafe.cli", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0
+    for command in (
+        "run",
+        "ingest",
+        "detect",
+        "scheduler",
+        "api",
+        "simulate",
+        "registry",
+        "users",
+        "tokens",
+        "audit",
+        "db",
+    ):
+        assert command in done.stdout
