@@ -1,1 +1,1 @@
-"""equity"""
+"""Equity: outcome analysis by resident group, area and property, with small-number suppression."""
