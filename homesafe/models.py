@@ -5,10 +5,21 @@ from __future__ import annotations
 import api.models
 import compliance.models
 import detectors.models
+import equity.models
 import ingest.models
 import registry.models
+import repairs.models
 from registry.db import Base
 
 metadata = Base.metadata
 
-__all__ = ["api", "compliance", "detectors", "ingest", "metadata", "registry"]
+__all__ = [
+    "api",
+    "compliance",
+    "detectors",
+    "equity",
+    "ingest",
+    "metadata",
+    "registry",
+    "repairs",
+]
