@@ -20,6 +20,7 @@ from ingest.contract import Reading
 from ingest.store import (
     MEASUREMENTS,
     TelemetryStoreError,
+    TelemetryStoreRefused,
     epoch_bounds_s,
     has_measurement,
     sort_key,
@@ -98,6 +99,11 @@ class InfluxTelemetryStore:
             response = self._client.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
             raise TelemetryStoreError(f"InfluxDB at {self.base_url} unreachable: {exc}") from exc
+        if response.status_code in (400, 413):
+            raise TelemetryStoreRefused(
+                f"InfluxDB {method} {path} refused ({response.status_code}): "
+                f"{response.text[:500].strip()}"
+            )
         if response.status_code >= 300:
             raise TelemetryStoreError(
                 f"InfluxDB {method} {path} answered {response.status_code}: "

@@ -1,15 +1,25 @@
-"""The ingest use case: decode each message, batch accepted readings into the store,
-send rejections to the dead-letter sink, count everything. No exception leaves `handle`."""
+"""The ingest use case: decode each message, batch accepted readings into the store (or the
+on-disk spool when the store is away), dead-letter rejections, track fleet health, and
+acknowledge each message only once every reading in it is durable. No exception leaves
+`handle`.
+
+Backpressure: a message is acknowledged (its ack token handed to `acknowledge`) only after
+its batch is in the store or the spool. When both refuse, batches stay in memory unacked,
+so the broker stops sending once the client's receive maximum of unacked messages is
+reached: memory is bounded by that window, not by the length of the outage.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+import time
+from collections import deque
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
 from typing import Final
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
 from ingest.contract import (
     DeadLetterRecord,
@@ -22,19 +32,26 @@ from ingest.contract import (
     decode_telemetry,
     show,
 )
-from ingest.store import TelemetryStore, TelemetryStoreError
+from ingest.fleet import FleetTracker, GatewayDelta, GatewayHealth
+from ingest.spool import Spool, SpoolFull
+from ingest.store import TelemetryStore, TelemetryStoreError, TelemetryStoreRefused
 from registry.clock import from_epoch_s
 
 log = logging.getLogger(__name__)
 
 DeadLetterSink = Callable[[list[DeadLetterRecord]], None]
+FleetSink = Callable[[list[GatewayDelta]], None]
 KnownGateway = Callable[[str], str | None]
+AckToken = Hashable
+Acknowledge = Callable[[list[AckToken]], None]
 
 DEFAULT_BATCH_SIZE: Final = 5000
 DEFAULT_MAX_BATCH_AGE_S: Final = 1.0
-DEFAULT_MAX_PENDING_READINGS: Final = 500_000
+DEFAULT_ACK_WINDOW: Final = 1000
+DEFAULT_FLEET_INTERVAL_S: Final = 5.0
 DEFAULT_MAX_PENDING_DEAD_LETTERS: Final = 10_000
 DEAD_LETTER_BATCH_SIZE: Final = 100
+REPLAY_BATCHES_PER_PASS: Final = 4
 RETRY_BACKOFF_MIN_S: Final = 0.5
 RETRY_BACKOFF_MAX_S: Final = 30.0
 
@@ -44,56 +61,52 @@ class IngestMetrics:
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         on = registry if registry is not None else REGISTRY
-        self.messages_received = Counter(
-            "homesafe_ingest_messages_received", "Telemetry messages received.", registry=on
+
+        def counter(name: str, doc: str, labels: tuple[str, ...] = ()) -> Counter:
+            return Counter(f"homesafe_ingest_{name}", doc, list(labels), registry=on)
+
+        def gauge(name: str, doc: str) -> Gauge:
+            return Gauge(f"homesafe_ingest_{name}", doc, registry=on)
+
+        self.messages_received = counter("messages_received", "Telemetry messages received.")
+        self.messages_rejected = counter(
+            "messages_rejected", "Messages rejected whole, by reason class.", ("reason",)
         )
-        self.messages_rejected = Counter(
-            "homesafe_ingest_messages_rejected",
-            "Telemetry messages rejected whole, by reason class.",
-            ["reason"],
+        self.readings_received = counter(
+            "readings_received", "Readings in messages that were not rejected whole."
+        )
+        self.readings_accepted = counter("readings_accepted", "Readings that passed validation.")
+        self.readings_rejected = counter(
+            "readings_rejected", "Readings rejected alone, by reason class.", ("reason",)
+        )
+        self.readings_written = counter("readings_written", "Readings written to the store.")
+        self.readings_spooled = counter("readings_spooled", "Readings written to the spool.")
+        self.readings_replayed = counter(
+            "readings_replayed", "Spooled readings replayed into the store."
+        )
+        self.store_errors = counter("store_errors", "Failed telemetry store writes.")
+        self.dead_letters = counter("dead_letters", "Dead letters handed to the sink.")
+        self.dead_letter_errors = counter("dead_letter_errors", "Failed dead-letter sink calls.")
+        self.dead_letters_dropped = counter(
+            "dead_letters_dropped", "Dead letters dropped while the sink stayed down."
+        )
+        self.handler_errors = counter("handler_errors", "Unexpected errors caught in the handler.")
+        self.messages_acked = counter("messages_acked", "Messages acknowledged to the broker.")
+        self.batch_write_seconds = Histogram(
+            "homesafe_ingest_batch_write_seconds",
+            "Time to write one batch to the store.",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             registry=on,
         )
-        self.readings_received = Counter(
-            "homesafe_ingest_readings_received",
-            "Readings in messages that were not rejected whole.",
-            registry=on,
+        self.pending_readings = gauge("pending_readings", "Readings waiting to be written.")
+        self.pending_batches = gauge("pending_batches", "Batches cut and waiting to be written.")
+        self.unacked_messages = gauge("unacked_messages", "Messages not yet acknowledged.")
+        self.consumer_lag_seconds = gauge(
+            "consumer_lag_seconds", "Age of the oldest message not yet durable."
         )
-        self.readings_accepted = Counter(
-            "homesafe_ingest_readings_accepted", "Readings that passed validation.", registry=on
-        )
-        self.readings_rejected = Counter(
-            "homesafe_ingest_readings_rejected",
-            "Readings rejected alone, by reason class.",
-            ["reason"],
-            registry=on,
-        )
-        self.readings_written = Counter(
-            "homesafe_ingest_readings_written",
-            "Readings written to the telemetry store.",
-            registry=on,
-        )
-        self.readings_dropped = Counter(
-            "homesafe_ingest_readings_dropped",
-            "Accepted readings dropped because the store stayed down past the buffer limit.",
-            registry=on,
-        )
-        self.store_errors = Counter(
-            "homesafe_ingest_store_errors", "Failed telemetry store writes.", registry=on
-        )
-        self.dead_letters = Counter(
-            "homesafe_ingest_dead_letters", "Dead letters handed to the sink.", registry=on
-        )
-        self.dead_letter_errors = Counter(
-            "homesafe_ingest_dead_letter_errors", "Failed dead-letter sink calls.", registry=on
-        )
-        self.handler_errors = Counter(
-            "homesafe_ingest_handler_errors",
-            "Unexpected errors caught in the handler.",
-            registry=on,
-        )
-        self.pending_readings = Gauge(
-            "homesafe_ingest_pending_readings", "Readings waiting to be written.", registry=on
-        )
+        self.spool_bytes = gauge("spool_bytes", "Bytes of batches in the on-disk spool.")
+        self.spool_batches = gauge("spool_batches", "Batches in the on-disk spool.")
+        self.spool_nearly_full = gauge("spool_nearly_full", "1 when the spool is past 80 %.")
 
 
 _default_metrics: IngestMetrics | None = None
@@ -110,19 +123,16 @@ def default_metrics() -> IngestMetrics:
 
 
 @dataclass(slots=True)
-class GatewayProgress:
-    """What the telemetry stream says about one gateway."""
+class Batch:
+    """Readings cut for one write, with the acks of the messages they came in."""
 
-    last_seq: int
-    last_seen_at_s: float
-    messages: int = 1
-    missed_messages: int = 0
-    repeated_messages: int = 0
-    seq_resets: int = 0
+    readings: list[Reading] = field(default_factory=list)
+    acks: list[AckToken] = field(default_factory=list)
+    first_received_at_s: float | None = None
 
 
 class IngestService:
-    """Decode, batch and store telemetry; dead-letter what the contract refuses."""
+    """Decode, batch and store telemetry; spool through outages; dead-letter what is refused."""
 
     def __init__(
         self,
@@ -130,63 +140,86 @@ class IngestService:
         store: TelemetryStore,
         dead_letter_sink: DeadLetterSink,
         known_gateway: KnownGateway,
+        spool: Spool | None = None,
+        fleet_sink: FleetSink | None = None,
+        acknowledge: Acknowledge | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
         max_batch_age_s: float = DEFAULT_MAX_BATCH_AGE_S,
-        max_pending_readings: int = DEFAULT_MAX_PENDING_READINGS,
+        ack_window: int = DEFAULT_ACK_WINDOW,
+        fleet_interval_s: float = DEFAULT_FLEET_INTERVAL_S,
         metrics: IngestMetrics | None = None,
     ) -> None:
         self._store = store
         self._sink = dead_letter_sink
         self._known_gateway = known_gateway
+        self.spool = spool
+        self._fleet_sink = fleet_sink
+        self.acknowledge = acknowledge
         self.batch_size = batch_size
         self.max_batch_age_s = max_batch_age_s
-        self.max_pending_readings = max_pending_readings
+        self.ack_window = ack_window
+        self.fleet_interval_s = fleet_interval_s
         self.metrics = metrics if metrics is not None else default_metrics()
-        self._lock = threading.RLock()
-        self._pending: list[Reading] = []
-        self._pending_since_s: float | None = None
+        self._lock = threading.Lock()  # guards the open batch, the ready queue, letters, fleet
+        self._drain_lock = threading.Lock()  # one writer at a time, so acks go out in order
+        self._wake = threading.Condition(self._lock)
+        self._threaded = False
+        self._open = Batch()
+        self._ready: deque[Batch] = deque()
+        self._ready_readings = 0
         self._letters: list[DeadLetterRecord] = []
         self._letters_since_s: float | None = None
         self._letters_retry_at_s = 0.0
         self._retry_at_s = 0.0
         self._backoff_s = RETRY_BACKOFF_MIN_S
-        self._progress: dict[str, GatewayProgress] = {}
-        self._statuses: dict[str, GatewayStatus] = {}
+        self._fleet = FleetTracker()
+        self._fleet_written_at_s: float | None = None
+        self._writing_since_s: float | None = None
 
     # --- entry points ------------------------------------------------------------------
 
-    def handle(self, topic: str, payload: bytes, received_at_s: float) -> Decoded | None:
-        """Take one telemetry message; never raises. Returns the decoding for the caller's use."""
+    def handle(
+        self, topic: str, payload: bytes, received_at_s: float, ack: AckToken | None = None
+    ) -> Decoded | None:
+        """Take one telemetry message; never raises. `ack` is handed back once it is durable."""
         try:
             decoded = decode_telemetry(
                 topic, payload, received_at_s=received_at_s, known_gateway=self._known_gateway
             )
+            letter = (
+                dead_letter_for(topic, payload, received_at_s, decoded)
+                if decoded.rejections
+                else None
+            )
             with self._lock:
                 self._count(decoded)
-                self._track(decoded, received_at_s)
-                if decoded.rejections:
-                    letter = dead_letter_for(topic, payload, received_at_s, decoded)
-                    if letter is not None:
-                        self._add_letter(letter, received_at_s)
+                self._fleet.observe(decoded, received_at_s)
+                if letter is not None:
+                    self._add_letter(letter, received_at_s)
+                batch = self._open
+                if batch.first_received_at_s is None:
+                    batch.first_received_at_s = received_at_s
                 if decoded.readings:
-                    if self._pending_since_s is None:
-                        self._pending_since_s = received_at_s
-                    self._pending.extend(decoded.readings)
-                self._flush_if_due(received_at_s)
+                    batch.readings.extend(decoded.readings)
+                if ack is not None:
+                    batch.acks.append(ack)
+                if len(batch.readings) >= self.batch_size or len(batch.acks) >= self.ack_window:
+                    self._cut()
+            self._after_handle(received_at_s)
             return decoded
         except Exception:
             self.metrics.handler_errors.inc()
             log.exception("ingest handler failed on a message from %s", show(topic))
+            if ack is not None:
+                self._ack_quietly([ack])
             return None
 
     def handle_status(
-        self, topic: str, payload: bytes, received_at_s: float
+        self, topic: str, payload: bytes, received_at_s: float, ack: AckToken | None = None
     ) -> GatewayStatus | None:
         """Take one status message: keep it, or dead-letter it if malformed; never raises."""
         try:
-            if not payload:
-                return None  # a cleared retained message, not a status
-            status = decode_status(topic, payload, received_at_s=received_at_s)
+            status = decode_status(topic, payload, received_at_s=received_at_s) if payload else None
             with self._lock:
                 if isinstance(status, str):
                     decoded = Decoded(gateway_id=None, seq=None, whole_message_rejected=True)
@@ -195,20 +228,28 @@ class IngestService:
                     if letter is not None:
                         self._add_letter(letter, received_at_s)
                     self.metrics.messages_rejected.labels(reason="status").inc()
-                    self._flush_if_due(received_at_s)
-                    return None
-                self._statuses[status.gateway_id] = status
-                return status
+                    status = None
+                elif status is not None:
+                    self._fleet.observe_status(status)
+                if ack is not None:  # in order with the telemetry acks around it
+                    if self._open.first_received_at_s is None:
+                        self._open.first_received_at_s = received_at_s
+                    self._open.acks.append(ack)
+            self._after_handle(received_at_s)
+            return status
         except Exception:
             self.metrics.handler_errors.inc()
             log.exception("ingest status handler failed on %s", show(topic))
+            if ack is not None:
+                self._ack_quietly([ack])
             return None
 
     def tick(self, now_s: float) -> None:
-        """Flush what is due by age (called a few times a second); never raises."""
+        """Cut and write what is due by age, replay the spool, persist fleet health."""
         try:
             with self._lock:
-                self._flush_if_due(now_s)
+                self._cut_if_old(now_s)
+            self.drain(now_s)
         except Exception:
             self.metrics.handler_errors.inc()
             log.exception("ingest tick failed")
@@ -217,38 +258,96 @@ class IngestService:
         """Write everything pending now, ignoring backoff; True when nothing is left pending."""
         try:
             with self._lock:
+                self._cut()
                 self._retry_at_s = 0.0
-                self._write_pending(now_s)
-                self._send_letters(now_s)
-                return not self._pending and not self._letters
+                self._letters_retry_at_s = 0.0
+            self.drain(now_s, force=True)
+            with self._lock:
+                return not self._ready and not self._letters
         except Exception:
             self.metrics.handler_errors.inc()
             log.exception("ingest flush failed")
             return False
+
+    def run_writer(self, stop: threading.Event, clock: Callable[[], float]) -> None:
+        """Serve as the writer thread: write batches as they are cut; tick a few times a second."""
+        with self._lock:
+            self._threaded = True
+        try:
+            while not stop.is_set():
+                with self._lock:
+                    if not self._ready:
+                        self._wake.wait(0.1)
+                self.tick(clock())
+        finally:
+            with self._lock:
+                self._threaded = False
+
+    def drain(self, now_s: float, *, force: bool = False) -> None:
+        """Write ready batches (store, else spool), send letters, replay the spool, persist fleet."""
+        with self._drain_lock:
+            self._write_ready(now_s)
+            self._send_letters_if_due(now_s, force=force)
+            self._replay(now_s)
+            self._persist_fleet(now_s, force=force)
+            self._update_gauges(now_s)
 
     # --- views -----------------------------------------------------------------------------
 
     @property
     def pending_readings(self) -> int:
         """Readings accepted but not yet written."""
-        return len(self._pending)
+        with self._lock:
+            return len(self._open.readings) + self._ready_readings
 
     @property
     def pending_dead_letters(self) -> int:
         """Dead letters not yet handed to the sink."""
         return len(self._letters)
 
-    def gateway_progress(self) -> dict[str, GatewayProgress]:
-        """A copy of what the stream says about each gateway (seq, gaps, repeats)."""
+    def fleet_health(self) -> dict[str, GatewayHealth]:
+        """This worker's view of every gateway it has heard from."""
         with self._lock:
-            return {k: GatewayProgress(**_fields(v)) for k, v in self._progress.items()}
+            return self._fleet.snapshot()
 
     def gateway_statuses(self) -> dict[str, GatewayStatus]:
         """The latest status each gateway published."""
         with self._lock:
-            return dict(self._statuses)
+            return {
+                gateway_id: GatewayStatus(
+                    gateway_id, health.state, health.fw, health.status_ts, health.status_at_s
+                )
+                for gateway_id, health in self._fleet.snapshot().items()
+                if health.state is not None and health.status_at_s is not None
+            }
 
     # --- internals --------------------------------------------------------------------------
+
+    def _after_handle(self, now_s: float) -> None:
+        if self._threaded:
+            return
+        if self._ready or (
+            self._letters
+            and (
+                len(self._letters) >= DEAD_LETTER_BATCH_SIZE
+                or now_s - (self._letters_since_s or now_s) >= self.max_batch_age_s
+            )
+        ):
+            self.drain(now_s)
+
+    def _cut(self) -> None:
+        batch = self._open
+        if not batch.readings and not batch.acks:
+            return
+        self._ready.append(batch)
+        self._ready_readings += len(batch.readings)
+        self._open = Batch()
+        self._wake.notify()
+
+    def _cut_if_old(self, now_s: float) -> None:
+        started = self._open.first_received_at_s
+        if started is not None and now_s - started >= self.max_batch_age_s:
+            self._cut()
 
     def _count(self, decoded: Decoded) -> None:
         metrics = self.metrics
@@ -263,132 +362,216 @@ class IngestService:
         for rejection in decoded.rejections:
             metrics.readings_rejected.labels(reason=rejection.code).inc()
 
-    def _track(self, decoded: Decoded, received_at_s: float) -> None:
-        if decoded.whole_message_rejected or decoded.gateway_id is None or decoded.seq is None:
+    def _ack_quietly(self, tokens: list[AckToken]) -> None:
+        if not tokens or self.acknowledge is None:
             return
-        seq = decoded.seq
-        progress = self._progress.get(decoded.gateway_id)
-        if progress is None:
-            self._progress[decoded.gateway_id] = GatewayProgress(seq, received_at_s)
-            return
-        progress.messages += 1
-        progress.last_seen_at_s = max(progress.last_seen_at_s, received_at_s)
-        if seq == progress.last_seq + 1:
-            progress.last_seq = seq
-        elif seq > progress.last_seq + 1:
-            progress.missed_messages += seq - progress.last_seq - 1
-            progress.last_seq = seq
-        elif seq == progress.last_seq:
-            progress.repeated_messages += 1
-        else:  # a lower seq: the gateway restarted its count (or a very late redelivery)
-            progress.seq_resets += 1
-            progress.last_seq = seq
+        try:
+            self.acknowledge(tokens)
+            self.metrics.messages_acked.inc(len(tokens))
+        except Exception:
+            log.exception("acknowledging %d messages failed", len(tokens))
 
-    def _flush_if_due(self, now_s: float) -> None:
-        if self._pending and now_s >= self._retry_at_s:
-            old = self._pending_since_s is not None and (
-                now_s - self._pending_since_s >= self.max_batch_age_s
-            )
-            if len(self._pending) >= self.batch_size or old:
-                self._write_pending(now_s)
-        if self._letters and now_s >= self._letters_retry_at_s:
-            old = self._letters_since_s is not None and (
-                now_s - self._letters_since_s >= self.max_batch_age_s
-            )
-            if len(self._letters) >= DEAD_LETTER_BATCH_SIZE or old:
-                self._send_letters(now_s)
-        self.metrics.pending_readings.set(len(self._pending))
+    def _write_ready(self, now_s: float) -> None:
+        while True:
+            with self._lock:
+                if not self._ready:
+                    return
+                batch = self._ready[0]
+            if not self._make_durable(batch, now_s):
+                return  # store and spool both refuse: hold the batch (and its acks)
+            with self._lock:
+                self._ready.popleft()
+                self._ready_readings -= len(batch.readings)
+            self._ack_quietly(batch.acks)
 
-    def _write_pending(self, now_s: float) -> None:
-        while self._pending:
-            batch = self._pending[: self.batch_size]
+    def _make_durable(self, batch: Batch, now_s: float) -> bool:
+        """Put a batch in the store, else the spool; False when neither would take it."""
+        readings = batch.readings
+        if not readings:
+            return True
+        store_was_down = now_s < self._retry_at_s or (self.spool is not None and self.spool.batches)
+        if now_s >= self._retry_at_s:
+            started = time.perf_counter()
             try:
-                self._store.write(batch)
+                self._store.write(readings)
+            except TelemetryStoreRefused as exc:
+                self.metrics.store_errors.inc()
+                log.warning("telemetry store refused a batch (%s); writing one by one", exc)
+                return self._write_one_by_one(readings, now_s)
             except TelemetryStoreError as exc:
                 self.metrics.store_errors.inc()
-                self._retry_at_s = now_s + self._backoff_s
-                log.warning(
-                    "telemetry store write of %d readings failed (retry in %.1f s): %s",
-                    len(batch),
-                    self._backoff_s,
-                    exc,
-                )
-                self._backoff_s = min(self._backoff_s * 2, RETRY_BACKOFF_MAX_S)
-                self._shed_overflow()
-                return
+                self._store_down(now_s, exc, len(readings))
             except Exception:
-                log.exception("telemetry store refused a batch; writing its readings one by one")
-                done = self._write_one_by_one(batch, now_s)
-                del self._pending[:done]
-                if done < len(batch):
-                    self._retry_at_s = now_s + self._backoff_s
-                    return
-                continue
+                self.metrics.store_errors.inc()
+                log.exception("telemetry store failed on a batch; writing its readings one by one")
+                return self._write_one_by_one(readings, now_s)
             else:
-                self.metrics.readings_written.inc(len(batch))
-            del self._pending[: len(batch)]
-            self._backoff_s = RETRY_BACKOFF_MIN_S
-            self._retry_at_s = 0.0
-        self._pending_since_s = None
+                self.metrics.batch_write_seconds.observe(time.perf_counter() - started)
+                self.metrics.readings_written.inc(len(readings))
+                if store_was_down and self._backoff_s > RETRY_BACKOFF_MIN_S:
+                    log.warning("telemetry store is back")
+                self._backoff_s = RETRY_BACKOFF_MIN_S
+                self._retry_at_s = 0.0
+                return True
+        return self._spool(readings)
 
-    def _write_one_by_one(self, batch: list[Reading], now_s: float) -> int:
-        """Store what the store will take, dead-letter what it refuses; how many were done."""
+    def _store_down(self, now_s: float, exc: Exception, count: int) -> None:
+        self._retry_at_s = now_s + self._backoff_s
+        log.warning(
+            "telemetry store write of %d readings failed (retry in %.1f s): %s",
+            count,
+            self._backoff_s,
+            exc,
+        )
+        self._backoff_s = min(self._backoff_s * 2, RETRY_BACKOFF_MAX_S)
+
+    def _spool(self, readings: list[Reading]) -> bool:
+        if self.spool is None:
+            return False
+        try:
+            self.spool.append(readings)
+        except SpoolFull as exc:
+            log.error("SPOOL FULL, holding acks so the broker slows down: %s", exc)
+            return False
+        except OSError:
+            log.exception("SPOOL WRITE FAILED, holding acks")
+            return False
+        self.metrics.readings_spooled.inc(len(readings))
+        if self.spool.nearly_full:
+            log.error(
+                "SPOOL NEARLY FULL: %d of %d bytes in %s; the telemetry store has been away",
+                self.spool.bytes_used,
+                self.spool.max_bytes,
+                self.spool.directory,
+            )
+        return True
+
+    def _write_one_by_one(self, batch: list[Reading], now_s: float) -> bool:
+        """Store what the store will take, dead-letter what it refuses; False if it went away."""
         for done, reading in enumerate(batch):
             try:
                 self._store.write([reading])
                 self.metrics.readings_written.inc()
-            except TelemetryStoreError:
-                self.metrics.store_errors.inc()
-                return done  # the store went away: the rest stays pending
+            except TelemetryStoreError as exc:
+                if not isinstance(exc, TelemetryStoreRefused):
+                    self.metrics.store_errors.inc()
+                    self._store_down(now_s, exc, len(batch) - done)
+                    return self._spool(batch[done:])
+                self._refused(reading, exc, now_s)
             except Exception as exc:  # a reading the store cannot represent
-                self.metrics.store_errors.inc()
-                self._add_letter(
-                    DeadLetterRecord(
-                        received_at=from_epoch_s(now_s),
-                        topic=f"homesafe/v1/gw/{reading.gateway_id}/telemetry",
-                        payload=repr(reading).encode(),
-                        payload_truncated=False,
-                        gateway_id=reading.gateway_id,
-                        reason=f"telemetry store refused sensor {reading.sensor} at ts "
-                        f"{reading.ts}: {show(exc)}",
-                        rejected_readings=1,
-                    ),
-                    now_s,
-                )
-        return len(batch)
+                self._refused(reading, exc, now_s)
+        return True
 
-    def _shed_overflow(self) -> None:
-        overflow = len(self._pending) - self.max_pending_readings
-        if overflow > 0:
-            del self._pending[:overflow]
-            self.metrics.readings_dropped.inc(overflow)
-            log.error("telemetry store down: dropped the %d oldest pending readings", overflow)
+    def _refused(self, reading: Reading, exc: Exception, now_s: float) -> None:
+        self.metrics.store_errors.inc()
+        with self._lock:
+            self._add_letter(
+                DeadLetterRecord(
+                    received_at=from_epoch_s(now_s),
+                    topic=f"homesafe/v1/gw/{reading.gateway_id}/telemetry",
+                    payload=repr(reading).encode(),
+                    payload_truncated=False,
+                    gateway_id=reading.gateway_id,
+                    reason=f"telemetry store refused sensor {reading.sensor} at ts "
+                    f"{reading.ts}: {show(exc)}",
+                    rejected_readings=1,
+                ),
+                now_s,
+            )
+
+    def _replay(self, now_s: float) -> None:
+        spool = self.spool
+        if spool is None or not spool.batches or now_s < self._retry_at_s:
+            return
+        for _ in range(REPLAY_BATCHES_PER_PASS):
+            oldest = spool.oldest()
+            if oldest is None:
+                return
+            path, readings = oldest
+            try:
+                self._store.write(readings)
+            except TelemetryStoreRefused:
+                self._write_one_by_one_replay(readings, now_s)
+            except TelemetryStoreError as exc:
+                self.metrics.store_errors.inc()
+                self._store_down(now_s, exc, len(readings))
+                return
+            spool.remove(path)
+            self.metrics.readings_replayed.inc(len(readings))
+            self.metrics.readings_written.inc(len(readings))
+            if not spool.batches:
+                log.warning("spool replayed in full")
+
+    def _write_one_by_one_replay(self, readings: list[Reading], now_s: float) -> None:
+        for reading in readings:
+            try:
+                self._store.write([reading])
+            except Exception as exc:
+                self._refused(reading, exc, now_s)
 
     def _add_letter(self, letter: DeadLetterRecord, now_s: float) -> None:
         if self._letters_since_s is None:
             self._letters_since_s = now_s
         self._letters.append(letter)
 
-    def _send_letters(self, now_s: float) -> None:
-        if not self._letters:
-            return
-        letters = self._letters
-        self._letters = []
+    def _send_letters_if_due(self, now_s: float, *, force: bool) -> None:
+        with self._lock:
+            if not self._letters or (not force and now_s < self._letters_retry_at_s):
+                return
+            old = now_s - (self._letters_since_s or now_s) >= self.max_batch_age_s
+            if not (force or old or len(self._letters) >= DEAD_LETTER_BATCH_SIZE):
+                return
+            letters = self._letters
+            self._letters = []
+            self._letters_since_s = None
         try:
             self._sink(letters)
             self.metrics.dead_letters.inc(len(letters))
-            self._letters_since_s = None
             self._letters_retry_at_s = 0.0
         except Exception:
             self.metrics.dead_letter_errors.inc()
             log.exception("dead-letter sink failed for %d letters; will retry", len(letters))
             self._letters_retry_at_s = now_s + RETRY_BACKOFF_MIN_S * 4
-            self._letters = letters + self._letters
-            overflow = len(self._letters) - DEFAULT_MAX_PENDING_DEAD_LETTERS
-            if overflow > 0:
-                del self._letters[:overflow]
-                log.error("dead-letter sink down: dropped the %d oldest dead letters", overflow)
+            with self._lock:
+                self._letters = letters + self._letters
+                self._letters_since_s = now_s
+                overflow = len(self._letters) - DEFAULT_MAX_PENDING_DEAD_LETTERS
+                if overflow > 0:
+                    del self._letters[:overflow]
+                    self.metrics.dead_letters_dropped.inc(overflow)
+                    log.error("dead-letter sink down: dropped the %d oldest letters", overflow)
 
+    def _persist_fleet(self, now_s: float, *, force: bool) -> None:
+        if self._fleet_sink is None:
+            return
+        if self._fleet_written_at_s is None:
+            self._fleet_written_at_s = now_s
+        if not force and now_s - self._fleet_written_at_s < self.fleet_interval_s:
+            return
+        self._fleet_written_at_s = now_s
+        with self._lock:
+            deltas = self._fleet.take_deltas()
+        if not deltas:
+            return
+        try:
+            self._fleet_sink(deltas)
+        except Exception:
+            log.exception("fleet health write of %d gateways failed; will retry", len(deltas))
+            with self._lock:
+                self._fleet.restore(deltas)
 
-def _fields(progress: GatewayProgress) -> dict[str, float | int]:
-    return {name: getattr(progress, name) for name in GatewayProgress.__slots__}
+    def _update_gauges(self, now_s: float) -> None:
+        with self._lock:
+            oldest = self._ready[0].first_received_at_s if self._ready else None
+            if oldest is None:
+                oldest = self._open.first_received_at_s
+            self.metrics.pending_readings.set(len(self._open.readings) + self._ready_readings)
+            self.metrics.pending_batches.set(len(self._ready))
+            self.metrics.unacked_messages.set(
+                len(self._open.acks) + sum(len(b.acks) for b in self._ready)
+            )
+        self.metrics.consumer_lag_seconds.set(max(0.0, now_s - oldest) if oldest else 0.0)
+        if self.spool is not None:
+            self.metrics.spool_bytes.set(self.spool.bytes_used)
+            self.metrics.spool_batches.set(self.spool.batches)
+            self.metrics.spool_nearly_full.set(1 if self.spool.nearly_full else 0)

@@ -18,6 +18,10 @@ class TelemetryStoreError(Exception):
     """The store could not do what was asked; the caller may retry or spool."""
 
 
+class TelemetryStoreRefused(TelemetryStoreError):
+    """The store is up but refused the batch (e.g. a point it cannot take): retrying is futile."""
+
+
 class TelemetryStore(Protocol):
     """Where readings live: idempotent on (gateway_id, sensor, ts)."""
 

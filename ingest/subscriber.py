@@ -1,5 +1,12 @@
 """The MQTT entry point: subscribe to gateway telemetry and status, hand each message to
-IngestService. Thin by design: parse, call the service, never let an error out."""
+IngestService, and acknowledge it when the service says it is durable. Thin by design.
+
+At-least-once: MQTT v5 persistent session (fixed client id, clean start off, session expiry),
+QoS 1, a large receive maximum, and manual acks (paho `manual_ack_set(True)`, `ack(mid, 1)`).
+Acks carry the connection they came in on: after a reconnect the broker redelivers what was
+not acknowledged, and a stale message id is never acked on the new connection. Over MQTT
+3.1.1 (the embedded amqtt broker) the same holds with clean_session off.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +18,8 @@ from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from ingest.contract import STATUS_SUBSCRIPTION, TELEMETRY_SUBSCRIPTION, GatewayStatus
 from ingest.service import IngestService
@@ -19,6 +28,9 @@ from registry.clock import utc_now
 log = logging.getLogger(__name__)
 
 SHARED_GROUP = "ingest"
+DEFAULT_RECEIVE_MAXIMUM = 2000
+DEFAULT_SESSION_EXPIRY_S = 7 * 24 * 3600
+ACK_WINDOW_3_1_1 = 16  # Mosquitto's default max_inflight_messages for 3.1.1 clients is 20
 TICK_INTERVAL_S = 0.2
 RECONNECT_MIN_DELAY_S = 1
 RECONNECT_MAX_DELAY_S = 30
@@ -54,7 +66,7 @@ def _topic_of(message: mqtt.MQTTMessage) -> str:
 
 
 class MqttIngest:
-    """Subscribes to telemetry (QoS 1) and status, in a background thread; reconnects itself."""
+    """Subscribes to telemetry (QoS 1) and status, in background threads; reconnects itself."""
 
     def __init__(
         self,
@@ -64,15 +76,20 @@ class MqttIngest:
         port: int = 1883,
         username: str | None = None,
         password: str | None = None,
-        client_id: str = "",
+        client_id: str = "homesafe-ingest",
         protocol: str = "5",
         shared: bool = False,
         tls: bool = False,
         keepalive_s: int = 30,
+        receive_maximum: int = DEFAULT_RECEIVE_MAXIMUM,
+        session_expiry_s: int = DEFAULT_SESSION_EXPIRY_S,
+        persistent: bool = True,
         on_status: Callable[[GatewayStatus], None] | None = None,
     ) -> None:
         if protocol not in ("5", "3.1.1"):
             raise ValueError(f"MQTT protocol must be '5' or '3.1.1', not {protocol!r}")
+        if persistent and not client_id:
+            raise ValueError("a persistent session needs a fixed client id")
         self.service = service
         self.host = host
         self.port = port
@@ -80,20 +97,29 @@ class MqttIngest:
         self.shared = shared
         self.keepalive_s = keepalive_s
         self.on_status = on_status
+        self.receive_maximum = receive_maximum
+        self.session_expiry_s = session_expiry_s if persistent else 0
         self.telemetry_subscription = (
             f"$share/{SHARED_GROUP}/{TELEMETRY_SUBSCRIPTION}" if shared else TELEMETRY_SUBSCRIPTION
         )
         self.connected = threading.Event()
         self.subscribed = threading.Event()
         self._stop = threading.Event()
-        self._ticker: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
+        self._generation = 0
         version = MQTTProtocolVersion.MQTTv5 if protocol == "5" else MQTTProtocolVersion.MQTTv311
         self._client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=client_id,
             protocol=version,
+            clean_session=None if protocol == "5" else not persistent,
             reconnect_on_failure=True,
+            manual_ack=True,
         )
+        self._persistent = persistent
+        # Ack in step with what the broker lets us hold unacknowledged.
+        service.acknowledge = self._ack_many
+        service.ack_window = max(1, receive_maximum // 2) if protocol == "5" else ACK_WINDOW_3_1_1
         if username is not None:
             self._client.username_pw_set(username, password)
         if tls:
@@ -106,26 +132,67 @@ class MqttIngest:
         self._client.message_callback_add(TELEMETRY_SUBSCRIPTION, self._on_telemetry)
         self._client.message_callback_add(STATUS_SUBSCRIPTION, self._on_status)
 
+    def _connect_properties(self) -> Properties | None:
+        if self.protocol != "5":
+            return None
+        properties = Properties(PacketTypes.CONNECT)
+        properties.SessionExpiryInterval = self.session_expiry_s
+        properties.ReceiveMaximum = self.receive_maximum
+        return properties
+
     def start(self) -> None:
         """Connect (retrying until the broker answers) and serve in background threads."""
         self._stop.clear()
-        self._client.connect_async(self.host, self.port, keepalive=self.keepalive_s)
+        self._client.connect_async(
+            self.host,
+            self.port,
+            keepalive=self.keepalive_s,
+            clean_start=not self._persistent
+            if self.protocol == "5"
+            else mqtt.MQTT_CLEAN_START_FIRST_ONLY,
+            properties=self._connect_properties(),
+        )
         self._client.loop_start()
-        self._ticker = threading.Thread(target=self._tick_loop, name="ingest-flush", daemon=True)
-        self._ticker.start()
+        writer = threading.Thread(
+            target=self.service.run_writer,
+            args=(self._stop, _now_s),
+            name="ingest-writer",
+            daemon=True,
+        )
+        writer.start()
+        self._threads = [writer]
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        """Disconnect, stop the threads and flush what is pending."""
+        """Flush what is pending (acking it), then disconnect and stop the threads."""
         self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout_s)
+        self._threads = []
+        self.service.flush(_now_s())
         try:
             self._client.disconnect()
         except Exception:  # already gone
             log.debug("disconnect while stopping failed", exc_info=True)
         self._client.loop_stop()
-        if self._ticker is not None:
-            self._ticker.join(timeout_s)
-            self._ticker = None
-        self.service.flush(_now_s())
+
+    def kill_connection(self) -> None:
+        """Drop the network connection without a DISCONNECT (tests: a crash seen from the broker)."""
+        sock = self._client.socket()
+        if sock is not None:
+            sock.close()
+
+    # --- acks (writer thread) ---------------------------------------------------------------
+
+    def _ack_many(self, tokens: list[object]) -> None:
+        generation = self._generation
+        client = self._client
+        for token in tokens:
+            token_generation, mid = token  # type: ignore[misc]
+            if token_generation == generation:
+                client.ack(mid, 1)
+
+    def _token(self, message: mqtt.MQTTMessage) -> tuple[int, int] | None:
+        return (self._generation, message.mid) if message.qos > 0 else None
 
     # --- paho callbacks (network thread) ----------------------------------------------------
 
@@ -137,9 +204,15 @@ class MqttIngest:
                 "MQTT broker %s:%s refused the connection: %s", self.host, self.port, reason_code
             )
             return
-        log.info("connected to MQTT broker %s:%s", self.host, self.port)
+        log.info(
+            "connected to MQTT broker %s:%s (session present: %s)",
+            self.host,
+            self.port,
+            getattr(flags, "session_present", None),
+        )
+        self._generation += 1
         self.connected.set()
-        # Subscribe on every (re)connect: a clean session forgets subscriptions.
+        # Subscribe on every (re)connect: harmless on a kept session, needed on a fresh one.
         client.subscribe([(self.telemetry_subscription, 1), (STATUS_SUBSCRIPTION, 1)])
 
     def _on_subscribe(
@@ -156,14 +229,17 @@ class MqttIngest:
     ) -> None:
         self.connected.clear()
         self.subscribed.clear()
+        self._generation += 1  # acks for the old connection's message ids must not go out
         if not self._stop.is_set():
             log.warning("MQTT connection lost (%s); reconnecting with backoff", reason_code)
 
     def _on_telemetry(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        self.service.handle(_topic_of(message), message.payload, _now_s())
+        self.service.handle(_topic_of(message), message.payload, _now_s(), self._token(message))
 
     def _on_status(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        status = self.service.handle_status(_topic_of(message), message.payload, _now_s())
+        status = self.service.handle_status(
+            _topic_of(message), message.payload, _now_s(), self._token(message)
+        )
         if status is not None and self.on_status is not None:
             try:
                 self.on_status(status)
@@ -171,10 +247,5 @@ class MqttIngest:
                 log.exception("on_status hook failed")
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        # Anything else under our subscriptions (e.g. a topic paho did not match): telemetry
-        # handling dead-letters it with a reason rather than dropping it silently.
-        self.service.handle(_topic_of(message), message.payload, _now_s())
-
-    def _tick_loop(self) -> None:
-        while not self._stop.wait(TICK_INTERVAL_S):
-            self.service.tick(_now_s())
+        # Anything else under our subscriptions: telemetry handling dead-letters it with a reason.
+        self.service.handle(_topic_of(message), message.payload, _now_s(), self._token(message))

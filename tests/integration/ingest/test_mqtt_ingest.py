@@ -155,7 +155,7 @@ def test_valid_messages_land_bad_ones_are_dead_lettered_and_ingest_goes_on(
         raw = {bytes(letter.payload) for letter in rig.dead_letters()}
         assert b'{"v": 1, "seq": NaN' in raw
         eventually(lambda: any(s.gateway_id == "gw-2" for s in rig.statuses))
-        assert rig.service.gateway_progress()["gw-2"].missed_messages == 0
+        assert rig.service.fleet_health()["gw-2"].missed_messages == 0
     finally:
         pub.publish("homesafe/v1/gw/gw-2/status", b"", qos=1, retain=True).wait_for_publish(5)
         pub.loop_stop()
