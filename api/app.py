@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy import text
 
-from api.deps import AppContext, Context
-from api.routers import audit, cases, compliance, telemetry
+from api import pages
+from api.deps import AppContext, Context, public
+from api.routers import audit, cases, compliance, equity, repairs, telemetry
 
 API_PREFIX = "/api/v1"
 
@@ -18,7 +19,7 @@ def create_app(context: AppContext) -> FastAPI:
     app = FastAPI(title="Homesafe", version="1", openapi_url=f"{API_PREFIX}/openapi.json")
     app.state.context = context
 
-    @app.get(f"{API_PREFIX}/health", tags=["health"])
+    @app.get(f"{API_PREFIX}/health", tags=["health"], dependencies=[Depends(public)])
     def health(context: Context) -> dict[str, Any]:
         """Liveness and the reachability of the two stores; needs no token."""
         try:
@@ -34,6 +35,14 @@ def create_app(context: AppContext) -> FastAPI:
             "telemetry": "ok" if telemetry_ok else "unreachable",
         }
 
-    for router in (cases.router, telemetry.router, audit.router, compliance.router):
+    for router in (
+        cases.router,
+        telemetry.router,
+        audit.router,
+        compliance.router,
+        repairs.router,
+        equity.router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
+    pages.install(app)
     return app

@@ -1,4 +1,4 @@
-"""Who may do what: roles, permissions, and bearer tokens."""
+"""Who may do what: roles, permissions, passwords and bearer tokens."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import hashlib
 import secrets
 from datetime import datetime
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,26 +15,49 @@ from api.models import ApiToken, User
 
 ROLES = ("officer", "compliance", "analyst", "admin", "viewer")
 
-# The one table of who may do what; `admin` may do everything.
+# Anyone, signed in or not, may do what needs `public` (health, the transparency page, sign-in).
+PUBLIC = "public"
+
+# The one table of who may do what. Every route declares one of these keys (see api.deps.require
+# and api.deps.page_require); tests/integration/api/test_authorisation.py walks every route with
+# every role, and with no credentials, against this table.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "cases:read": frozenset(ROLES),
+    "cases:personal": frozenset({"officer", "compliance", "admin"}),
     "cases:write": frozenset({"officer", "admin"}),
+    "cases:assign": frozenset({"officer", "admin"}),
     "telemetry:read": frozenset({"officer", "compliance", "analyst", "admin", "viewer"}),
     "fleet:read": frozenset({"officer", "compliance", "admin"}),
     "audit:read": frozenset({"compliance", "admin"}),
+    "compliance:read": frozenset({"compliance", "admin"}),
     "compliance:export": frozenset({"compliance", "admin"}),
+    "compliance:excuse": frozenset({"compliance", "admin"}),
+    "repairs:read": frozenset({"officer", "compliance", "admin"}),
+    "repairs:write": frozenset({"officer", "admin"}),
+    "equity:read": frozenset({"analyst", "admin"}),
+    "transparency:read": frozenset(ROLES),
+    "transparency:write": frozenset({"compliance", "admin"}),
     "households:read": frozenset({"analyst", "admin"}),
+    "registry:admin": frozenset({"admin"}),
+    "users:admin": frozenset({"admin"}),
 }
 
 TOKEN_PREFIX = "hs_"
+MIN_PASSWORD_CHARS = 12
+
+_hasher = PasswordHasher()  # argon2id, the library's RFC 9106 low-memory defaults
+_DUMMY_HASH = _hasher.hash("no such user: spend the same time as a real check")
 
 
 class UnknownUser(LookupError):
     """No such user."""
 
 
-def may(role: str, permission: str) -> bool:
-    return role in PERMISSIONS.get(permission, frozenset())
+def may(role: str | None, permission: str) -> bool:
+    """True when the role (None: nobody signed in) has the permission."""
+    if permission == PUBLIC:
+        return True
+    return role is not None and role in PERMISSIONS.get(permission, frozenset())
 
 
 def hash_token(token: str) -> str:
@@ -40,20 +65,64 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def add_user(session: Session, *, name: str, role: str, now: datetime) -> User:
+def hash_password(password: str) -> str:
+    """An argon2id hash of the password (salted; parameters carried in the hash)."""
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise ValueError(f"a password needs at least {MIN_PASSWORD_CHARS} characters")
+    return _hasher.hash(password)
+
+
+def _user_named(session: Session, name: str) -> User | None:
+    return session.scalars(select(User).where(User.name == name)).first()
+
+
+def add_user(
+    session: Session, *, name: str, role: str, now: datetime, password: str | None = None
+) -> User:
+    """A new person with a role, and a password when they will sign in to the pages."""
     if role not in ROLES:
         raise ValueError(f"role {role!r} is not one of {', '.join(ROLES)}")
-    if session.scalars(select(User).where(User.name == name)).first() is not None:
+    if _user_named(session, name) is not None:
         raise ValueError(f"user {name!r} exists already")
-    user = User(name=name, role=role, created_at=now)
+    user = User(
+        name=name,
+        role=role,
+        created_at=now,
+        password_hash=hash_password(password) if password is not None else None,
+    )
     session.add(user)
     session.flush()
     return user
 
 
+def set_password(session: Session, *, name: str, password: str) -> User:
+    """Give the person a new password (hashed with argon2id)."""
+    user = _user_named(session, name)
+    if user is None:
+        raise UnknownUser(f"no user {name!r}; add one with `homesafe users add`")
+    user.password_hash = hash_password(password)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, *, name: str, password: str) -> User | None:
+    """The enabled user with that name and password, or None (same work either way)."""
+    user = _user_named(session, name)
+    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.password_hash or user.disabled_at is not None:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return user
+
+
 def create_token(session: Session, *, name: str, now: datetime) -> str:
     """A new bearer token for the user; the token itself is returned once and never stored."""
-    user = session.scalars(select(User).where(User.name == name)).first()
+    user = _user_named(session, name)
     if user is None:
         raise UnknownUser(f"no user {name!r}; add one with `homesafe users add`")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)

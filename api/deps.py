@@ -6,14 +6,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, Form, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.auth import may, user_for_token
+from api.auth import PUBLIC, may, user_for_token
 from api.models import User
+from api.session import COOKIE_NAME, SignedIn, csrf_ok, signed_in
 from compliance.service import Engine
 from ingest.store import TelemetryStore
+from registry.clock import utc_now
 
 
 @dataclass
@@ -68,9 +70,29 @@ def get_user(
 CurrentUser = Annotated[User, Depends(get_user)]
 
 
+def declares(permission: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark a dependency with the permission it enforces, so tests can read every route's."""
+
+    def mark(dependency: Callable[..., Any]) -> Callable[..., Any]:
+        dependency.permission = permission  # type: ignore[attr-defined]
+        return dependency
+
+    return mark
+
+
+def route_permission(dependant: Any) -> str | None:
+    """The permission a route declares through its dependencies (None when it declares none)."""
+    for sub in dependant.dependencies:
+        found = getattr(sub.call, "permission", None) or route_permission(sub)
+        if found:
+            return str(found)
+    return None
+
+
 def require(permission: str) -> Callable[[User], User]:
     """A dependency that lets the caller through only if their role has the permission."""
 
+    @declares(permission)
     def check(user: CurrentUser) -> User:
         if not may(user.role, permission):
             raise HTTPException(
@@ -80,3 +102,85 @@ def require(permission: str) -> Callable[[User], User]:
         return user
 
     return check
+
+
+@declares(PUBLIC)
+def public() -> None:
+    """Anyone may call this route, with or without credentials."""
+
+
+# Pages: people sign in with a password and carry a session cookie; programs use bearer tokens.
+
+
+class LoginRequired(Exception):
+    """Nobody is signed in; the page answers with a redirect to the sign-in form."""
+
+    def __init__(self, next_url: str) -> None:
+        super().__init__(next_url)
+        self.next_url = next_url
+
+
+class PageForbidden(Exception):
+    """The signed-in person's role may not do this (or the form's CSRF token is wrong)."""
+
+    def __init__(self, reason: str, signed: SignedIn | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.signed = signed
+
+
+def _signed_in(request: Request, session: Session) -> SignedIn | None:
+    return signed_in(session, cookie_value=request.cookies.get(COOKIE_NAME), now=utc_now())
+
+
+def _next_url(request: Request) -> str:
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+
+
+def page_require(permission: str) -> Callable[..., SignedIn]:
+    """A page dependency: the signed-in person, if their role has the permission."""
+
+    @declares(permission)
+    def check(request: Request, session: DbSession) -> SignedIn:
+        signed = _signed_in(request, session)
+        if signed is None:
+            raise LoginRequired(_next_url(request))
+        if not may(signed.user.role, permission):
+            raise PageForbidden(
+                f"Your role ({signed.user.role}) may not {permission.replace(':', ' ')}.", signed
+            )
+        return signed
+
+    return check
+
+
+def page_action(permission: str) -> Callable[..., SignedIn]:
+    """A form POST: signed in, role allowed, and the form's CSRF token matches the session's."""
+
+    @declares(permission)
+    def check(
+        request: Request,
+        session: DbSession,
+        csrf_token: Annotated[str | None, Form()] = None,
+    ) -> SignedIn:
+        signed = _signed_in(request, session)
+        if signed is None:
+            raise LoginRequired(request.headers.get("referer") or "/")
+        if not may(signed.user.role, permission):
+            raise PageForbidden(
+                f"Your role ({signed.user.role}) may not {permission.replace(':', ' ')}.", signed
+            )
+        if not csrf_ok(signed.csrf_token, csrf_token):
+            raise PageForbidden("The form had expired or was not sent by this site. Try again.", signed)
+        return signed
+
+    return check
+
+
+@declares(PUBLIC)
+def public_page(request: Request, session: DbSession) -> SignedIn | None:
+    """A page anyone may see; the signed-in person (or None) for the header."""
+    return _signed_in(request, session)
+
+
+SignedInOrNot = Annotated[SignedIn | None, Depends(public_page)]

@@ -1,0 +1,221 @@
+"""The pages of the people who audit the clocks and scrutinise the service, and the public page."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Query, Request, status
+from fastapi.responses import RedirectResponse, Response
+
+from api.auth import ROLES, add_user
+from api.deps import Context, DbSession, SignedInOrNot, page_action, page_require
+from api.pages import charts, queries
+from api.pages.render import render, words
+from api.session import SignedIn
+from compliance import audit, service
+from compliance.reporting import breach_reason, report_csv
+from ingest import repository as dead_letters
+from ingest.store import TelemetryStoreError
+from registry.clock import utc_now
+
+router = APIRouter(include_in_schema=False)
+
+# Below this many, a rate is not shown on the public page (one or two cases would identify homes).
+PUBLIC_MIN_COUNT = 5
+BREACH_LOOK_BACK = timedelta(days=400)
+
+
+@router.get("/compliance")
+def compliance_page(
+    request: Request,
+    session: DbSession,
+    context: Context,
+    signed: Annotated[SignedIn, Depends(page_require("compliance:read"))],
+    message: str | None = None,
+    error: str | None = None,
+) -> Response:
+    """Clocks met on time by kind and month, breaches with excuses, the audit-chain check."""
+    cells = queries.clocks_by_kind_and_month(session, timezone=context.engine.calendar.timezone)
+    totals: dict[str, queries.KindMonth] = {}
+    for cell in cells:
+        total = totals.setdefault(cell.kind, queries.KindMonth(cell.kind, "all"))
+        total.met_on_time += cell.met_on_time
+        total.breached += cell.breached
+        total.excused += cell.excused
+        total.running += cell.running
+    bars = [
+        charts.Bar(
+            words(t.kind),
+            round(100 * t.met_on_time / t.decided, 1) if t.decided else None,
+            note="no clock decided yet",
+        )
+        for t in totals.values()
+    ]
+    now = utc_now()
+    today = now.date()
+    return render(
+        request,
+        "compliance.html",
+        signed,
+        cells=cells,
+        totals=list(totals.values()),
+        chart=charts.bar_chart(bars, title="Clocks met on time, by kind", unit=" %", max_value=100.0),
+        breaches=[
+            row
+            for row in service.report_rows(session, start=now - BREACH_LOOK_BACK, end=now + timedelta(days=1))
+            if row.status in queries.BREACHED
+        ],
+        breach_reason=lambda row: words(breach_reason(row)),
+        chain=audit.verify(session),
+        report_from=(today - timedelta(days=365)).isoformat(),
+        report_to=today.isoformat(),
+        now=now,
+        message=message,
+        error=error,
+    )
+
+
+def _day(value: str | None, default: datetime) -> datetime:
+    if not value:
+        return default
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=default.tzinfo)
+
+
+@router.get("/compliance/report.csv")
+def compliance_csv(
+    session: DbSession,
+    signed: Annotated[SignedIn, Depends(page_require("compliance:export"))],
+    from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
+    to: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
+    """The compliance report (the same rows and CSV as the API's) for a period, as a download."""
+    now = utc_now()
+    try:
+        start = _day(from_, now - timedelta(days=365))
+        end = _day(to, now + timedelta(days=1))
+    except ValueError:
+        return Response("from and to must be dates (YYYY-MM-DD)\n", status_code=422, media_type="text/plain")
+    return Response(
+        report_csv(service.report_rows(session, start=start, end=end)),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="compliance-{start:%Y%m%d}-{end:%Y%m%d}.csv"'},
+    )
+
+
+@router.get("/fleet")
+def fleet_page(
+    request: Request,
+    session: DbSession,
+    context: Context,
+    signed: Annotated[SignedIn, Depends(page_require("fleet:read"))],
+) -> Response:
+    """Gateways online and offline, batteries, silent sensors, and the newest dead letters."""
+    now = utc_now()
+    try:
+        gateways = queries.fleet_health(session, context.telemetry, now=now)
+        store_error = None
+    except TelemetryStoreError as exc:
+        gateways, store_error = [], str(exc)
+    letters = dead_letters.list_dead_letters(session, limit=20)
+    return render(
+        request,
+        "fleet.html",
+        signed,
+        now=now,
+        gateways=gateways,
+        online=sum(1 for g in gateways if g.online),
+        silent=sum(len(g.silent_sensors) for g in gateways),
+        store_error=store_error,
+        letters=letters,
+        letters_total=dead_letters.count_dead_letters(session),
+    )
+
+
+@router.get("/repairs")
+def repairs_page(
+    request: Request, signed: Annotated[SignedIn, Depends(page_require("repairs:read"))]
+) -> Response:
+    """Work orders and contractors (filled in once the repairs service lands)."""
+    return render(request, "repairs.html", signed)
+
+
+@router.get("/equity")
+def equity_page(
+    request: Request, signed: Annotated[SignedIn, Depends(page_require("equity:read"))]
+) -> Response:
+    """Outcomes by resident group, with intervals and suppression (once the equity service lands)."""
+    return render(request, "equity.html", signed)
+
+
+@router.get("/admin")
+def admin_page(
+    request: Request,
+    session: DbSession,
+    signed: Annotated[SignedIn, Depends(page_require("users:admin"))],
+    message: str | None = None,
+    error: str | None = None,
+) -> Response:
+    """People and their roles; what the registry holds."""
+    return render(
+        request,
+        "admin.html",
+        signed,
+        users=queries.users(session),
+        roles=ROLES,
+        counts=queries.registry_counts(session),
+        message=message,
+        error=error,
+    )
+
+
+@router.post("/admin/users")
+def add_user_form(
+    context: Context,
+    signed: Annotated[SignedIn, Depends(page_action("users:admin"))],
+    name: Annotated[str, Form(max_length=64)] = "",
+    role: Annotated[str, Form(max_length=16)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    """Add a person with a role and a first password."""
+    try:
+        with context.sessions.begin() as session:
+            add_user(session, name=name.strip(), role=role, now=utc_now(), password=password)
+    except ValueError as exc:
+        return RedirectResponse("/admin?" + urlencode({"error": str(exc)}), status.HTTP_303_SEE_OTHER)
+    return RedirectResponse(
+        "/admin?" + urlencode({"message": f"Added {name.strip()} ({role})."}), status.HTTP_303_SEE_OTHER
+    )
+
+
+def rate(numerator: int, denominator: int) -> str:
+    """A percentage for the public, or why there is none."""
+    if denominator < PUBLIC_MIN_COUNT:
+        return f"too few to give a rate (fewer than {PUBLIC_MIN_COUNT})"
+    return f"{100 * numerator / denominator:.0f} %"
+
+
+@router.get("/transparency")
+def transparency_page(request: Request, session: DbSession, signed: SignedInOrNot) -> Response:
+    """Public: headline figures, clocks met, repairs within target, you said, we did."""
+    now = utc_now()
+    figures = queries.headline(session, now=now)
+    bars = [
+        charts.Bar(
+            words(kind),
+            round(100 * figures.clocks_on_time_12m[kind] / decided, 1) if decided >= PUBLIC_MIN_COUNT else None,
+            note=f"fewer than {PUBLIC_MIN_COUNT}: not shown",
+        )
+        for kind, decided in sorted(figures.clocks_decided_12m.items())
+    ]
+    return render(
+        request,
+        "transparency.html",
+        signed,
+        now=now,
+        figures=figures,
+        rate=rate,
+        chart=charts.bar_chart(bars, title="Legal deadlines met on time, last 12 months", unit=" %", max_value=100.0) if bars else None,
+    )

@@ -1,0 +1,109 @@
+"""Signing in and out of the pages (people; programs use bearer tokens)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request, status
+from fastapi.responses import RedirectResponse, Response
+
+from api.auth import authenticate
+from api.deps import Context, DbSession, SignedInOrNot, public_page
+from api.pages.render import render
+from api.session import COOKIE_NAME, SESSION_LIFETIME, csrf_ok, end_session, start_session
+from registry.clock import utc_now
+
+router = APIRouter(include_in_schema=False)
+
+LOGIN_CSRF_COOKIE = "homesafe_login_csrf"
+
+
+def safe_next(value: str | None) -> str:
+    """Only a path on this site may follow sign-in (no open redirect)."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/"
+    return value
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+@router.get("/login", dependencies=[Depends(public_page)])
+def login_form(request: Request, signed: SignedInOrNot, next: str | None = None) -> Response:
+    """The sign-in form, with a double-submit CSRF token in a cookie and the form."""
+    token = secrets.token_urlsafe(24)
+    response = render(request, "login.html", signed, login_csrf=token, next_url=safe_next(next))
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request)
+    )
+    return response
+
+
+@router.post("/login", dependencies=[Depends(public_page)])
+def login(
+    request: Request,
+    session: DbSession,
+    name: Annotated[str, Form(max_length=64)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    login_csrf: Annotated[str | None, Form()] = None,
+    next: Annotated[str | None, Form()] = None,
+) -> Response:
+    """Check the password; on success start a session and go where the person was heading."""
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE)
+    user = None
+    if expected and csrf_ok(expected, login_csrf):
+        user = authenticate(session, name=name, password=password)
+        error = "That user name and password do not match."
+    else:
+        error = "The sign-in form had expired. Please try again."
+    if user is None:
+        token = secrets.token_urlsafe(24)
+        response = render(
+            request,
+            "login.html",
+            None,
+            status_code=status.HTTP_401_UNAUTHORIZED,
+            error=error,
+            login_csrf=token,
+            next_url=safe_next(next),
+            name=name,
+        )
+        response.set_cookie(
+            LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request)
+        )
+        return response
+    cookie_value, _ = start_session(session, user=user, now=utc_now())
+    response = RedirectResponse(safe_next(next), status.HTTP_303_SEE_OTHER)
+    response.set_cookie(
+        COOKIE_NAME,
+        cookie_value,
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request),
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    return response
+
+
+@router.post("/logout", dependencies=[Depends(public_page)])
+def logout(
+    request: Request,
+    session: DbSession,
+    signed: SignedInOrNot,
+    csrf_token: Annotated[str | None, Form()] = None,
+) -> Response:
+    """End the session (the form must carry the session's CSRF token)."""
+    if signed is not None and csrf_ok(signed.csrf_token, csrf_token):
+        end_session(session, cookie_value=request.cookies.get(COOKIE_NAME), now=utc_now())
+    response = RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
+    response.delete_cookie(COOKIE_NAME)
+    return response
+
+
+@router.get("/", dependencies=[Depends(public_page)])
+def home(signed: SignedInOrNot, context: Context) -> Response:
+    """The queue for people signed in; the public transparency page for everyone else."""
+    return RedirectResponse("/queue" if signed else "/transparency", status.HTTP_303_SEE_OTHER)

@@ -1,0 +1,91 @@
+"""Browser sessions: a random id in an HttpOnly cookie, stored hashed, with a CSRF token each."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.auth import hash_token
+from api.models import User, WebSession
+
+COOKIE_NAME = "homesafe_session"
+SESSION_LIFETIME = timedelta(hours=12)
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who is signed in, as plain values (safe to use after the request's transaction ends)."""
+
+    id: int
+    name: str
+    role: str
+
+    @classmethod
+    def of(cls, user: User) -> Person:
+        return cls(id=user.id, name=user.name, role=user.role)
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A live session: who it is and the CSRF token their forms must carry."""
+
+    user: Person
+    csrf_token: str
+    expires_at: datetime
+
+
+def start_session(session: Session, *, user: User, now: datetime) -> tuple[str, SignedIn]:
+    """A new session for the user: the cookie value (returned once, stored hashed) and its state."""
+    cookie_value = secrets.token_urlsafe(32)
+    row = WebSession(
+        token_hash=hash_token(cookie_value),
+        user_id=user.id,
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=now,
+        expires_at=now + SESSION_LIFETIME,
+    )
+    session.add(row)
+    session.flush()
+    return cookie_value, SignedIn(user=Person.of(user), csrf_token=row.csrf_token, expires_at=row.expires_at)
+
+
+def _live_row(session: Session, cookie_value: str, now: datetime) -> WebSession | None:
+    row = session.scalars(
+        select(WebSession).where(WebSession.token_hash == hash_token(cookie_value))
+    ).first()
+    if row is None or row.ended_at is not None or row.expires_at <= now:
+        return None
+    return row
+
+
+def signed_in(session: Session, *, cookie_value: str | None, now: datetime) -> SignedIn | None:
+    """The live session the cookie names, or None (missing, unknown, ended, expired, disabled)."""
+    if not cookie_value:
+        return None
+    row = _live_row(session, cookie_value, now)
+    if row is None:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or user.disabled_at is not None:
+        return None
+    return SignedIn(user=Person.of(user), csrf_token=row.csrf_token, expires_at=row.expires_at)
+
+
+def end_session(session: Session, *, cookie_value: str | None, now: datetime) -> None:
+    """Sign out: the cookie's session ends now and is never accepted again."""
+    if not cookie_value:
+        return
+    row = _live_row(session, cookie_value, now)
+    if row is not None:
+        row.ended_at = now
+        session.flush()
+
+
+def csrf_ok(expected: str, given: str | None) -> bool:
+    """Constant-time comparison of a form's CSRF token with the session's."""
+    return given is not None and hmac.compare_digest(expected.encode(), given.encode())
