@@ -67,7 +67,7 @@ def due_clock_ids(session: Session, *, now: datetime, limit: int = 1000) -> list
 
 
 def due_warning_ids(session: Session, *, now: datetime, limit: int = 1000) -> list[int]:
-    """Unfired warnings now due whose clock still runs, locked (skip locked) on PostgreSQL."""
+    """Unfired warnings now due whose clock still runs and is not yet overdue, locked (skip locked) on PostgreSQL."""
     query = (
         select(ClockWarning.id)
         .join(Clock, Clock.id == ClockWarning.clock_id)
@@ -75,6 +75,7 @@ def due_warning_ids(session: Session, *, now: datetime, limit: int = 1000) -> li
             ClockWarning.fired_at.is_(None),
             ClockWarning.warn_at <= now,
             Clock.status == "running",
+            Clock.due_at >= now,  # past the deadline a warning is moot: the breach follows
         )
         .order_by(ClockWarning.warn_at, ClockWarning.id)
         .limit(limit)
