@@ -37,9 +37,20 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "equity:read": frozenset({"analyst", "admin"}),
     "transparency:read": frozenset(ROLES),
     "transparency:write": frozenset({"compliance", "admin"}),
+    "transparency:read": frozenset(ROLES),
+    "transparency:write": frozenset({"compliance", "admin"}),
     "households:read": frozenset({"analyst", "admin"}),
     "registry:admin": frozenset({"admin"}),
     "users:admin": frozenset({"admin"}),
+}
+
+# Routes the framework adds itself (they take no dependencies), with the permission they need.
+FRAMEWORK_ROUTES: dict[str, str] = {
+    "/api/v1/openapi.json": PUBLIC,
+    "/docs": PUBLIC,
+    "/docs/oauth2-redirect": PUBLIC,
+    "/redoc": PUBLIC,
+    "/static": PUBLIC,
 }
 
 TOKEN_PREFIX = "hs_"
@@ -82,6 +93,8 @@ def add_user(
     """A new person with a role, and a password when they will sign in to the pages."""
     if role not in ROLES:
         raise ValueError(f"role {role!r} is not one of {', '.join(ROLES)}")
+    if not name or len(name) > 64 or not name.isprintable() or name != name.strip():
+        raise ValueError("a user name needs 1 to 64 printable characters, no spaces at the ends")
     if _user_named(session, name) is not None:
         raise ValueError(f"user {name!r} exists already")
     user = User(

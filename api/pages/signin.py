@@ -64,7 +64,6 @@ def login(
             request,
             "login.html",
             None,
-            status_code=status.HTTP_401_UNAUTHORIZED,
             error=error,
             login_csrf=token,
             next_url=safe_next(next),
