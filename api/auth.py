@@ -37,8 +37,6 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "equity:read": frozenset({"analyst", "admin"}),
     "transparency:read": frozenset(ROLES),
     "transparency:write": frozenset({"compliance", "admin"}),
-    "transparency:read": frozenset(ROLES),
-    "transparency:write": frozenset({"compliance", "admin"}),
     "households:read": frozenset({"analyst", "admin"}),
     "registry:admin": frozenset({"admin"}),
     "users:admin": frozenset({"admin"}),
