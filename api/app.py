@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from api import pages
 from api.deps import AppContext, Context, public
-from api.routers import audit, cases, compliance, equity, repairs, telemetry
+from api.routers import audit, cases, compliance, equity, gateways, repairs, telemetry
 
 API_PREFIX = "/api/v1"
 
@@ -42,6 +42,7 @@ def create_app(context: AppContext) -> FastAPI:
         compliance.router,
         repairs.router,
         equity.router,
+        gateways.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     pages.install(app)

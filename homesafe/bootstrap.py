@@ -7,6 +7,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import Engine as SqlEngine
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,12 +19,15 @@ from compliance.service import Engine, record_finding
 from detectors.findings import LEAK, Finding
 from detectors.runner import SensorSite, run_pass
 from homesafe.database import make_engine, make_sessionmaker
-from homesafe.settings import Settings
+from homesafe.settings import VAR_DIR, Settings
 from ingest.contract import DeadLetterRecord
-from ingest.repository import add_dead_letters
+from ingest.fleet import GatewayDelta
+from ingest.repository import add_dead_letters, merge_fleet_deltas
 from ingest.service import IngestService
+from ingest.spool import Spool
 from ingest.store import TelemetryStore, open_telemetry_store
 from registry import repository as registry
+from registry.clock import utc_now
 
 log = logging.getLogger(__name__)
 
@@ -96,11 +100,30 @@ def dead_letter_sink(sessions: sessionmaker[Session]):  # type: ignore[no-untype
     return sink
 
 
-def ingest_service(services: Services) -> IngestService:
+def fleet_sink(sessions: sessionmaker[Session]):  # type: ignore[no-untyped-def]
+    """Fleet health deltas go to the case database, each batch in its own transaction."""
+
+    def sink(deltas: list[GatewayDelta]) -> None:
+        with sessions.begin() as session:
+            merge_fleet_deltas(session, deltas, now=utc_now())
+
+    return sink
+
+
+def ingest_service(
+    services: Services, *, spool_dir: Path | None = None, spool_max_bytes: int | None = None
+) -> IngestService:
+    """Ingest over the telemetry store, with an on-disk spool for outages (var/spool/ingest)."""
+    spool = Spool(
+        spool_dir or VAR_DIR / "spool" / "ingest",
+        **({"max_bytes": spool_max_bytes} if spool_max_bytes else {}),
+    )
     return IngestService(
         store=services.telemetry,
         dead_letter_sink=dead_letter_sink(services.sessions),
         known_gateway=GatewayDirectory(services.sessions),
+        spool=spool,
+        fleet_sink=fleet_sink(services.sessions),
     )
 
 

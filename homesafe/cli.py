@@ -73,16 +73,50 @@ def _wait_for_signal() -> None:
     stop.wait()
 
 
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise UsageError(f"bad setting {name}: {raw!r} is not a whole number") from None
+
+
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    import socket
+
     from homesafe import bootstrap
     from ingest.subscriber import MqttIngest, parse_mqtt_url
 
     if settings.mqtt_url is None:
         raise UsageError("homesafe ingest: HOMESAFE_MQTT_URL must name the broker")
+    if args.log_json or os.environ.get("HOMESAFE_LOG_FORMAT", "").lower() == "json":
+        from ingest.logs import use_json_logs
+
+        use_json_logs()
     host, port, username, password, tls = parse_mqtt_url(settings.mqtt_url)
+    metrics_port = (
+        args.metrics_port
+        if args.metrics_port is not None
+        else _env_int("HOMESAFE_METRICS_PORT", 9108)
+    )
+    default_id = "homesafe-ingest" + (f"-{socket.gethostname()}" if args.shared else "")
+    client_id = args.client_id or default_id
+    spool_dir = Path(
+        args.spool_dir or os.environ.get("HOMESAFE_SPOOL_DIR") or f"var/spool/{client_id}"
+    )
     services = _services(settings)
+    if metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port)
     ingest = MqttIngest(
-        bootstrap.ingest_service(services),
+        bootstrap.ingest_service(
+            services,
+            spool_dir=spool_dir,
+            spool_max_bytes=_env_int("HOMESAFE_SPOOL_MAX_BYTES", 0) or None,
+        ),
         host=host,
         port=port,
         username=username,
@@ -90,7 +124,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         tls=tls,
         protocol=settings.mqtt_protocol,
         shared=args.shared,
-        client_id=args.client_id or "",
+        client_id=client_id,
     )
     ingest.start()
     try:
@@ -98,6 +132,37 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         ingest.stop()
         services.close()
+    return 0
+
+
+def cmd_broker_config(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest.broker_config import write_broker_config
+    from ingest.subscriber import parse_mqtt_url
+    from registry import repository as registry
+
+    if not settings.gateway_key:
+        raise UsageError("homesafe broker-config: HOMESAFE_GATEWAY_KEY is not set")
+    ingest_user = ingest_password = None
+    if settings.mqtt_url is not None:
+        _, _, ingest_user, ingest_password, _ = parse_mqtt_url(settings.mqtt_url)
+    services = _services(settings, migrate_first=True)
+    try:
+        with services.sessions() as session:
+            gateway_ids = list(registry.gateway_homes(session))
+        count = write_broker_config(
+            gateway_ids=gateway_ids,
+            gateway_key=settings.gateway_key,
+            password_file=Path(args.password_file),
+            acl_file=Path(args.acl_file),
+            ingest_user=ingest_user,
+            ingest_password=ingest_password,
+        )
+    except ValueError as exc:
+        raise UsageError(f"homesafe broker-config: {exc}") from None
+    finally:
+        services.close()
+    who = f" and ingest user {ingest_user}" if ingest_user and ingest_password else ""
+    print(f"wrote {args.password_file} and {args.acl_file}: {count} gateway(s){who}")
     return 0
 
 
@@ -224,8 +289,20 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument(
         "--shared", action="store_true", help="join $share/ingest/… with other workers"
     )
-    ingest.add_argument("--client-id", default=None)
+    ingest.add_argument("--client-id", default=None, help="fixed MQTT client id (session)")
+    ingest.add_argument("--spool-dir", default=None, help="on-disk spool (HOMESAFE_SPOOL_DIR)")
+    ingest.add_argument(
+        "--metrics-port", type=int, default=None, help="Prometheus port (HOMESAFE_METRICS_PORT)"
+    )
+    ingest.add_argument("--log-json", action="store_true", help="JSON log lines")
     ingest.set_defaults(handler=cmd_ingest)
+
+    broker_config = commands.add_parser(
+        "broker-config", help="Mosquitto password file and ACL for every gateway"
+    )
+    broker_config.add_argument("--password-file", required=True)
+    broker_config.add_argument("--acl-file", required=True)
+    broker_config.set_defaults(handler=cmd_broker_config)
 
     detect = commands.add_parser("detect", help="the detectors, on a schedule or --once")
     detect.add_argument("--once", action="store_true")

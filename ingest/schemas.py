@@ -8,7 +8,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from ingest.models import DeadLetter
+from ingest.fleet import seq_gaps
+from ingest.models import DeadLetter, GatewayHealthRow, SensorHealthRow
+from registry.clock import from_epoch_s
 
 
 class DeadLetterOut(BaseModel):
@@ -46,4 +48,60 @@ class DeadLetterOut(BaseModel):
             payload_encoding=encoding,
             payload_truncated=row.payload_truncated,
             rejected_readings=row.rejected_readings,
+        )
+
+
+class SensorHealthOut(BaseModel):
+    """A sensor's newest reading time and battery."""
+
+    sensor: str
+    last_reading_at: datetime
+    last_seen_at: datetime
+    battery_pct: float | None
+
+
+class GatewayOut(BaseModel):
+    """Fleet health of one gateway: status, last seen, seq gaps (lost messages), battery."""
+
+    gateway_id: str
+    home_id: str | None
+    status: str | None
+    fw: str | None
+    status_at: datetime | None
+    last_seen_at: datetime | None
+    last_seq: int | None
+    messages: int
+    missed_messages: int
+    repeated_messages: int
+    seq_resets: int
+    battery_min_pct: float | None
+    sensors: list[SensorHealthOut]
+
+    @classmethod
+    def from_rows(cls, row: GatewayHealthRow, sensors: list[SensorHealthRow]) -> GatewayOut:
+        """Build from a stored health row and its sensors."""
+        batteries = [s.battery_pct for s in sensors if s.battery_pct is not None]
+        return cls(
+            gateway_id=row.gateway_id,
+            home_id=row.home_id,
+            status=row.state,
+            fw=row.fw,
+            status_at=row.status_at,
+            last_seen_at=row.last_seen_at,
+            last_seq=row.last_seq,
+            messages=row.messages,
+            missed_messages=row.missed_before_reset
+            + seq_gaps(row.first_seq, row.last_seq, row.messages),
+            repeated_messages=row.repeated_messages,
+            seq_resets=row.seq_resets,
+            battery_min_pct=min(batteries) if batteries else None,
+            sensors=[
+                SensorHealthOut(
+                    sensor=s.sensor,
+                    last_reading_at=from_epoch_s(s.last_ts),
+                    last_seen_at=s.last_seen_at,
+                    battery_pct=s.battery_pct,
+                )
+                for s in sensors
+            ],
         )
