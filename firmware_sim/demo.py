@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 from firmware_sim.clock import wall_time_s
 from firmware_sim.gateway import Gateway
@@ -34,14 +35,14 @@ def _run_demo(gateways: list[Gateway], run: FleetRun, now_s: int, interval_s: fl
                 if payload is not None:
                     gateways[h].send(payload)
         physics = run.physics
+        latest = None
         while not stop.wait(interval_s):
             now = int(wall_time_s())
-            conditions = None
-            while physics.ts + physics.dt_s <= now:
-                conditions = physics.step()
-            if conditions is None:
-                continue
-            conditions = type(conditions)(now, *[getattr(conditions, f) for f in ("temperature_c", "humidity_pct", "surface_c", "surface_humidity_pct", "wme_pct", "outdoor_c", "outdoor_daily_mean_c")])
+            while physics.ts + physics.dt_s <= now:  # physics steps of dt_s; readings every interval_s
+                latest = physics.step()
+            if latest is None:
+                latest = physics.step()
+            conditions = replace(latest, ts=now)
             for h, readings in enumerate(run.factory.readings(conditions)):
                 if readings:
                     gateways[h].send(run.factory.message(h, readings))
