@@ -9,16 +9,20 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Query, Request, status
 from fastapi.responses import RedirectResponse, Response
 
-from api.auth import ROLES, add_user
+from api.auth import ROLES, add_user, may
 from api.deps import Context, DbSession, SignedInOrNot, page_action, page_require
 from api.pages import charts, queries
 from api.pages.render import render, words
 from api.session import SignedIn
 from compliance import audit, service
 from compliance.reporting import breach_reason, report_csv
+from equity import service as equity_service
+from equity.analysis import MEASURE_KEYS
 from ingest import repository as dead_letters
 from ingest.store import TelemetryStoreError
 from registry.clock import utc_now
+from repairs import repository as repairs_repository
+from repairs import service as repairs_service
 
 router = APIRouter(include_in_schema=False)
 
@@ -136,18 +140,77 @@ def fleet_page(
 
 @router.get("/repairs")
 def repairs_page(
-    request: Request, signed: Annotated[SignedIn, Depends(page_require("repairs:read"))]
+    request: Request,
+    session: DbSession,
+    signed: Annotated[SignedIn, Depends(page_require("repairs:read"))],
+    status_: Annotated[str | None, Query(alias="status", max_length=16)] = None,
 ) -> Response:
-    """Work orders and contractors (filled in once the repairs service lands)."""
-    return render(request, "repairs.html", signed)
+    """Work orders by target time, contractors' performance, and the repair KPIs."""
+    return render(
+        request,
+        "repairs.html",
+        signed,
+        orders=repairs_repository.list_work_orders(session, status=status_ or None, limit=200),
+        status_filter=status_ or "",
+        performance=repairs_service.performance_report(session),
+        kpis=repairs_service.kpi_report(session),
+        contractors=repairs_repository.contractors(session),
+        personal=may(signed.user.role, "cases:personal"),
+    )
 
 
 @router.get("/equity")
 def equity_page(
-    request: Request, signed: Annotated[SignedIn, Depends(page_require("equity:read"))]
+    request: Request,
+    session: DbSession,
+    signed: Annotated[SignedIn, Depends(page_require("equity:read"))],
+    outcome: Annotated[str, Query(max_length=40)] = "breached",
+    by: Annotated[str, Query(max_length=40)] = "ethnicity",
 ) -> Response:
-    """Outcomes by resident group, with intervals and suppression (once the equity service lands)."""
-    return render(request, "equity.html", signed)
+    """One outcome by one group of residents, homes or areas: rates with 95 % intervals, suppressed when small."""
+    if outcome not in MEASURE_KEYS:
+        outcome = "breached"
+    if by not in equity_service.GROUPS:
+        by = "ethnicity"
+    report = equity_service.outcomes_report(session, by=[by], outcome=outcome)
+    proportion = report["kind"] == "proportion"
+    scale = 100.0 if proportion else 1.0
+    unit = " %" if proportion else ""
+
+    def scaled(value: float | None) -> float | None:
+        return None if value is None else round(value * scale, 1)
+
+    bars = [
+        charts.Bar(
+            f"{row['level']}",
+            None if row["suppressed"] else scaled(row["value"]),
+            scaled(row["ci_low"]) if not row["suppressed"] else None,
+            scaled(row["ci_high"]) if not row["suppressed"] else None,
+            note=f"suppressed: fewer than {report['min_group_size']}",
+        )
+        for row in report["groups"]
+    ]
+    overall = report["overall"]
+    if overall.get("value") is not None:
+        bars.insert(0, charts.Bar("Everyone", scaled(overall["value"]), scaled(overall["ci_low"]), scaled(overall["ci_high"])))
+    return render(
+        request,
+        "equity.html",
+        signed,
+        report=report,
+        outcome=outcome,
+        by=by,
+        outcomes=MEASURE_KEYS,
+        groups=equity_service.GROUPS,
+        scaled=scaled,
+        unit=unit,
+        chart=charts.bar_chart(
+            bars,
+            title=f"{report['description']} by {words(by).lower()}, with 95 % intervals",
+            unit=unit,
+            max_value=100.0 if proportion else None,
+        ),
+    )
 
 
 @router.get("/admin")
@@ -216,6 +279,7 @@ def transparency_page(request: Request, session: DbSession, signed: SignedInOrNo
         signed,
         now=now,
         figures=figures,
+        published=equity_service.transparency_summary(session),
         rate=rate,
         chart=charts.bar_chart(bars, title="Legal deadlines met on time, last 12 months", unit=" %", max_value=100.0) if bars else None,
     )

@@ -23,6 +23,7 @@ from compliance.schemas import ClockKind, EventIn
 from ingest.store import TelemetryStoreError
 from registry import repository as registry
 from registry.clock import from_epoch_s, utc_now
+from repairs import repository as repairs_repository
 
 router = APIRouter(include_in_schema=False)
 
@@ -233,7 +234,7 @@ def case_page(
         household_visible=household_visible,
         household=registry.get_household(session, case.home_id) if household_visible else None,
         charts=sensor_charts(context, session, case, now),
-        work_orders=None,
+        work_orders=repairs_repository.list_work_orders(session, case_id=case.id),
         summaries=[e for e in case.events if e.type == "summary_sent"],
         timeline=timeline(session, case),
         message=message,
