@@ -25,13 +25,13 @@ def _by(by: list[str]) -> list[str]:
     try:
         return service.check_dimensions(names)
     except service.UnknownGroup as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
 
 
 def _outcome(outcome: str) -> str:
     if outcome not in MEASURE_KEYS:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
             f"unknown outcome {outcome!r}; one of {', '.join(MEASURE_KEYS)}",
         )
     return outcome

@@ -35,7 +35,7 @@ def _errors(exc: Exception) -> HTTPException:
     if isinstance(exc, CaseNotFound | service.WorkOrderNotFound | service.ContractorNotFound):
         return HTTPException(status.HTTP_404_NOT_FOUND, str(exc))
     if isinstance(exc, BadCondition):
-        return HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc))
+        return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc))
     return HTTPException(status.HTTP_409_CONFLICT, str(exc))
 
 
