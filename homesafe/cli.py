@@ -220,17 +220,49 @@ def cmd_registry_import(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _read_password(prog: str) -> str:
+    """A new password: asked twice at a terminal, else the first line of standard input."""
+    import getpass
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            raise UsageError(f"{prog}: the two passwords differ")
+        return password
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise UsageError(f"{prog}: give the password on standard input")
+    return password
+
+
 def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
     from api.auth import add_user
     from registry.clock import utc_now
 
+    password = _read_password("homesafe users add") if args.password else None
     services = _services(settings)
     try:
         with services.sessions.begin() as session:
-            user = add_user(session, name=args.name, role=args.role, now=utc_now())
+            user = add_user(
+                session, name=args.name, role=args.role, now=utc_now(), password=password
+            )
     except ValueError as exc:
         raise UsageError(f"homesafe users add: {exc}") from None
-    print(f"added {user.name} ({user.role})")
+    print(f"added {user.name} ({user.role}){' with a password' if password else ''}")
+    return 0
+
+
+def cmd_users_passwd(args: argparse.Namespace, settings: Settings) -> int:
+    from api.auth import UnknownUser, set_password
+
+    password = _read_password("homesafe users passwd")
+    services = _services(settings)
+    try:
+        with services.sessions.begin() as session:
+            set_password(session, name=args.name, password=password)
+    except (UnknownUser, ValueError) as exc:
+        raise UsageError(f"homesafe users passwd: {exc}") from None
+    print(f"password set for {args.name}")
     return 0
 
 
@@ -335,7 +367,17 @@ def build_parser() -> argparse.ArgumentParser:
     users_add = users_commands.add_parser("add", help="add a person with a role")
     users_add.add_argument("name")
     users_add.add_argument("--role", required=True, choices=ROLES)
+    users_add.add_argument(
+        "--password",
+        action="store_true",
+        help="set a password to sign in to the pages (asked for, or read from standard input)",
+    )
     users_add.set_defaults(handler=cmd_users_add)
+    users_passwd = users_commands.add_parser(
+        "passwd", help="set a person's password (asked for, or read from standard input)"
+    )
+    users_passwd.add_argument("name")
+    users_passwd.set_defaults(handler=cmd_users_passwd)
 
     tokens = commands.add_parser("tokens", help="API tokens")
     tokens_commands = tokens.add_subparsers(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import secrets
 import threading
 from pathlib import Path
 
@@ -49,6 +50,27 @@ def _demo_token(services: bootstrap.Services) -> str:
     path.write_text(token + "\n")
     path.chmod(0o600)
     return token
+
+
+def _demo_people(services: bootstrap.Services) -> str:
+    """A person of each role for the pages (demo-officer, ...; the admin is `demo`), one password.
+
+    The password is new on every start, printed once and written to var/demo-password.txt (0600).
+    """
+    from api.auth import ROLES, set_password
+
+    password = secrets.token_urlsafe(12)
+    now = utc_now()
+    with services.sessions.begin() as session:
+        for role in ROLES:
+            name = DEMO_USER if role == "admin" else f"{DEMO_USER}-{role}"
+            if session.scalars(select(User).where(User.name == name)).first() is None:
+                add_user(session, name=name, role=role, now=now)
+            set_password(session, name=name, password=password)
+    path = VAR_DIR / "demo-password.txt"
+    path.write_text(password + "\n")
+    path.chmod(0o600)
+    return password
 
 
 def run(settings: Settings, *, host: str, port: int, simulate: bool) -> int:
@@ -100,8 +122,11 @@ def run(settings: Settings, *, host: str, port: int, simulate: bool) -> int:
             gateway_key=settings.gateway_key,
         )
     token = _demo_token(services)
+    password = _demo_people(services)
     print(
-        f"Homesafe is up: http://{host}:{port}/api/v1/health\n"
+        f"Homesafe is up: http://{host}:{port}/ (pages) and http://{host}:{port}/api/v1/health\n"
+        f"  sign in as demo (admin), demo-officer, demo-compliance, demo-analyst or demo-viewer\n"
+        f"  with the password {password} (also in {VAR_DIR}/demo-password.txt)\n"
         f"  MQTT broker: mqtt://{mqtt_host}:{mqtt_port}\n"
         f"  admin token (also in {VAR_DIR}/demo-token.txt):\n    {token}\n"
         f"  try: curl -H 'Authorization: Bearer {token}' http://{host}:{port}/api/v1/cases",
