@@ -25,6 +25,18 @@ def sweep_job(services: Services) -> None:
         log.info("fired %d deadline warning(s)", warned)
 
 
+def verify_job(services: Services) -> None:
+    """Settle post-repair verification: recurred where sensors found the hazard again, else healthy."""
+    from repairs.jobs import run_verification
+
+    summary = run_verification(services.sessions, now=utc_now(), engine=services.compliance)
+    if summary.recurred:
+        log.warning("%d repair(s) undone: the hazard came back", summary.recurred)
+
+
+VERIFY_INTERVAL_S = 3600.0
+
+
 def detect_job(services: Services) -> None:
     found = detect_once(services, now=utc_now())
     if found:
@@ -58,6 +70,14 @@ def make_scheduler(
             seconds=sweep_interval_s or services.settings.sweep_interval_s,
             args=[services],
             id="sweep",
+            **common,
+        )
+        scheduler.add_job(
+            verify_job,
+            "interval",
+            seconds=VERIFY_INTERVAL_S,
+            args=[services],
+            id="verify_repairs",
             **common,
         )
     if detect:
