@@ -94,6 +94,37 @@ def append(
     return entry
 
 
+def append_many(session: Session, entries: list[dict[str, Any]]) -> list[AuditEntry]:
+    """Append several entries (each with append's keyword arguments) in one locked step."""
+    if not entries:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(7346201)"))
+    last = session.execute(
+        select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
+    ).first()
+    next_id, prev_hash = ((last.id + 1), last.hash) if last else (1, GENESIS_HASH)
+    made = []
+    for fields in entries:
+        entry = AuditEntry(
+            id=next_id,
+            at=fields["at"],
+            actor=fields["actor"],
+            action=fields["action"],
+            entity_type=fields["entity_type"],
+            entity_id=str(fields["entity_id"]),
+            before=_jsonable(fields.get("before")),
+            after=_jsonable(fields.get("after")),
+            prev_hash=prev_hash,
+        )
+        entry.hash = entry_hash(entry)
+        made.append(entry)
+        next_id, prev_hash = next_id + 1, entry.hash
+    session.add_all(made)
+    session.flush()
+    return made
+
+
 @dataclass(frozen=True, slots=True)
 class VerifyResult:
     ok: bool

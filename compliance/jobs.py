@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from compliance import repository, service
@@ -23,34 +23,34 @@ BATCH = 500
 
 def sweep_breaches(session: Session, *, now: datetime, engine: Engine, limit: int = BATCH) -> int:
     """Breach running clocks whose deadline has passed; returns how many this sweep claimed."""
-    claimed = 0
-    for clock_id in repository.due_clock_ids(session, now=now, limit=limit):
-        if service.breach_clock(
-            session, clock_id=clock_id, actor="scheduler", now=now, engine=engine
-        ):
-            claimed += 1
-    return claimed
+    clock_ids = repository.due_clock_ids(session, now=now, limit=limit)
+    return service.breach_clocks(
+        session, clock_ids=clock_ids, actor="scheduler", now=now, engine=engine
+    )
 
 
 def sweep_warnings(session: Session, *, now: datetime, limit: int = BATCH) -> int:
     """Fire the due warnings of still-running clocks; returns how many this sweep claimed."""
-    fired = 0
-    for warning_id in repository.due_warning_ids(session, now=now, limit=limit):
-        won = session.execute(
+    warning_ids = repository.due_warning_ids(session, now=now, limit=limit)
+    if not warning_ids:
+        return 0
+    won = list(
+        session.scalars(
             update(ClockWarning)
-            .where(ClockWarning.id == warning_id, ClockWarning.fired_at.is_(None))
+            .where(ClockWarning.id.in_(warning_ids), ClockWarning.fired_at.is_(None))
             .values(fired_at=now)
+            .returning(ClockWarning.id)
             .execution_options(synchronize_session=False)
-        ).rowcount
-        if not won:
-            continue
-        warning = session.get(ClockWarning, warning_id, populate_existing=True)
-        assert warning is not None
-        clock = session.get(Clock, warning.clock_id)
-        assert clock is not None
-        service.fire_warning(session, warning=warning, clock=clock, now=now)
-        fired += 1
-    return fired
+        )
+    )
+    pairs = session.execute(
+        select(ClockWarning, Clock)
+        .join(Clock, Clock.id == ClockWarning.clock_id)
+        .where(ClockWarning.id.in_(won))
+        .order_by(ClockWarning.warn_at, ClockWarning.id)
+    ).all()
+    service.fire_warnings(session, warnings=[(w, c) for w, c in pairs], now=now)
+    return len(pairs)
 
 
 def run_sweep(sessions: sessionmaker[Session], *, now: datetime, engine: Engine) -> int:

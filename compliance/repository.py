@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload, selectinload
 
 from compliance.models import Case, Clock, ClockWarning
 
@@ -33,7 +33,9 @@ def list_cases(
     offset: int = 0,
 ) -> Sequence[Case]:
     """Cases ordered by their nearest running deadline (``next_due_at``; cases with none last)."""
-    query: Select[tuple[Case]] = select(Case)
+    query: Select[tuple[Case]] = select(Case).options(
+        lazyload(Case.events), lazyload(Case.evidence)
+    )
     if status is not None:
         query = query.where(Case.status == status)
     if hazard is not None:
@@ -47,7 +49,8 @@ def list_cases(
             .exists()
         )
         query = query.where(any_breach if breached else ~any_breach)
-    query = query.order_by(Case.next_due_at.is_(None), Case.next_due_at, Case.id)
+    # NULLS LAST is PostgreSQL's default for ascending order, so ix_case_status_next_due_at serves it.
+    query = query.order_by(Case.next_due_at.asc().nulls_last(), Case.id)
     return session.scalars(query.limit(limit).offset(offset)).all()
 
 
@@ -95,6 +98,19 @@ def clocks_in_period(session: Session, *, start: datetime, end: datetime) -> Seq
             or_(Clock.met_at.is_(None), Clock.met_at >= start, Clock.due_at >= start),
         )
         .order_by(Clock.case_id, Clock.id)
+    )
+    return session.scalars(query).all()
+
+
+def cases_of_clocks(session: Session, *, clock_ids: list[int]) -> Sequence[Case]:
+    """The cases the clocks belong to, with their clocks fresh from the database."""
+    case_ids = select(Clock.case_id).where(Clock.id.in_(clock_ids))
+    query = (
+        select(Case)
+        .where(Case.id.in_(case_ids))
+        .options(selectinload(Case.clocks), lazyload(Case.events), lazyload(Case.evidence))
+        .order_by(Case.id)
+        .execution_options(populate_existing=True)
     )
     return session.scalars(query).all()
 

@@ -486,55 +486,65 @@ def _clock_of(case: Case, kind: str, *, statuses: tuple[str, ...]) -> tuple[int,
     raise EventRefused(f"the case has no {wanted} {kind} clock")
 
 
-def breach_clock(
-    session: Session, *, clock_id: int, actor: str, now: datetime, engine: Engine
-) -> bool:
-    """Claim one overdue clock and record its breach, dated at the deadline; False if already taken.
+def breach_clocks(
+    session: Session, *, clock_ids: list[int], actor: str, now: datetime, engine: Engine
+) -> int:
+    """Claim overdue clocks and record each breach, dated at its deadline; returns how many won.
 
-    The claim is a conditional update (``status = 'running'``), so of two schedulers only one wins.
+    The claim is one conditional update (``status = 'running'``): of two schedulers only one wins
+    a row. The callers lock the clocks' cases first (``repository.due_clock_ids``).
     """
-    won = session.execute(
-        update(Clock)
-        .where(Clock.id == clock_id, Clock.status == "running", Clock.due_at < now)
-        .values(status="breached", breached_at=Clock.due_at)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not won:
-        return False
-    clock = session.get(Clock, clock_id, populate_existing=True)
-    assert clock is not None
-    case = clock.case
-    session.refresh(case)
-    for row in case.clocks:
-        session.refresh(row)
-    index = next(i for i, row in enumerate(case.clocks) if row.id == clock_id)
-    state = case_state(case)
-    # The row is already claimed as breached; apply the rule to the state as it was.
-    running = replace(state.clocks[index], status="running", breached_at=None)
-    state = replace(state, clocks=(*state.clocks[:index], running, *state.clocks[index + 1 :]))
-    before = {"status": "running", "accommodation": case.accommodation}
-    transition = lifecycle.breach_case_clock(state, clock.kind, now, index=index)
-    _write_back(session, case, transition.after, engine)
-    session.flush()
-    audit.append(
-        session,
-        at=now,
-        actor=actor,
-        action="clock.breached",
-        entity_type="clock",
-        entity_id=clock.id,
-        before=before,
-        after={
-            "case_id": clock.case_id,
-            "kind": clock.kind,
-            "status": "breached",
-            "due_at": to_rfc3339(clock.due_at),
-            "breached_at": to_rfc3339(clock.due_at),
-            "accommodation": case.accommodation,
-            "notices": list(transition.notices),
-        },
+    if not clock_ids:
+        return 0
+    won = set(
+        session.scalars(
+            update(Clock)
+            .where(Clock.id.in_(clock_ids), Clock.status == "running", Clock.due_at < now)
+            .values(status="breached", breached_at=Clock.due_at)
+            .returning(Clock.id)
+            .execution_options(synchronize_session=False)
+        )
     )
-    return True
+    if not won:
+        return 0
+    # Only the claimed rows changed behind the session's back; the cases are locked.
+    cases = repository.cases_of_clocks(session, clock_ids=sorted(won))
+    entries: list[dict[str, Any]] = []
+    for case in cases:
+        for index, row in enumerate(case.clocks):
+            if row.id not in won:
+                continue
+            state = case_state(case)
+            # The row is claimed as breached already; apply the rule to the state as it was.
+            running = replace(state.clocks[index], status="running", breached_at=None)
+            state = replace(
+                state, clocks=(*state.clocks[:index], running, *state.clocks[index + 1 :])
+            )
+            accommodation_before = case.accommodation
+            transition = lifecycle.breach_case_clock(state, row.kind, now, index=index)
+            _write_back(session, case, transition.after, engine)
+            entries.append(
+                {
+                    "at": now,
+                    "actor": actor,
+                    "action": "clock.breached",
+                    "entity_type": "clock",
+                    "entity_id": row.id,
+                    "before": {"status": "running", "accommodation": accommodation_before},
+                    "after": {
+                        "case_id": case.id,
+                        "kind": row.kind,
+                        "status": "breached",
+                        "due_at": to_rfc3339(row.due_at),
+                        "breached_at": to_rfc3339(row.due_at),
+                        "accommodation": case.accommodation,
+                        "notices": list(transition.notices),
+                    },
+                }
+            )
+    session.flush()
+    audit.append_many(session, entries)
+    return len(entries)
 
 
 def record_reasonable_steps(
@@ -633,23 +643,29 @@ def safety_work_cannot_be_met(
     return case
 
 
-def fire_warning(session: Session, *, warning: ClockWarning, clock: Clock, now: datetime) -> None:
-    """Record that a warning before a deadline fired (the claim is the caller's)."""
-    audit.append(
+def fire_warnings(
+    session: Session, *, warnings: list[tuple[ClockWarning, Clock]], now: datetime
+) -> None:
+    """Record that warnings before deadlines fired (the claim is the caller's), one entry each."""
+    audit.append_many(
         session,
-        at=now,
-        actor="scheduler",
-        action="clock.warning",
-        entity_type="clock",
-        entity_id=clock.id,
-        before=None,
-        after={
-            "case_id": clock.case_id,
-            "kind": clock.kind,
-            "label": warning.label,
-            "warn_at": to_rfc3339(warning.warn_at),
-            "due_at": to_rfc3339(clock.due_at),
-        },
+        [
+            {
+                "at": now,
+                "actor": "scheduler",
+                "action": "clock.warning",
+                "entity_type": "clock",
+                "entity_id": clock.id,
+                "after": {
+                    "case_id": clock.case_id,
+                    "kind": clock.kind,
+                    "label": warning.label,
+                    "warn_at": to_rfc3339(warning.warn_at),
+                    "due_at": to_rfc3339(clock.due_at),
+                },
+            }
+            for warning, clock in warnings
+        ],
     )
 
 
