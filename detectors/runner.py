@@ -1,37 +1,83 @@
-"""Feed the rules from the telemetry store and hand findings on, once per episode."""
+"""The incremental detector pass: new telemetry in, findings and fleet tasks out, state kept.
+
+Each pass reads the store once for the last `fetch_h` hours (all sensors), plus — for the few
+gateways whose sensors are behind (silent, or replaying a backlog) — from where each stopped.
+Readings become hourly means (numpy, fleet-wide) and are folded into `detectors.fleet`'s state,
+which lives in the case database as one snapshot. An hour is folded once it is final: a later
+reading of the sensor exists, or (for a sensor that stopped) `grace_h` has passed. Because a
+sensor's state only moves with its own data, a gateway replaying three days oldest-first is
+folded exactly as if its readings had arrived on time.
+
+Outdoor temperature: no room in the registry vocabulary is outdoors ("other" may be a cupboard),
+so it comes only from a weather feed passed as `outdoor` (home ids, hour starts → °C, NaN where
+unknown). Without it the mould rule runs on room air and its finding says so.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from detectors.findings import Finding, SensorRef
-from detectors.models import DetectorState
-from detectors.rules.rule import MEASUREMENTS, Rule, SensorContext
-from detectors.rules.table import SUSTAINED_HUMIDITY
+from detectors import repository
+from detectors.findings import Finding, FleetTask
+from detectors.fleet import (
+    HOUR_S,
+    FleetSettings,
+    FleetState,
+    HourBatch,
+    SiteInfo,
+    fold_hours,
+    silent_tasks,
+)
+from detectors.rules.rule import MEASUREMENTS
 from ingest.contract import Reading
 from ingest.store import TelemetryStore
 
 log = logging.getLogger(__name__)
 
-# The walking skeleton's rule; the detectors issue widens this once its evaluation is in.
-ACTIVE_RULES: tuple[Rule[Any], ...] = (SUSTAINED_HUMIDITY,)
+OutdoorFeed = Callable[[Sequence[str], npt.NDArray[np.int64]], npt.NDArray[np.float64]]
 
 
 @dataclass(frozen=True, slots=True)
 class SensorSite:
-    """A registered sensor and where it is."""
+    """A registered sensor, where it is, and whether its household is vulnerable."""
 
     home_id: str
     gateway_id: str
     sensor_id: str
     room: str
+    vulnerable: bool = False
+
+
+@dataclass(frozen=True)
+class RunnerSettings:
+    """How far each pass reads, and when an hour is final."""
+
+    fetch_h: int = 3
+    grace_h: int = 1
+    replay_horizon_h: int = 24 * 35  # the contract refuses readings older than 35 days
+    max_gateway_queries: int = 5000  # beyond this, one wide query replaces per-gateway ones
+    fleet: FleetSettings = FleetSettings()
+
+
+@dataclass
+class PassResult:
+    """What one pass did."""
+
+    findings: list[Finding] = field(default_factory=list)
+    tasks: list[FleetTask] = field(default_factory=list)
+    readings: int = 0
+    sensor_hours: int = 0
+    behind_gateways: int = 0
+    cleared: list[tuple[str, str]] = field(default_factory=list)  # sensors heard again after silence
 
 
 def hourly_frame(readings: Iterable[Reading]) -> pd.DataFrame:
@@ -44,6 +90,98 @@ def hourly_frame(readings: Iterable[Reading]) -> pd.DataFrame:
     return frame.resample("1h").mean()
 
 
+def hour_batch(state: FleetState, readings: Sequence[Reading], *, now: datetime, final_from_s: int,
+               grace_h: int, sites: Sequence[SiteInfo | None], outdoor: OutdoorFeed | None) -> HourBatch:
+    """Hourly means of the final hours among `readings` (one row per sensor and hour)."""
+    if not readings:
+        empty = np.zeros(0, dtype=np.int64)
+        nan = np.zeros(0)
+        return HourBatch(empty, empty, nan, nan, nan, nan, nan)
+    rows = state.rows([(r.gateway_id, r.sensor) for r in readings])
+    ts = np.fromiter((r.ts for r in readings), dtype=np.int64, count=len(readings))
+    values = np.array([(r.temperature_c, r.humidity_pct, r.wme_pct, r.battery_pct) for r in readings],
+                      dtype=np.float64)
+    hour = ts // HOUR_S * HOUR_S
+    key = rows * (1 << 32) + (hour // HOUR_S)
+    unique, inverse = np.unique(key, return_inverse=True)
+    present = np.isfinite(values)
+    sums = np.zeros((unique.size, 4))
+    counts = np.zeros((unique.size, 4))
+    for m in range(4):
+        np.add.at(sums[:, m], inverse, np.where(present[:, m], values[:, m], 0.0))
+        np.add.at(counts[:, m], inverse, present[:, m])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = sums / counts
+    u_rows = (unique >> 32).astype(np.int64)
+    u_hour = (unique & ((1 << 32) - 1)) * HOUR_S
+    latest = np.zeros(len(state.keys), dtype=np.int64)
+    np.maximum.at(latest, rows, ts)
+    now_s = int(now.timestamp())
+    final = (latest[u_rows] >= u_hour + HOUR_S) | (
+        (u_hour + HOUR_S <= now_s - grace_h * HOUR_S) & (u_hour >= final_from_s))
+    final &= u_hour + HOUR_S <= now_s
+    u_rows, u_hour, means = u_rows[final], u_hour[final], means[final]
+    outdoor_c = np.full(u_rows.size, np.nan)
+    if outdoor is not None and u_rows.size:
+        homes = [site.home_id if site else "" for site in (sites[r] if r < len(sites) else None for r in u_rows)]
+        outdoor_c = np.asarray(outdoor(homes, u_hour), dtype=np.float64)
+    return HourBatch(u_rows, u_hour, means[:, 0], means[:, 1], means[:, 2], means[:, 3], outdoor_c)
+
+
+def site_table(state: FleetState, sites: Sequence[SensorSite]) -> list[SiteInfo | None]:
+    """SiteInfo by state row (None for sensors no longer registered)."""
+    rows = state.rows([(s.gateway_id, s.sensor_id) for s in sites])
+    table: list[SiteInfo | None] = [None] * len(state.keys)
+    for row, site in zip(rows.tolist(), sites, strict=True):
+        table[row] = SiteInfo(site.home_id, site.room, site.vulnerable)
+    return table
+
+
+def read_new(store: TelemetryStore, state: FleetState, sites: Sequence[SensorSite], *, now: datetime,
+             settings: RunnerSettings) -> tuple[list[Reading], int, int]:
+    """One fleet-wide query for recent hours, plus catch-up queries for gateways that are behind."""
+    fetch_from = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=settings.fetch_h)
+    fetch_from_s = int(fetch_from.timestamp())
+    readings = list(store.query(start=fetch_from, end=now))
+    first_pass = not state.keys or bool((state["through_s"] == 0).all())
+    horizon_s = int(now.timestamp()) - settings.replay_horizon_h * HOUR_S
+    behind: dict[str, int] = {}
+    if first_pass:
+        behind = {"*": fetch_from_s - 24 * HOUR_S}
+    else:
+        rows = state.rows([(s.gateway_id, s.sensor_id) for s in sites])
+        through = state["through_s"][rows]
+        for site, t in zip(sites, through.tolist(), strict=True):
+            if t < fetch_from_s:
+                start = max(t if t > 0 else fetch_from_s - 24 * HOUR_S, horizon_s)
+                behind[site.gateway_id] = min(behind.get(site.gateway_id, start), start)
+    if len(behind) > settings.max_gateway_queries:
+        behind = {"*": min(behind.values())}
+    for gateway_id, start_s in behind.items():
+        if start_s >= fetch_from_s:
+            continue
+        start = datetime.fromtimestamp(start_s, UTC)
+        readings += store.query(start=start, end=fetch_from,
+                                gateway_id=None if gateway_id == "*" else gateway_id)
+    return readings, fetch_from_s, len(behind)
+
+
+def advance(state: FleetState, readings: Sequence[Reading], sites: Sequence[SensorSite], *, now: datetime,
+            final_from_s: int, settings: RunnerSettings = RunnerSettings(), timezone: str = "Europe/London",
+            outdoor: OutdoorFeed | None = None) -> PassResult:
+    """Fold the final hours of `readings` into the state; findings and tasks on rising edges."""
+    table = site_table(state, sites)
+    batch = hour_batch(state, readings, now=now, final_from_s=final_from_s, grace_h=settings.grace_h,
+                       sites=table, outdoor=outdoor)
+    table += [None] * (len(state.keys) - len(table))
+    folded = fold_hours(state, batch, table, timezone=timezone, settings=settings.fleet)
+    result = PassResult(findings=folded.findings, tasks=folded.tasks, readings=len(readings),
+                        sensor_hours=folded.hours_folded)
+    result.tasks += silent_tasks(state, table, now=now, settings=settings.fleet)
+    result.cleared = [state.keys[r] for r in folded.cleared_silent]
+    return result
+
+
 def run_pass(
     session: Session,
     *,
@@ -51,41 +189,29 @@ def run_pass(
     sites: Sequence[SensorSite],
     now: datetime,
     emit: Callable[[Finding], None],
-    rules: Sequence[Rule[Any]] = ACTIVE_RULES,
+    settings: RunnerSettings = RunnerSettings(),
     timezone: str = "Europe/London",
+    outdoor: OutdoorFeed | None = None,
+    **_ignored: Any,
 ) -> int:
-    """Evaluate every rule on every sensor; emit a finding when its condition starts to hold."""
-    lookback = timedelta(hours=max(rule.lookback_h for rule in rules) + 1)
-    by_gateway: dict[tuple[str, str], list[Reading]] = {}
-    for reading in store.query(start=now - lookback, end=now):
-        by_gateway.setdefault((reading.gateway_id, reading.sensor), []).append(reading)
-    emitted = 0
-    for site in sites:
-        frame = hourly_frame(by_gateway.get((site.gateway_id, site.sensor_id), ()))
-        context = SensorContext(
-            home_id=site.home_id,
-            sensor=SensorRef(site.gateway_id, site.sensor_id),
-            room=site.room,
-            now=now,
-            timezone=timezone,
-        )
-        for rule in rules:
-            state = session.get(DetectorState, (site.gateway_id, site.sensor_id, rule.key))
-            if state is None:
-                state = DetectorState(
-                    gateway_id=site.gateway_id,
-                    sensor_id=site.sensor_id,
-                    rule_key=rule.key,
-                    active=False,
-                )
-                session.add(state)
-            findings = rule.run(frame, context).findings
-            if findings and not state.active:
-                for finding in findings:
-                    emit(finding)
-                    emitted += 1
-                state.last_finding_at = now
-            state.active = bool(findings)
-            state.last_evaluated_at = now
+    """One incremental pass: read new telemetry, fold it, emit findings, persist tasks and state."""
+    payload = repository.load_snapshot(session)
+    state = FleetState.from_bytes(payload) if payload else FleetState()
+    readings, fetch_from_s, behind = read_new(store, state, sites, now=now, settings=settings)
+    result = advance(state, readings, sites, now=now, final_from_s=fetch_from_s, settings=settings,
+                     timezone=timezone, outdoor=outdoor)
+    for finding in result.findings:
+        emit(finding)
+    repository.add_fleet_tasks(session, result.tasks)
+    silent = [(t.sensor.gateway_id, t.sensor.sensor_id) for t in result.tasks if t.kind == "silent"]
+    if silent:
+        repository.set_silent(session, silent, active=True, now=now)
+    cleared = result.cleared
+    if cleared:
+        repository.set_silent(session, cleared, active=False, now=now)
+        repository.resolve_silent_tasks(session, cleared, now=now)
+    repository.save_snapshot(session, state.to_bytes(), sensors=len(state.keys), now=now)
     session.flush()
-    return emitted
+    log.info("detector pass: %d readings, %d sensor-hours, %d behind gateways, %d findings, %d tasks",
+             result.readings, result.sensor_hours, behind, len(result.findings), len(result.tasks))
+    return len(result.findings)

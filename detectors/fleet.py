@@ -1,0 +1,590 @@
+"""The fleet fast path: every sensor's detector state as numpy arrays, folded one hour at a time.
+
+Pure (no I/O; time is an argument). The rules of `rules/table.py` restated over per-sensor
+state so that one pass over 400,000 sensors is a few array operations per hour:
+
+- a ring of the last `RING_H` hourly means of temperature, RH and %WME per sensor;
+- the VTT mould index and its decline clock (`detectors.mould.step_mould`), on surface
+  conditions where an outdoor temperature is given for the hour, else on room air;
+- per local day: hours measured, hours below the cold thresholds, the day's maximum, whether
+  heating raised the room, and M at the day's end (for the weekly rise);
+- TM59 bedroom-night hours over 26 °C this year; run lengths for stuck values.
+
+A sensor's state only moves when it has data: the hours it missed are folded as gaps when its
+next hour arrives. So a gateway that replays three days of backlog, oldest first, is folded in
+time order and ends in exactly the state it would have had on time (`fold_hours`).
+A finding or fleet task is emitted when its condition starts to hold (once per episode).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+
+from detectors.findings import (
+    Finding,
+    FleetTask,
+    SensorRef,
+)
+from detectors.mould import MouldState, step_mould
+from detectors.psychro import surface_rh_pct, surface_temperature_c
+from detectors.rules.table import (
+    BEDROOM_NIGHT_HEAT,
+    DAMP,
+    EXCESS_COLD_RULE,
+    LEAK_STEP,
+    MOULD_GROWTH,
+    SUSTAINED_HUMIDITY,
+    VENTILATION,
+)
+
+F = npt.NDArray[np.float64]
+HOUR_S = 3600
+RING_H = 24  # hourly means kept per sensor
+DAYS_D = 8  # local days kept per sensor (7 full days of evidence and today)
+
+# Rule bits for "condition holds" (one finding per episode).
+BIT = {key: 1 << i for i, key in enumerate((
+    "sustained_humidity", "ventilation_adf", "mould_growth", "damp_wme", "leak_step", "excess_cold",
+    "tm59_bedroom_night", "stuck_value", "out_of_range", "flat_battery", "silent"))}
+
+
+@dataclass(frozen=True)
+class FleetSettings:
+    """Which rules run in the fast path, and settings the rule tables do not carry."""
+
+    ventilation_findings: bool = False  # Approved Document F: kept as figures, not cases (noisy)
+    stuck_hours_h: int = 24
+    silent_h: int = 6
+    flat_battery_pct: float = 10.0
+    out_of_range_hours_h: int = 2
+
+
+def _nan(shape: tuple[int, ...], dtype: type = np.float32) -> npt.NDArray[np.generic]:
+    return np.full(shape, np.nan, dtype=dtype)
+
+
+ARRAYS: dict[str, tuple[tuple[int, ...], type, float]] = {
+    # name: (extra shape, dtype, fill)
+    "through_s": ((), np.int64, 0),  # end of the last hour folded (0: never)
+    "last_seen_s": ((), np.int64, 0),  # end of the last hour with any measurement
+    "temperature_ring": ((RING_H,), np.float32, np.nan),
+    "humidity_ring": ((RING_H,), np.float32, np.nan),
+    "wme_ring": ((RING_H,), np.float32, np.nan),
+    "battery_pct": ((), np.float32, np.nan),
+    "mould_m": ((), np.float64, 0.0),
+    "mould_hours_h": ((), np.float64, 0.0),
+    "mould_room_air_h": ((), np.int32, 0),  # hours on room air (no outdoor temperature)
+    "day_ordinal": ((), np.int32, 0),  # local date of the last day slot
+    "day_measured_h": ((DAYS_D,), np.uint8, 0),
+    "day_below_health_h": ((DAYS_D,), np.uint8, 0),
+    "day_below_serious_h": ((DAYS_D,), np.uint8, 0),
+    "day_max_c": ((DAYS_D,), np.float32, np.nan),
+    "day_heating_rise": ((DAYS_D,), np.bool_, False),
+    "day_end_m": ((DAYS_D,), np.float32, np.nan),
+    "heat_year": ((), np.int16, 0),
+    "heat_night_h": ((), np.int16, 0),
+    "stuck_run_h": ((), np.int16, 0),
+    "active": ((), np.int32, 0),
+}
+
+
+@dataclass
+class FleetState:
+    """Detector state of many sensors: row i belongs to `keys[i]`."""
+
+    keys: list[tuple[str, str]] = field(default_factory=list)
+    arrays: dict[str, npt.NDArray[np.generic]] = field(default_factory=dict)
+    index: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Build the index and any missing arrays."""
+        self.index = {k: i for i, k in enumerate(self.keys)}
+        for name, (shape, dtype, fill) in ARRAYS.items():
+            if name not in self.arrays:
+                self.arrays[name] = np.full((len(self.keys), *shape), fill, dtype=dtype)
+
+    def __getitem__(self, name: str) -> npt.NDArray[np.generic]:
+        """One state array."""
+        return self.arrays[name]
+
+    def rows(self, keys: Sequence[tuple[str, str]]) -> npt.NDArray[np.int64]:
+        """Row numbers of the keys, adding fresh rows for new sensors."""
+        new = [k for k in dict.fromkeys(keys) if k not in self.index]
+        if new:
+            start = len(self.keys)
+            self.keys.extend(new)
+            for offset, key in enumerate(new):
+                self.index[key] = start + offset
+            for name, (shape, dtype, fill) in ARRAYS.items():
+                extra = np.full((len(new), *shape), fill, dtype=dtype)
+                self.arrays[name] = np.concatenate([self.arrays[name], extra])
+        return np.fromiter((self.index[k] for k in keys), dtype=np.int64, count=len(keys))
+
+    def copy_rows(self, rows: npt.NDArray[np.int64]) -> dict[str, npt.NDArray[np.generic]]:
+        """The state of some rows (for tests and recomputation)."""
+        return {name: array[rows].copy() for name, array in self.arrays.items()}
+
+    def to_bytes(self) -> bytes:
+        """The whole state as an uncompressed .npz (keys included)."""
+        buffer = io.BytesIO()
+        gateways = np.array([k[0] for k in self.keys], dtype=np.str_)
+        sensors = np.array([k[1] for k in self.keys], dtype=np.str_)
+        np.savez(buffer, _gateways=gateways, _sensors=sensors, **self.arrays)  # type: ignore[arg-type]
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, payload: bytes) -> FleetState:
+        """A state saved by `to_bytes`."""
+        with np.load(io.BytesIO(payload)) as data:
+            keys = list(zip(data["_gateways"].tolist(), data["_sensors"].tolist(), strict=True))
+            arrays = {name: data[name] for name in ARRAYS if name in data.files}
+        return cls(keys=keys, arrays=arrays)
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    """What the rules need to know about a sensor besides its readings."""
+
+    home_id: str
+    room: str
+    vulnerable: bool = False
+
+
+@dataclass(frozen=True)
+class HourBatch:
+    """Hourly means of some sensors for hours labelled by their start (epoch s, on the hour)."""
+
+    rows: npt.NDArray[np.int64]  # FleetState rows
+    hour_s: npt.NDArray[np.int64]
+    temperature_c: F
+    humidity_pct: F
+    wme_pct: F
+    battery_pct: F
+    outdoor_c: F  # NaN where no outdoor temperature is known
+
+
+@dataclass
+class FoldResult:
+    """What folding produced."""
+
+    findings: list[Finding] = field(default_factory=list)
+    tasks: list[FleetTask] = field(default_factory=list)
+    cleared_silent: list[int] = field(default_factory=list)  # rows heard again
+    hours_folded: int = 0
+
+
+def _utc(epoch_s: int) -> datetime:
+    return datetime.fromtimestamp(int(epoch_s), UTC)
+
+
+@dataclass(frozen=True)
+class LocalHour:
+    """Local calendar facts of one hour."""
+
+    ordinal: int
+    hour: int
+    month: int
+    year: int
+
+
+def local_hour(hour_s: int, timezone: str) -> LocalHour:
+    """The local date ordinal, hour of day, month and year of an hour's start."""
+    local = _utc(hour_s).astimezone(ZoneInfo(timezone))
+    return LocalHour(local.toordinal(), local.hour, local.month, local.year)
+
+
+def _shift(ring: npt.NDArray[np.generic], rows: npt.NDArray[np.int64], by: npt.NDArray[np.int64],
+           fill: float | bool) -> None:
+    """Shift each row's ring left by `by` slots (≥ 1), filling the freed slots."""
+    width = ring.shape[1]
+    for step in np.unique(by):
+        sel = rows[by == step]
+        if step >= width:
+            ring[sel] = fill
+        else:
+            ring[sel, : width - step] = ring[sel, step:]
+            ring[sel, width - step:] = fill
+
+
+def fold_hours(
+    state: FleetState,
+    batch: HourBatch,
+    sites: Sequence[SiteInfo | None],
+    *,
+    timezone: str = "Europe/London",
+    settings: FleetSettings = FleetSettings(),
+) -> FoldResult:
+    """Fold hourly means into the state in time order; rows at or before a sensor's state are ignored."""
+    result = FoldResult()
+    order = np.lexsort((batch.rows, batch.hour_s))
+    hours = batch.hour_s[order]
+    bounds = np.flatnonzero(np.diff(hours)) + 1
+    for chunk in np.split(np.arange(len(order)), bounds):
+        if chunk.size == 0:
+            continue
+        take = order[chunk]
+        hour_s = int(batch.hour_s[take[0]])
+        rows = batch.rows[take]
+        rows, first = np.unique(rows, return_index=True)
+        take = take[first]
+        fresh = state["through_s"][rows] <= hour_s  # type: ignore[operator]
+        rows, take = rows[fresh], take[fresh]
+        if rows.size:
+            _fold_one_hour(state, rows, hour_s, batch, take, sites, timezone, settings, result)
+            result.hours_folded += int(rows.size)
+    return result
+
+
+def _fold_one_hour(state: FleetState, rows: npt.NDArray[np.int64], hour_s: int, batch: HourBatch,
+                   take: npt.NDArray[np.int64], sites: Sequence[SiteInfo | None], timezone: str,
+                   settings: FleetSettings, result: FoldResult) -> None:
+    s = state.arrays
+    t = batch.temperature_c[take]
+    rh = batch.humidity_pct[take]
+    wme = batch.wme_pct[take]
+    battery = batch.battery_pct[take]
+    outdoor = batch.outdoor_c[take]
+    through = s["through_s"][rows]
+    gap = np.where(through == 0, RING_H, (hour_s - through) // HOUR_S).astype(np.int64) + 1
+    for name, values in (("temperature_ring", t), ("humidity_ring", rh), ("wme_ring", wme)):
+        _shift(s[name], rows, gap, np.nan)
+        s[name][rows, -1] = values
+    measured = np.isfinite(t) | np.isfinite(rh) | np.isfinite(wme) | np.isfinite(battery)
+    heard_again = rows[measured & (s["last_seen_s"][rows] < hour_s - settings.silent_h * HOUR_S)]
+    s["through_s"][rows] = hour_s + HOUR_S
+    s["last_seen_s"][rows] = np.where(measured, hour_s + HOUR_S, s["last_seen_s"][rows])
+    s["battery_pct"][rows] = np.where(np.isfinite(battery), battery, s["battery_pct"][rows])
+    silent_bit = BIT["silent"]
+    cleared = heard_again[(s["active"][heard_again] & silent_bit) != 0]
+    s["active"][cleared] &= ~silent_bit
+    result.cleared_silent.extend(cleared.tolist())
+
+    local = local_hour(hour_s, timezone)
+    # Day rings: a new local day shifts the slots.
+    days_on = np.where(s["day_ordinal"][rows] == 0, DAYS_D, local.ordinal - s["day_ordinal"][rows])
+    moved = days_on > 0
+    if moved.any():
+        mrows, by = rows[moved], days_on[moved].astype(np.int64)
+        for name in ("day_measured_h", "day_below_health_h", "day_below_serious_h"):
+            _shift(s[name], mrows, by, 0)
+        _shift(s["day_max_c"], mrows, by, np.nan)
+        _shift(s["day_heating_rise"], mrows, by, False)
+        _shift(s["day_end_m"], mrows, by, np.nan)
+        s["day_ordinal"][mrows] = local.ordinal
+
+    # Mould: surface conditions where outdoor temperature is known, room air elsewhere.
+    mould = MOULD_GROWTH.thresholds
+    has_out = np.isfinite(outdoor)
+    out_safe = np.where(has_out, outdoor, t)
+    with np.errstate(invalid="ignore"):
+        t_surface = np.where(has_out, surface_temperature_c(t, out_safe, mould.f_rsi), t)
+        rh_surface = np.where(has_out, surface_rh_pct(t, rh, out_safe, mould.f_rsi), rh)
+    stepped = step_mould(MouldState(s["mould_m"][rows], s["mould_hours_h"][rows]), t_surface,
+                         np.minimum(rh_surface, 100.0), mould.sensitivity, mould.decline_factor)
+    s["mould_m"][rows] = stepped.index_m
+    s["mould_hours_h"][rows] = stepped.hours_since_growth_h
+    s["mould_room_air_h"][rows] += (np.isfinite(t) & np.isfinite(rh) & ~has_out).astype(np.int32)
+    s["day_end_m"][rows, -1] = stepped.index_m
+
+    # Cold day counters.
+    vulnerable = np.fromiter(((site.vulnerable if site else False) for site in (sites[r] for r in rows)),
+                             dtype=bool, count=rows.size)
+    cold = EXCESS_COLD_RULE.thresholds
+    raise_c = np.where(vulnerable, cold.vulnerable_raise_c, 0.0)
+    health_c, serious_c, hypo_c = cold.health_c + raise_c, cold.serious_c + raise_c, cold.hypothermia_c + raise_c
+    has_t = np.isfinite(t)
+    s["day_measured_h"][rows, -1] += has_t
+    with np.errstate(invalid="ignore"):
+        s["day_below_health_h"][rows, -1] += has_t & (t < health_c)
+        s["day_below_serious_h"][rows, -1] += has_t & (t < serious_c)
+        s["day_max_c"][rows, -1] = np.fmax(s["day_max_c"][rows, -1], t)
+        ring_t = s["temperature_ring"][rows]
+        rise = (ring_t[:, -1] - ring_t[:, -1 - cold.heating_rise_window_h]) >= cold.heating_rise_c
+    s["day_heating_rise"][rows, -1] |= rise
+
+    # TM59 bedroom night hours this local year.
+    night = BEDROOM_NIGHT_HEAT.thresholds
+    new_year = s["heat_year"][rows] != local.year
+    s["heat_night_h"][rows[new_year]] = 0
+    s["heat_year"][rows] = local.year
+    is_night = local.hour >= night.night_from_hour or local.hour < night.night_to_hour
+    if is_night:
+        with np.errstate(invalid="ignore"):
+            s["heat_night_h"][rows] += (t > night.threshold_c).astype(np.int16)
+
+    # Stuck: identical hourly means of temperature and RH hour after hour.
+    ring_rh = s["humidity_ring"][rows]
+    same = (ring_t[:, -1] == ring_t[:, -2]) & (ring_rh[:, -1] == ring_rh[:, -2]) & (ring_rh[:, -1] < 99.5)
+    s["stuck_run_h"][rows] = np.where(same, s["stuck_run_h"][rows] + 1, 0)
+
+    conditions = _conditions(state, rows, local, vulnerable, health_c, serious_c, hypo_c, settings)
+    _emit(state, rows, hour_s, conditions, sites, result, local, health_c, serious_c, hypo_c, settings)
+
+
+def _conditions(state: FleetState, rows: npt.NDArray[np.int64], local: LocalHour,
+                vulnerable: npt.NDArray[np.bool_], health_c: F, serious_c: F, hypo_c: F,
+                settings: FleetSettings) -> dict[str, npt.NDArray[np.bool_]]:
+    """Which rule conditions hold for each row after the hour just folded."""
+    s = state.arrays
+    ring_t, ring_rh, ring_wme = s["temperature_ring"][rows], s["humidity_ring"][rows], s["wme_ring"][rows]
+    out: dict[str, npt.NDArray[np.bool_]] = {}
+    with np.errstate(invalid="ignore"):
+        sh = SUSTAINED_HUMIDITY.thresholds
+        out["sustained_humidity"] = (ring_rh[:, -sh.window_h:] >= sh.threshold_humidity_pct).sum(1) >= sh.min_hours_h
+        v = VENTILATION.thresholds
+        out["ventilation_adf"] = (((ring_rh[:, -v.window_h:] > v.high_humidity_pct).sum(1) > v.high_max_h)
+                                  | ((ring_rh[:, -v.window_h:] > v.very_high_humidity_pct).sum(1) > v.very_high_max_h))
+        m = MOULD_GROWTH.thresholds
+        index_m = s["mould_m"][rows]
+        week_ago = s["day_end_m"][rows, -1 - m.trend_days]
+        rise_per_week = np.where(np.isfinite(week_ago), index_m - week_ago, np.nan)
+        rate_per_day = rise_per_week / 7.0
+        projected_days = np.where(rate_per_day > 0, (m.level_index - index_m) / rate_per_day, np.inf)
+        out["mould_growth"] = ((index_m >= m.level_index) | (rise_per_week >= m.rise_per_week)
+                               | ((index_m >= m.min_index) & (projected_days <= m.horizon_days)))
+        d = DAMP.thresholds
+        out["damp_wme"] = (ring_wme[:, -d.window_h:] > d.threshold_wme_pct).sum(1) >= d.min_hours_h
+        lk = LEAK_STEP.thresholds
+        leak = np.zeros(rows.size, dtype=bool)
+        for end in range(1, lk.recent_h + 1):
+            for k in range(1, lk.step_window_h + 1):
+                wme_rise = ring_wme[:, -end] - ring_wme[:, -end - k]
+                rh_rise = ring_rh[:, -end] - ring_rh[:, -end - k]
+                explained = np.isfinite(rh_rise) & (rh_rise >= lk.explained_rise_humidity_pct)
+                leak |= (wme_rise >= lk.step_wme_pct) & ~explained
+        out["leak_step"] = leak
+        c = EXCESS_COLD_RULE.thresholds
+        counted = s["day_measured_h"][rows, -c.days:] >= c.min_hours_per_day_h
+        never = (counted.sum(1) >= c.min_days) & np.all(~counted | (s["day_max_c"][rows, -c.days:] < health_c[:, None]), axis=1)
+        serious = (counted & (s["day_below_serious_h"][rows, -c.days:] >= c.serious_hours_per_day_h)).sum(1) >= c.serious_days
+        hypothermia = (ring_t < hypo_c[:, None]).sum(1) >= c.hypothermia_hours_h
+        in_season = local.month in c.season_months
+        out["excess_cold"] = (never | serious | hypothermia) & in_season
+        out["_cold_hypothermia"] = hypothermia
+        out["tm59_bedroom_night"] = s["heat_night_h"][rows] > BEDROOM_NIGHT_HEAT.thresholds.max_hours_h
+        out["stuck_value"] = s["stuck_run_h"][rows] >= settings.stuck_hours_h
+        rng = (ring_t < -5) | (ring_t > 45) | (ring_rh < 1) | (ring_rh > 100)
+        jumps = np.abs(np.diff(ring_t, axis=1)) > 8.0
+        out["out_of_range"] = (rng.sum(1) + jumps.sum(1)) >= settings.out_of_range_hours_h
+        out["flat_battery"] = s["battery_pct"][rows] <= settings.flat_battery_pct
+    return out
+
+
+HAZARD_RULES = {
+    "sustained_humidity": SUSTAINED_HUMIDITY, "ventilation_adf": VENTILATION, "mould_growth": MOULD_GROWTH,
+    "damp_wme": DAMP, "leak_step": LEAK_STEP, "excess_cold": EXCESS_COLD_RULE,
+    "tm59_bedroom_night": BEDROOM_NIGHT_HEAT,
+}
+TASK_KINDS = ("stuck_value", "out_of_range", "flat_battery")
+
+
+def _emit(state: FleetState, rows: npt.NDArray[np.int64], hour_s: int,
+          conditions: dict[str, npt.NDArray[np.bool_]], sites: Sequence[SiteInfo | None],
+          result: FoldResult, local: LocalHour, health_c: F, serious_c: F, hypo_c: F,
+          settings: FleetSettings) -> None:
+    """Set the episode bits and build findings and tasks on rising edges."""
+    s = state.arrays
+    active = s["active"][rows]
+    room_ok = {
+        "excess_cold": EXCESS_COLD_RULE.thresholds.rooms,
+        "tm59_bedroom_night": BEDROOM_NIGHT_HEAT.thresholds.rooms,
+    }
+    end = _utc(hour_s + HOUR_S)
+    for key in (*HAZARD_RULES, *TASK_KINDS):
+        holds = conditions[key]
+        bit = BIT[key]
+        rising = holds & ((active & bit) == 0)
+        active = np.where(holds, active | bit, active & ~bit)
+        if key == "ventilation_adf" and not settings.ventilation_findings:
+            continue
+        for j in np.flatnonzero(rising):
+            row = int(rows[j])
+            site = sites[row] if row < len(sites) else None
+            if site is None:
+                continue
+            if key in room_ok and site.room not in room_ok[key]:
+                continue
+            gateway_id, sensor_id = state.keys[row]
+            ref = SensorRef(gateway_id, sensor_id)
+            if key in HAZARD_RULES:
+                result.findings.append(_finding(state, key, row, j, ref, site, end, conditions,
+                                                health_c, serious_c, hypo_c))
+            else:
+                result.tasks.append(_task(state, key, row, ref, site, end, settings))
+    s["active"][rows] = active
+
+
+def _ring_window(state: FleetState, row: int, name: str, end: datetime, mask: npt.NDArray[np.bool_] | None = None
+                 ) -> tuple[datetime, datetime]:
+    """The span of ring hours (where mask holds) ending at `end`."""
+    ring = state[name][row]
+    hours = np.flatnonzero(np.isfinite(ring) if mask is None else mask)
+    if hours.size == 0:
+        return end - timedelta(hours=1), end
+    first = int(hours[0])
+    last = int(hours[-1])
+    return end - timedelta(hours=RING_H - first), end - timedelta(hours=RING_H - 1 - last)
+
+
+def _finding(state: FleetState, key: str, row: int, j: int, ref: SensorRef, site: SiteInfo, end: datetime,
+             conditions: dict[str, npt.NDArray[np.bool_]], health_c: F, serious_c: F, hypo_c: F) -> Finding:
+    """The finding of one rule for one sensor, with the figures behind it."""
+    rule = HAZARD_RULES[key]
+    s = state.arrays
+    ring_t, ring_rh, ring_wme = s["temperature_ring"][row], s["humidity_ring"][row], s["wme_ring"][row]
+    room_air = int(s["mould_room_air_h"][row]) > 0
+    ctx_home, ctx_room = site.home_id, site.room
+    figures: dict[str, float]
+    category = "potential"
+    with np.errstate(invalid="ignore"):
+        if key == "sustained_humidity":
+            th = rule.thresholds
+            window = ring_rh[-th.window_h:] >= th.threshold_humidity_pct
+            mask = np.zeros(RING_H, dtype=bool)
+            mask[-th.window_h:] = window
+            start, stop = _ring_window(state, row, "humidity_ring", end, mask)
+            figures = {"hours_over_threshold_h": int(window.sum()),
+                       "humidity_pct_max": float(np.nanmax(ring_rh[-th.window_h:])),
+                       "threshold_humidity_pct": th.threshold_humidity_pct}
+            confidence, basis = window.sum() / th.window_h, "room air humidity"
+        elif key == "ventilation_adf":
+            start, stop = _ring_window(state, row, "humidity_ring", end, ring_rh > 70.0)
+            figures = {"hours_over_70_pct_in_12h_h": int((ring_rh[-12:] > 70).sum()),
+                       "hours_over_90_pct_in_12h_h": int((ring_rh[-12:] > 90).sum()),
+                       "humidity_pct_max": float(np.nanmax(ring_rh))}
+            confidence, basis = 0.4, "room air against the Approved Document F (2006) ventilation criterion"
+        elif key == "mould_growth":
+            th = rule.thresholds
+            m_now = float(s["mould_m"][row])
+            week_ago = float(s["day_end_m"][row, -1 - th.trend_days])
+            rise = m_now - week_ago if np.isfinite(week_ago) else 0.0
+            reached = m_now >= th.level_index
+            start, stop = end - timedelta(days=th.trend_days), end
+            figures = {"mould_index": m_now, "mould_index_rise_per_week": rise,
+                       "level_mould_index": th.level_index}
+            if not reached and rise > 0:
+                figures["projected_days_to_level_d"] = (th.level_index - m_now) / (rise / 7.0)
+            trigger = "reached level" if reached else ("rising fast" if rise >= th.rise_per_week
+                                                       else "projected to reach level")
+            on = ("room air: no outdoor temperature — fell back to room-air criteria" if room_air
+                  else f"surface conditions from outdoor temperature, fRsi {th.f_rsi}")
+            confidence = (0.9 if reached else 0.6) - (0.15 if room_air else 0.0)
+            basis = f"VTT mould index ({th.sensitivity}, {trigger}) on {on}"
+        elif key == "damp_wme":
+            th = rule.thresholds
+            day = ring_wme[-th.window_h:]
+            start, stop = _ring_window(state, row, "wme_ring", end, ring_wme > th.threshold_wme_pct)
+            figures = {"hours_over_threshold_h": int((day > th.threshold_wme_pct).sum()),
+                       "wme_pct_mean_24h": float(np.nanmean(day)), "wme_pct_max": float(np.nanmax(day)),
+                       "threshold_wme_pct": th.threshold_wme_pct}
+            confidence = 0.8 if float(np.nanmin(day)) >= 28.0 else 0.6
+            basis = "damp probe (%WME; on masonry qualitative, salts read high)"
+        elif key == "leak_step":
+            th = rule.thresholds
+            base = ring_wme[-1 - th.step_window_h - th.recent_h:-1]
+            low = int(np.nanargmin(base)) if np.isfinite(base).any() else 0
+            hours_back = base.size - low
+            start, stop = end - timedelta(hours=hours_back + 1), end
+            rise_wme = float(ring_wme[-1] - base[low]) if np.isfinite(base).any() else float("nan")
+            rh_rise = float(ring_rh[-1] - ring_rh[-1 - hours_back])
+            figures = {"wme_pct_rise": rise_wme, "rise_hours_h": hours_back,
+                       "humidity_pct_rise": rh_rise, "wme_pct_now": float(ring_wme[-1]),
+                       "step_threshold_wme_pct": th.step_wme_pct}
+            category = "emergency"
+            known = np.isfinite(rh_rise)
+            confidence = 0.7 if known else 0.5
+            basis = "damp probe step rise; " + ("room humidity did not rise with it" if known
+                                                else "no room humidity to rule out")
+        elif key == "excess_cold":
+            th = rule.thresholds
+            days = s["day_measured_h"][row, -th.days:]
+            start, stop = end - timedelta(days=th.days), end
+            rises = int(s["day_heating_rise"][row, -th.days:][days >= th.min_hours_per_day_h].sum())
+            counted = int((days >= th.min_hours_per_day_h).sum())
+            cause = ("heating on but the home does not warm up (points to the home: repairs)"
+                     if rises * 2 >= max(counted, 1)
+                     else "heating appears off or rarely on (possible fuel poverty: support)")
+            hypothermia = bool(conditions["_cold_hypothermia"][j])
+            figures = {"hours_below_health_threshold_7d_h": int(s["day_below_health_h"][row, -th.days:].sum()),
+                       "hours_below_serious_threshold_7d_h": int(s["day_below_serious_h"][row, -th.days:].sum()),
+                       "hours_below_hypothermia_threshold_24h_h": int((ring_t < hypo_c[j]).sum()),
+                       "health_threshold_c": float(health_c[j]), "serious_threshold_c": float(serious_c[j]),
+                       "hypothermia_threshold_c": float(hypo_c[j]),
+                       "temperature_c_max_7d": float(np.nanmax(s["day_max_c"][row, -th.days:])),
+                       "days_measured_d": counted, "heating_rise_days_d": rises}
+            vulnerable = float(health_c[j]) > th.health_c
+            category = "emergency" if hypothermia and vulnerable else "potential"
+            confidence = 0.8 if figures["hours_below_serious_threshold_7d_h"] else 0.6
+            basis = f"room air temperature; {cause}"
+        else:  # tm59_bedroom_night
+            th = rule.thresholds
+            year = int(s["heat_year"][row])
+            start = datetime(year, 1, 1, tzinfo=UTC)
+            stop = end
+            figures = {"hours_over_threshold_h": int(s["heat_night_h"][row]), "limit_hours_h": th.max_hours_h,
+                       "threshold_c": th.threshold_c}
+            confidence = 0.6
+            basis = "bedroom night hours this year; air temperature, not the operative temperature TM59 specifies"
+    return Finding(
+        home_id=ctx_home, sensor=ref, room=ctx_room, hazard=rule.hazard, category=category,  # type: ignore[arg-type]
+        window_start=min(start, stop), window_end=stop,
+        figures={k: round(float(v), 4) for k, v in figures.items()},
+        confidence=round(min(max(float(confidence), 0.0), 1.0), 3),
+        rule_key=rule.key, rule_version=rule.version, evidence_basis=basis,
+    )
+
+
+def _task(state: FleetState, key: str, row: int, ref: SensorRef, site: SiteInfo, end: datetime,
+          settings: FleetSettings) -> FleetTask:
+    """A fleet task for a sensor-health rule."""
+    s = state.arrays
+    if key == "stuck_value":
+        run_h = int(s["stuck_run_h"][row])
+        window = (end - timedelta(hours=run_h + 1), end)
+        description = f"temperature and humidity have repeated the same hourly value for {run_h + 1} h"
+        figures = {"hours_identical_h": float(run_h + 1)}
+    elif key == "out_of_range":
+        window = (end - timedelta(hours=RING_H), end)
+        description = "implausible readings or jumps in the last day"
+        figures = {}
+    else:
+        window = (end - timedelta(hours=1), end)
+        battery = float(s["battery_pct"][row])
+        description = f"battery at {battery:.0f} %"
+        figures = {"battery_pct": battery}
+    return FleetTask(home_id=site.home_id, sensor=ref, kind=key, detected_at=end, window_start=window[0],
+                     window_end=window[1], description=description, rule_key=key, rule_version=1,
+                     figures=figures)
+
+
+def silent_tasks(state: FleetState, sites: Sequence[SiteInfo | None], *, now: datetime,
+                 settings: FleetSettings = FleetSettings()) -> list[FleetTask]:
+    """A task for each registered sensor newly silent for `silent_h` hours (its hazards are unseen)."""
+    s = state.arrays
+    now_s = int(now.timestamp())
+    n = len(state.keys)
+    registered = np.fromiter((site is not None for site in sites[:n]), dtype=bool, count=min(n, len(sites)))
+    if registered.size < n:
+        registered = np.concatenate([registered, np.zeros(n - registered.size, dtype=bool)])
+    last = s["last_seen_s"]
+    silent = registered & (last > 0) & (last <= now_s - settings.silent_h * HOUR_S)
+    bit = BIT["silent"]
+    rising = np.flatnonzero(silent & ((s["active"] & bit) == 0))
+    s["active"][rising] |= bit
+    tasks = []
+    for row in rising.tolist():
+        site = sites[row]
+        assert site is not None
+        since = _utc(int(last[row]))
+        tasks.append(FleetTask(home_id=site.home_id, sensor=SensorRef(*state.keys[row]), kind="silent",
+                               detected_at=now, window_start=since, window_end=now,
+                               description=f"no readings since {since.isoformat()}", rule_key="silent",
+                               rule_version=1, figures={"silent_h": (now_s - int(last[row])) / HOUR_S}))
+    return tasks
