@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Query, Request, status
 from fastapi.responses import RedirectResponse, Response
@@ -58,7 +59,7 @@ def compliance_page(
         for t in totals.values()
     ]
     now = utc_now()
-    today = now.date()
+    today = now.astimezone(ZoneInfo(context.engine.calendar.timezone)).date()
     return render(
         request,
         "compliance.html",
@@ -81,31 +82,38 @@ def compliance_page(
     )
 
 
-def _day(value: str | None, default: datetime) -> datetime:
-    if not value:
-        return default
-    moment = datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=default.tzinfo)
+def period_bounds(start: date, end: date, timezone: str) -> tuple[datetime, datetime]:
+    """Whole local days: from the start of `start` to the end of `end` (both days included)."""
+    zone = ZoneInfo(timezone)
+    return (
+        datetime.combine(start, time(0), tzinfo=zone),
+        datetime.combine(end + timedelta(days=1), time(0), tzinfo=zone),
+    )
 
 
 @router.get("/compliance/report.csv")
 def compliance_csv(
     session: DbSession,
+    context: Context,
     signed: Annotated[SignedIn, Depends(page_require("compliance:export"))],
     from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
     to: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
     """The compliance report (the same rows and CSV as the API's) for a period, as a download."""
-    now = utc_now()
+    timezone = context.engine.calendar.timezone
+    today = utc_now().astimezone(ZoneInfo(timezone)).date()
     try:
-        start = _day(from_, now - timedelta(days=365))
-        end = _day(to, now + timedelta(days=1))
+        first = date.fromisoformat(from_) if from_ else today - timedelta(days=365)
+        last = date.fromisoformat(to) if to else today
     except ValueError:
         return Response("from and to must be dates (YYYY-MM-DD)\n", status_code=422, media_type="text/plain")
+    if last < first:
+        return Response("to is before from\n", status_code=422, media_type="text/plain")
+    start, end = period_bounds(first, last, timezone)
     return Response(
         report_csv(service.report_rows(session, start=start, end=end)),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="compliance-{start:%Y%m%d}-{end:%Y%m%d}.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="compliance-{first:%Y%m%d}-{last:%Y%m%d}.csv"'},
     )
 
 

@@ -65,7 +65,9 @@ class Site:
         return self.sessions_by_role[role]
 
 
-def readings_for(gateway_id: str, sensor: str, *, end: datetime, hours: int) -> list[Reading]:
+def readings_for(
+    home_id: str, gateway_id: str, sensor: str, *, end: datetime, hours: int
+) -> list[Reading]:
     """A damp day: humidity rising over 80 % and back, temperature a cold 15–17 °C, every 10 minutes."""
     first = int(end.timestamp()) - hours * 3600
     out = []
@@ -80,6 +82,7 @@ def readings_for(gateway_id: str, sensor: str, *, end: datetime, hours: int) -> 
                 temperature_c=round(16 + math.sin(phase * 6.28) * 1.0, 2),
                 humidity_pct=round(72 + 14 * math.sin(phase * 3.14), 2),
                 battery_pct=88.0 - phase,
+                home_id=home_id,
             )
         )
     return out
@@ -129,7 +132,7 @@ def build_site(tmp_path: Path, case_db_url: str | None = None) -> Site:
                 home_id="H0002",
                 hazard="excess_cold",
                 source="tenant",
-                reported_at=now - timedelta(days=1),
+                reported_at=now - timedelta(hours=20),
                 description="The bedroom is freezing and the boiler keeps failing.",
                 emergency=True,
             ),
@@ -139,7 +142,7 @@ def build_site(tmp_path: Path, case_db_url: str | None = None) -> Site:
         )
         case_id, tenant_case_id, clock_id = case.id, tenant_case.id, case.clocks[0].id
     for sensor in ("s1", "s2"):
-        telemetry.write(readings_for("gw-0001", sensor, end=now, hours=24))
+        telemetry.write(readings_for("H0001", "gw-0001", sensor, end=now, hours=24))
     context = AppContext(sessions=sessions, telemetry=telemetry, engine=compliance)
     return Site(
         app=create_app(context),
