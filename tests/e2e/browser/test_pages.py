@@ -94,14 +94,16 @@ def test_no_one_sees_the_transparency_page_and_is_refused_the_rest(live, page):
         page.goto(base + path)
         assert page.url.startswith(f"{base}/login?next="), path
     response = page.goto(f"{base}/api/v1/cases")
-    assert response is not None and response.status == 401
+    assert response is not None
+    assert response.status == 401
 
 
 def test_a_viewer_is_refused_compliance_and_sees_no_personal_data(live, page):
     site, base = live
     sign_in(page, base, "viewer")
     response = page.goto(f"{base}/compliance")
-    assert response is not None and response.status == 403
+    assert response is not None
+    assert response.status == 403
     page.goto(f"{base}/cases/{site.tenant_case_id}")
     assert "boiler keeps failing" not in page.content()
     assert "asthma" not in page.content()
