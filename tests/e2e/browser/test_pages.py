@@ -65,7 +65,8 @@ def test_a_step_the_state_no_longer_allows_is_refused_with_the_reason(live, page
     stale.get_by_role("form", name="Investigation concluded").get_by_role("button").click()
     stale.wait_for_load_state()
     alert = stale.get_by_role("alert").inner_text()
-    assert alert.startswith("Not done:") and "conclude" in alert.lower(), alert
+    assert alert.startswith("Not done:"), alert
+    assert "conclude" in alert.lower(), alert
     shot(stale, "06-case-refused")
     stale.close()
 
@@ -125,7 +126,8 @@ def test_every_page_renders_for_the_admin(live, page, width):
         ("transparency", "/transparency"),
     ):
         response = page.goto(base + path)
-        assert response is not None and response.status == 200, path
+        assert response is not None, path
+        assert response.status == 200, path
         assert page.locator("h1").count() == 1
         # Every form control has a label a screen reader can read.
         unlabelled = page.evaluate(
