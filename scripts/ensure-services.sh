@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make sure the servers the test suite needs are installed, and PostgreSQL is up with trust auth.
 #
-# - Installs (Debian, as root) only what is missing: mosquitto, influxdb, postgresql, docker-compose.
+# - Installs (Debian, as root) only what is missing: mosquitto, influxdb, postgresql, docker-compose,
+#   chromium and chromium-driver (the browser tests).
 #   Package installs do not start daemons (policy-rc.d); the tests start their own brokers.
 # - Never touches a Mosquitto or InfluxDB that is already running (e.g. the system broker on 1883).
 # - Starts the PostgreSQL cluster if it is stopped and makes `psql -h 127.0.0.1 -U postgres` work.
@@ -25,6 +26,9 @@ have mosquitto || missing_packages+=(mosquitto)
 have influxd || missing_packages+=(influxdb)
 { have psql && pg_server_installed; } || missing_packages+=(postgresql)
 have docker-compose || missing_packages+=(docker-compose)
+# Headless Chromium for the browser tests (tests/e2e/browser, driven by Python's playwright).
+have chromium || missing_packages+=(chromium)
+have chromedriver || missing_packages+=(chromium-driver)
 
 if [ "${#missing_packages[@]}" -gt 0 ]; then
     if ! is_root || ! command -v apt-get >/dev/null 2>&1; then
