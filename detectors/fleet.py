@@ -74,6 +74,7 @@ ARRAYS: dict[str, tuple[tuple[int, ...], type, float]] = {
     # name: (extra shape, dtype, fill)
     "through_s": ((), np.int64, 0),  # end of the last hour folded (0: never)
     "last_seen_s": ((), np.int64, 0),  # end of the last hour with any measurement
+    "latest_ts_s": ((), np.int64, 0),  # newest reading received (for silence)
     "temperature_ring": ((RING_H,), np.float32, np.nan),
     "humidity_ring": ((RING_H,), np.float32, np.nan),
     "wme_ring": ((RING_H,), np.float32, np.nan),
@@ -257,14 +258,9 @@ def _fold_one_hour(state: FleetState, rows: npt.NDArray[np.int64], hour_s: int, 
         _shift(s[name], rows, gap, np.nan)
         s[name][rows, -1] = values
     measured = np.isfinite(t) | np.isfinite(rh) | np.isfinite(wme) | np.isfinite(battery)
-    heard_again = rows[measured & (s["last_seen_s"][rows] < hour_s - settings.silent_h * HOUR_S)]
     s["through_s"][rows] = hour_s + HOUR_S
     s["last_seen_s"][rows] = np.where(measured, hour_s + HOUR_S, s["last_seen_s"][rows])
     s["battery_pct"][rows] = np.where(np.isfinite(battery), battery, s["battery_pct"][rows])
-    silent_bit = BIT["silent"]
-    cleared = heard_again[(s["active"][heard_again] & silent_bit) != 0]
-    s["active"][cleared] &= ~silent_bit
-    result.cleared_silent.extend(cleared.tolist())
 
     local = local_hour(hour_s, timezone)
     # Day rings: a new local day shifts the slots.
@@ -346,7 +342,8 @@ def _conditions(state: FleetState, rows: npt.NDArray[np.int64], local: LocalHour
         week_ago = s["day_end_m"][rows, -1 - m.trend_days]
         rise_per_week = np.where(np.isfinite(week_ago), index_m - week_ago, np.nan)
         rate_per_day = rise_per_week / 7.0
-        projected_days = np.where(rate_per_day > 0, (m.level_index - index_m) / rate_per_day, np.inf)
+        safe_rate = np.where(rate_per_day > 0, rate_per_day, 1.0)
+        projected_days = np.where(rate_per_day > 0, (m.level_index - index_m) / safe_rate, np.inf)
         out["mould_growth"] = ((index_m >= m.level_index) | (rise_per_week >= m.rise_per_week)
                                | ((index_m >= m.min_index) & (projected_days <= m.horizon_days)))
         d = DAMP.thresholds
@@ -564,18 +561,27 @@ def _task(state: FleetState, key: str, row: int, ref: SensorRef, site: SiteInfo,
                      figures=figures)
 
 
-def silent_tasks(state: FleetState, sites: Sequence[SiteInfo | None], *, now: datetime,
-                 settings: FleetSettings = FleetSettings()) -> list[FleetTask]:
-    """A task for each registered sensor newly silent for `silent_h` hours (its hazards are unseen)."""
+def update_silence(state: FleetState, sites: Sequence[SiteInfo | None], *, now: datetime,
+                   latest_ts_s: npt.NDArray[np.int64],
+                   settings: FleetSettings = FleetSettings()) -> tuple[list[FleetTask], list[int]]:
+    """Silent tasks for sensors with no new reading for `silent_h` hours; rows heard again.
+
+    `latest_ts_s` is the newest reading ts per row in this pass's data (0 where none).
+    """
     s = state.arrays
     now_s = int(now.timestamp())
     n = len(state.keys)
+    newer = latest_ts_s[:n] > s["latest_ts_s"]
+    s["latest_ts_s"] = np.where(newer, latest_ts_s[:n], s["latest_ts_s"])
+    bit = BIT["silent"]
+    caught_up = s["latest_ts_s"] > now_s - settings.silent_h * HOUR_S  # a replay still running stays silent
+    cleared = np.flatnonzero(newer & caught_up & ((s["active"] & bit) != 0))
+    s["active"][cleared] &= ~bit
     registered = np.fromiter((site is not None for site in sites[:n]), dtype=bool, count=min(n, len(sites)))
     if registered.size < n:
         registered = np.concatenate([registered, np.zeros(n - registered.size, dtype=bool)])
-    last = s["last_seen_s"]
+    last = s["latest_ts_s"]
     silent = registered & (last > 0) & (last <= now_s - settings.silent_h * HOUR_S)
-    bit = BIT["silent"]
     rising = np.flatnonzero(silent & ((s["active"] & bit) == 0))
     s["active"][rising] |= bit
     tasks = []
@@ -587,4 +593,4 @@ def silent_tasks(state: FleetState, sites: Sequence[SiteInfo | None], *, now: da
                                detected_at=now, window_start=since, window_end=now,
                                description=f"no readings since {since.isoformat()}", rule_key="silent",
                                rule_version=1, figures={"silent_h": (now_s - int(last[row])) / HOUR_S}))
-    return tasks
+    return tasks, cleared.tolist()

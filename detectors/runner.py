@@ -4,7 +4,7 @@ Each pass reads the store once for the last `fetch_h` hours (all sensors), plus 
 gateways whose sensors are behind (silent, or replaying a backlog) — from where each stopped.
 Readings become hourly means (numpy, fleet-wide) and are folded into `detectors.fleet`'s state,
 which lives in the case database as one snapshot. An hour is folded once it is final: a later
-reading of the sensor exists, or (for a sensor that stopped) `grace_h` has passed. Because a
+reading of the sensor exists (a sensor that stops keeps its last hour until it resumes). Because a
 sensor's state only moves with its own data, a gateway replaying three days oldest-first is
 folded exactly as if its readings had arrived on time.
 
@@ -35,7 +35,7 @@ from detectors.fleet import (
     HourBatch,
     SiteInfo,
     fold_hours,
-    silent_tasks,
+    update_silence,
 )
 from detectors.rules.rule import MEASUREMENTS
 from ingest.contract import Reading
@@ -91,12 +91,13 @@ def hourly_frame(readings: Iterable[Reading]) -> pd.DataFrame:
 
 
 def hour_batch(state: FleetState, readings: Sequence[Reading], *, now: datetime, final_from_s: int,
-               grace_h: int, sites: Sequence[SiteInfo | None], outdoor: OutdoorFeed | None) -> HourBatch:
-    """Hourly means of the final hours among `readings` (one row per sensor and hour)."""
+               grace_h: int, sites: Sequence[SiteInfo | None], outdoor: OutdoorFeed | None
+               ) -> tuple[HourBatch, npt.NDArray[np.int64]]:
+    """Hourly means of the final hours among `readings` (one row per sensor and hour), and each row's newest ts."""
     if not readings:
         empty = np.zeros(0, dtype=np.int64)
         nan = np.zeros(0)
-        return HourBatch(empty, empty, nan, nan, nan, nan, nan)
+        return HourBatch(empty, empty, nan, nan, nan, nan, nan), np.zeros(len(state.keys), dtype=np.int64)
     rows = state.rows([(r.gateway_id, r.sensor) for r in readings])
     ts = np.fromiter((r.ts for r in readings), dtype=np.int64, count=len(readings))
     values = np.array([(r.temperature_c, r.humidity_pct, r.wme_pct, r.battery_pct) for r in readings],
@@ -116,16 +117,16 @@ def hour_batch(state: FleetState, readings: Sequence[Reading], *, now: datetime,
     u_hour = (unique & ((1 << 32) - 1)) * HOUR_S
     latest = np.zeros(len(state.keys), dtype=np.int64)
     np.maximum.at(latest, rows, ts)
-    now_s = int(now.timestamp())
-    final = (latest[u_rows] >= u_hour + HOUR_S) | (
-        (u_hour + HOUR_S <= now_s - grace_h * HOUR_S) & (u_hour >= final_from_s))
-    final &= u_hour + HOUR_S <= now_s
+    # Final only once a later reading of the sensor exists: replays come oldest first, so a
+    # half-replayed hour waits. A sensor that stops keeps its last hour unfolded until it resumes.
+    final = (latest[u_rows] >= u_hour + HOUR_S) & (u_hour + HOUR_S <= int(now.timestamp()))
     u_rows, u_hour, means = u_rows[final], u_hour[final], means[final]
     outdoor_c = np.full(u_rows.size, np.nan)
     if outdoor is not None and u_rows.size:
         homes = [site.home_id if site else "" for site in (sites[r] if r < len(sites) else None for r in u_rows)]
         outdoor_c = np.asarray(outdoor(homes, u_hour), dtype=np.float64)
-    return HourBatch(u_rows, u_hour, means[:, 0], means[:, 1], means[:, 2], means[:, 3], outdoor_c)
+    batch = HourBatch(u_rows, u_hour, means[:, 0], means[:, 1], means[:, 2], means[:, 3], outdoor_c)
+    return batch, latest
 
 
 def site_table(state: FleetState, sites: Sequence[SensorSite]) -> list[SiteInfo | None]:
@@ -171,14 +172,15 @@ def advance(state: FleetState, readings: Sequence[Reading], sites: Sequence[Sens
             outdoor: OutdoorFeed | None = None) -> PassResult:
     """Fold the final hours of `readings` into the state; findings and tasks on rising edges."""
     table = site_table(state, sites)
-    batch = hour_batch(state, readings, now=now, final_from_s=final_from_s, grace_h=settings.grace_h,
+    batch, latest = hour_batch(state, readings, now=now, final_from_s=final_from_s, grace_h=settings.grace_h,
                        sites=table, outdoor=outdoor)
     table += [None] * (len(state.keys) - len(table))
     folded = fold_hours(state, batch, table, timezone=timezone, settings=settings.fleet)
     result = PassResult(findings=folded.findings, tasks=folded.tasks, readings=len(readings),
                         sensor_hours=folded.hours_folded)
-    result.tasks += silent_tasks(state, table, now=now, settings=settings.fleet)
-    result.cleared = [state.keys[r] for r in folded.cleared_silent]
+    silent, cleared = update_silence(state, table, now=now, latest_ts_s=latest, settings=settings.fleet)
+    result.tasks += silent
+    result.cleared = [state.keys[r] for r in cleared]
     return result
 
 

@@ -1,0 +1,163 @@
+"""The fleet fast path and the incremental runner: published values, episodes, late data."""
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from detectors.fleet import BIT, FleetState, HourBatch, SiteInfo, fold_hours
+from detectors.mould import mould_index
+from detectors.runner import RunnerSettings, SensorSite, advance, read_new
+from ingest.contract import Reading
+
+pytestmark = pytest.mark.unit
+
+START = datetime(2026, 1, 5, tzinfo=UTC)
+H = 3600
+
+
+def _batch(rows, hour_s, t, rh, wme=np.nan, outdoor=np.nan):
+    n = len(rows)
+    full = lambda v: np.broadcast_to(np.asarray(v, dtype=float), (n,)).copy()  # noqa: E731
+    return HourBatch(np.asarray(rows, dtype=np.int64), np.full(n, hour_s, dtype=np.int64), full(t), full(rh),
+                     full(wme), full(np.nan), full(outdoor))
+
+
+def _fold_series(t, rh, wme=None, outdoor=None, room="kitchen"):
+    state = FleetState()
+    rows = state.rows([("gw", "s1")])
+    sites = [SiteInfo("home", room)]
+    findings = []
+    start_s = int(START.timestamp())
+    for i in range(len(t)):
+        batch = _batch(rows, start_s + i * H, t[i], rh[i], np.nan if wme is None else wme[i],
+                       np.nan if outdoor is None else outdoor[i])
+        findings += [(i, f) for f in fold_hours(state, batch, sites).findings]
+    return state, findings
+
+
+def test_fast_path_mould_index_matches_the_published_check_values():
+    hours = 24 * 7 * 4
+    state, _ = _fold_series(np.full(hours, 22.0), np.full(hours, 90.0))
+    assert float(state["mould_m"][0]) == pytest.approx(0.586, abs=0.01)  # DETECTORS.md: 4 weeks
+    series = mould_index(np.full(hours, 22.0), np.full(hours, 90.0))
+    assert float(state["mould_m"][0]) == pytest.approx(float(series[-1]), rel=1e-9)
+
+
+def test_mould_runs_on_surface_conditions_when_outdoor_temperature_is_given():
+    # DETECTORS.md worked check: 20 °C, 60 %, outdoors 5 °C, fRsi 0.75 → RHsi ≈ 75.9 %: below RHcrit 80.
+    hours = 24 * 14
+    state, _ = _fold_series(np.full(hours, 20.0), np.full(hours, 60.0), outdoor=np.full(hours, 5.0))
+    assert float(state["mould_m"][0]) == 0.0
+    assert int(state["mould_room_air_h"][0]) == 0
+    # 20 °C, 70 % with 0 °C outside: θsi 15 °C, RHsi ≈ 95 % → growth on the surface, none in room air.
+    surface, _ = _fold_series(np.full(hours, 20.0), np.full(hours, 70.0), outdoor=np.full(hours, 0.0))
+    room, _ = _fold_series(np.full(hours, 20.0), np.full(hours, 70.0))
+    assert float(surface["mould_m"][0]) > 0.1
+    assert float(room["mould_m"][0]) == 0.0
+
+
+def test_leak_step_is_an_emergency_within_two_hours_and_raised_once():
+    hours = 30
+    wme = np.full(hours, 15.0)
+    wme[20:] = 15.0 + 25.0 * (1 - np.exp(-(np.arange(hours - 20) + 0.5) / 3.0))  # τ 3 h towards 40 %
+    _, findings = _fold_series(np.full(hours, 19.0), np.full(hours, 55.0), wme=wme)
+    leaks = [(i, f) for i, f in findings if f.rule_key == "leak_step"]
+    assert len(leaks) == 1
+    at, finding = leaks[0]
+    assert at - 20 <= 1  # folded at the end of the onset hour or the next
+    assert finding.category == "emergency"
+    assert finding.hazard == "leak"
+    assert finding.figures["wme_pct_rise"] >= 4.0
+
+
+def test_a_humid_shower_does_not_look_like_a_leak():
+    wme = np.array([15.0] * 10 + [20.0] * 5)
+    rh = np.array([55.0] * 10 + [75.0] * 5)  # RH rose 20 points with it: explained
+    _, findings = _fold_series(np.full(15, 19.0), rh, wme=wme)
+    assert not [f for _, f in findings if f.rule_key == "leak_step"]
+
+
+def test_sustained_humidity_needs_six_of_twelve_hours():
+    rh = np.array([60.0] * 12 + [85.0] * 5 + [60.0] * 7)
+    _, findings = _fold_series(np.full(24, 20.0), rh)
+    assert not findings
+    rh = np.array([60.0] * 12 + [85.0] * 6 + [60.0] * 6)
+    _, findings = _fold_series(np.full(24, 20.0), rh)
+    (i, finding), = [(i, f) for i, f in findings if f.rule_key == "sustained_humidity"]
+    assert i == 17
+    assert finding.figures["hours_over_threshold_h"] == 6
+
+
+def test_excess_cold_says_heating_never_on():
+    hours = 24 * 8
+    _, findings = _fold_series(np.full(hours, 14.5), np.full(hours, 60.0), room="living")
+    cold = [f for _, f in findings if f.hazard == "excess_cold"]
+    assert len(cold) == 1
+    assert "heating appears off" in cold[0].evidence_basis
+    _, kitchen = _fold_series(np.full(hours, 14.5), np.full(hours, 60.0), room="kitchen")
+    assert not [f for _, f in kitchen if f.hazard == "excess_cold"]
+
+
+class VisibleStore:
+    """A telemetry store whose readings become visible at a given arrival time."""
+
+    def __init__(self, readings: list[tuple[int, Reading]]):
+        self.readings = readings
+        self.now_s = 0
+
+    def query(self, *, start, end, home_id=None, gateway_id=None, sensor=None):
+        lo, hi = int(start.timestamp()), int(end.timestamp())
+        return sorted((r for arrive, r in self.readings
+                       if arrive <= self.now_s and lo <= r.ts < hi
+                       and (gateway_id is None or r.gateway_id == gateway_id)),
+                      key=lambda r: (r.ts, r.sensor, r.gateway_id))
+
+
+def _readings(offline: tuple[int, int] | None):
+    """Two gateways, 15-minute readings for 5 days; gateway 2's leak on day 3 (during an outage)."""
+    rng = np.random.default_rng(3)
+    out = []
+    start_s = int(START.timestamp())
+    for k in range(5 * 96):
+        ts = start_s + k * 900
+        for gw in ("gw-1", "gw-2"):
+            wme = 15.0 + (20.0 if gw == "gw-2" and k >= 230 else 0.0) * (1 - np.exp(-max(k - 230, 0) / 12))
+            rh = 70.0 + 15.0 * np.sin(k / 20.0) + rng.normal(0, 0.5)
+            reading = Reading(gw, "s1", ts, round(18.0 + rng.normal(0, 0.2), 1), round(rh, 1), round(wme, 1), 80.0)
+            arrive = ts
+            if gw == "gw-2" and offline and offline[0] <= ts:
+                # The gateway's buffer drains in order after the outage; live readings queue behind it.
+                arrive = max(ts, offline[1] + (ts - offline[0]) // 100)
+            out.append((arrive, reading))
+    return out
+
+
+def _run(offline):
+    store = VisibleStore(_readings(offline))
+    sites = [SensorSite("H1", "gw-1", "s1", "bedroom"), SensorSite("H2", "gw-2", "s1", "kitchen")]
+    state = FleetState()
+    findings, tasks = [], []
+    now = START + timedelta(minutes=15)
+    settings = RunnerSettings()
+    while now <= START + timedelta(days=5, hours=2):
+        store.now_s = int(now.timestamp())
+        readings, fetch_from_s, _ = read_new(store, state, sites, now=now, settings=settings)
+        result = advance(state, readings, sites, now=now, final_from_s=fetch_from_s, settings=settings)
+        findings += result.findings
+        tasks += result.tasks
+        now += timedelta(minutes=15)
+    return state, findings, tasks
+
+
+def test_a_three_day_replay_gives_the_same_state_and_findings_as_on_time():
+    start_s = int(START.timestamp())
+    on_time, found_on_time, _ = _run(None)
+    late, found_late, tasks = _run((start_s + 36 * H, start_s + 36 * H + 3 * 86400 - 12 * H))
+    assert [t.sensor.gateway_id for t in tasks if t.kind == "silent"] == ["gw-2"]
+    silent = BIT["silent"]  # silence is about arrival, not the data: the late run saw it, and it cleared
+    assert (late["active"] & silent).sum() == 0
+    for name, array in on_time.arrays.items():
+        np.testing.assert_array_equal(array, late.arrays[name], err_msg=name)
+    assert sorted(map(repr, found_on_time)) == sorted(map(repr, found_late))
+    assert any(f.rule_key == "leak_step" and f.home_id == "H2" for f in found_late)
