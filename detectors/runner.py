@@ -61,7 +61,7 @@ class SensorSite:
 class RunnerSettings:
     """How far each pass reads, and when an hour is final."""
 
-    fetch_h: int = 3
+    fetch_h: int = 2
     grace_h: int = 1
     replay_horizon_h: int = 24 * 35  # the contract refuses readings older than 35 days
     max_gateway_queries: int = 5000  # beyond this, one wide query replaces per-gateway ones

@@ -1,0 +1,50 @@
+"""A finding's evidence as a chart, and the fleet team's sensor-health tasks."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+
+from api.deps import Context, DbSession, require
+from api.models import User
+from compliance import repository as cases
+from detectors import repository
+from detectors.schemas import EvidenceSeriesOut, FleetTaskOut
+from detectors.service import evidence_series
+from ingest.store import TelemetryStoreError
+
+router = APIRouter(tags=["detectors"])
+
+
+@router.get("/cases/{case_id}/evidence/{n}/series", response_model=EvidenceSeriesOut)
+def case_evidence_series(
+    case_id: int,
+    n: int,
+    session: DbSession,
+    context: Context,
+    _user: Annotated[User, Depends(require("cases:read"))],
+) -> EvidenceSeriesOut:
+    """The n-th evidence item (1-based) with hourly readings around its window and its thresholds."""
+    case = cases.get_case(session, case_id)
+    items = sorted(case.evidence, key=lambda e: e.id) if case is not None else []
+    if not 1 <= n <= len(items):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"case {case_id} has no evidence {n}")
+    try:
+        return evidence_series(context.telemetry, items[n - 1], case_id=case_id, n=n)
+    except TelemetryStoreError as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"telemetry store: {exc}") from exc
+
+
+@router.get("/fleet/tasks", response_model=list[FleetTaskOut])
+def fleet_tasks(
+    session: DbSession,
+    _user: Annotated[User, Depends(require("fleet:read"))],
+    status_: Annotated[str | None, Query(alias="status")] = "open",
+    home_id: str | None = None,
+    kind: str | None = None,
+) -> list[FleetTaskOut]:
+    """Sensor and gateway health tasks, newest first (status open by default; `all` for every one)."""
+    rows = repository.list_fleet_tasks(session, status=None if status_ == "all" else status_,
+                                       home_id=home_id, kind=kind)
+    return [FleetTaskOut.model_validate(row) for row in rows]
