@@ -7,17 +7,25 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from sqlalchemy import text
 
-from api import pages
+from api import errors, pages
 from api.deps import AppContext, Context, public
-from api.routers import audit, cases, compliance, equity, gateways, repairs, telemetry
+from api.routers import audit, cases, compliance, equity, evidence, gateways, repairs, telemetry
 
 API_PREFIX = "/api/v1"
 
 
 def create_app(context: AppContext) -> FastAPI:
     """The API over the given services (the composition root builds them)."""
-    app = FastAPI(title="Homesafe", version="1", openapi_url=f"{API_PREFIX}/openapi.json")
+    # One schema per model: output models' catch-all serialisers (times as RFC 3339) would otherwise
+    # erase every field's type from the OpenAPI document.
+    app = FastAPI(
+        title="Homesafe",
+        version="1",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        separate_input_output_schemas=False,
+    )
     app.state.context = context
+    errors.install(app)
 
     @app.get(f"{API_PREFIX}/health", tags=["health"], dependencies=[Depends(public)])
     def health(context: Context) -> dict[str, Any]:
@@ -43,6 +51,7 @@ def create_app(context: AppContext) -> FastAPI:
         repairs.router,
         equity.router,
         gateways.router,
+        evidence.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     pages.install(app)

@@ -103,12 +103,9 @@ def post_report(
     user: Annotated[User, Depends(require("cases:write"))],
 ) -> CaseDetailOut:
     """Record a hazard report: opens the home's case for the hazard, or joins the open one."""
-    try:
-        case, created = service.record_report(
-            session, report=report, actor=user.name, now=utc_now(), engine=context.engine
-        )
-    except service.HomeNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    case, created = service.record_report(
+        session, report=report, actor=user.name, now=utc_now(), engine=context.engine
+    )
     if not created:
         response.status_code = status.HTTP_200_OK
     return _detail(case, context.engine)
@@ -123,19 +120,14 @@ def post_event(
     user: Annotated[User, Depends(require("cases:write"))],
 ) -> CaseDetailOut:
     """One step of the case's life; 409 with the reason when the case's state does not allow it."""
-    try:
-        case = service.record_event(
-            session,
-            case_id=case_id,
-            event=event,
-            actor=user.name,
-            now=utc_now(),
-            engine=context.engine,
-        )
-    except service.CaseNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
-    except service.EventRefused as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, exc.reason) from exc
+    case = service.record_event(
+        session,
+        case_id=case_id,
+        event=event,
+        actor=user.name,
+        now=utc_now(),
+        engine=context.engine,
+    )
     return _detail(case, context.engine)
 
 
@@ -149,14 +141,9 @@ def post_reasonable_steps(
     user: Annotated[User, Depends(require("cases:write"))],
 ) -> CaseDetailOut:
     """An officer records the reasonable steps taken against the breached clock of this kind."""
-    try:
-        service.record_reasonable_steps(
-            session, case_id=case_id, kind=kind, steps=body.steps, actor=user.name, now=utc_now()
-        )
-    except service.CaseNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
-    except service.EventRefused as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, exc.reason) from exc
+    service.record_reasonable_steps(
+        session, case_id=case_id, kind=kind, steps=body.steps, actor=user.name, now=utc_now()
+    )
     return _detail(_case_or_404(session, case_id), context.engine)
 
 
@@ -170,19 +157,14 @@ def post_excuse(
     body: ExcuseIn | None = None,
 ) -> CaseDetailOut:
     """A compliance officer accepts the recorded steps: the breach becomes breached_excused."""
-    try:
-        service.excuse_breach(
-            session,
-            case_id=case_id,
-            kind=kind,
-            actor=user.name,
-            now=utc_now(),
-            note=body.note if body else None,
-        )
-    except service.CaseNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
-    except service.EventRefused as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, exc.reason) from exc
+    service.excuse_breach(
+        session,
+        case_id=case_id,
+        kind=kind,
+        actor=user.name,
+        now=utc_now(),
+        note=body.note if body else None,
+    )
     return _detail(_case_or_404(session, case_id), context.engine)
 
 
@@ -195,27 +177,19 @@ def post_cannot_meet(
     user: Annotated[User, Depends(require("cases:write"))],
 ) -> CaseDetailOut:
     """Safety work cannot be done in time: the duty to offer alternative accommodation shows."""
-    try:
-        case = service.safety_work_cannot_be_met(
-            session,
-            case_id=case_id,
-            reason=body.reason,
-            actor=user.name,
-            now=utc_now(),
-            engine=context.engine,
-        )
-    except service.CaseNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
-    except service.EventRefused as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, exc.reason) from exc
+    case = service.safety_work_cannot_be_met(
+        session,
+        case_id=case_id,
+        reason=body.reason,
+        actor=user.name,
+        now=utc_now(),
+        engine=context.engine,
+    )
     return _detail(case, context.engine)
 
 
 def _summary_facts(session: Session, case_id: int, context: AppContext) -> SummaryFacts:
-    try:
-        return service.summary_facts(_case_or_404(session, case_id), context.engine)
-    except service.EventRefused as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, exc.reason) from exc
+    return service.summary_facts(_case_or_404(session, case_id), context.engine)
 
 
 @router.get("/cases/{case_id}/summary.html", response_class=HTMLResponse)

@@ -8,11 +8,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 
 from api.deps import Context, DbSession, require
 from api.models import User
-from compliance.service import CaseNotFound
 from registry.clock import utc_now
 from repairs import repository, service
 from repairs.models import Contractor, WorkOrder
-from repairs.performance import BadCondition
 from repairs.schemas import (
     BookingIn,
     ContractorIn,
@@ -31,23 +29,6 @@ Reader = Annotated[User, Depends(require("repairs:read"))]
 Writer = Annotated[User, Depends(require("repairs:write"))]
 
 
-def _errors(exc: Exception) -> HTTPException:
-    if isinstance(exc, CaseNotFound | service.WorkOrderNotFound | service.ContractorNotFound):
-        return HTTPException(status.HTTP_404_NOT_FOUND, str(exc))
-    if isinstance(exc, BadCondition):
-        return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc))
-    return HTTPException(status.HTTP_409_CONFLICT, str(exc))
-
-
-_HANDLED = (
-    CaseNotFound,
-    service.WorkOrderNotFound,
-    service.ContractorNotFound,
-    service.RepairRefused,
-    BadCondition,
-)
-
-
 @router.get("/contractors", response_model=list[ContractorOut])
 def list_contractors(session: DbSession, _user: Reader) -> list[Contractor]:
     """Contractors and in-house teams."""
@@ -57,10 +38,7 @@ def list_contractors(session: DbSession, _user: Reader) -> list[Contractor]:
 @router.post("/contractors", response_model=ContractorOut, status_code=status.HTTP_201_CREATED)
 def add_contractor(body: ContractorIn, session: DbSession, _user: Writer) -> Contractor:
     """Add a contractor or in-house team."""
-    try:
-        return service.add_contractor(session, name=body.name, kind=body.kind, now=utc_now())
-    except _HANDLED as exc:
-        raise _errors(exc) from None
+    return service.add_contractor(session, name=body.name, kind=body.kind, now=utc_now())
 
 
 @router.get("/work-orders", response_model=list[WorkOrderOut])
@@ -89,10 +67,7 @@ def list_work_orders(
 @router.post("/work-orders", response_model=WorkOrderOut, status_code=status.HTTP_201_CREATED)
 def raise_work_order(body: WorkOrderIn, session: DbSession, user: Writer) -> WorkOrder:
     """Raise safety or supplementary work on a case."""
-    try:
-        return service.raise_work_order(session, order=body, actor=user.name, now=utc_now())
-    except _HANDLED as exc:
-        raise _errors(exc) from None
+    return service.raise_work_order(session, order=body, actor=user.name, now=utc_now())
 
 
 @router.get("/work-orders/{work_order_id}", response_model=WorkOrderOut)
@@ -107,16 +82,13 @@ def get_work_order(work_order_id: int, session: DbSession, _user: Reader) -> Wor
 @router.post("/work-orders/{work_order_id}/appointments", response_model=WorkOrderOut)
 def book(work_order_id: int, body: BookingIn, session: DbSession, user: Writer) -> WorkOrder:
     """Book an appointment."""
-    try:
-        service.book_visit(
-            session,
-            work_order_id=work_order_id,
-            booked_for=body.booked_for,
-            actor=user.name,
-            now=utc_now(),
-        )
-    except _HANDLED as exc:
-        raise _errors(exc) from None
+    service.book_visit(
+        session,
+        work_order_id=work_order_id,
+        booked_for=body.booked_for,
+        actor=user.name,
+        now=utc_now(),
+    )
     return repository.get_work_order(session, work_order_id)  # type: ignore[return-value]
 
 
@@ -125,17 +97,14 @@ def dispatch(
     work_order_id: int, body: DispatchIn, session: DbSession, context: Context, user: Writer
 ) -> WorkOrder:
     """An operative dispatched (the end of part one of the journey)."""
-    try:
-        return service.dispatch(
-            session,
-            work_order_id=work_order_id,
-            at=body.at,
-            actor=user.name,
-            now=utc_now(),
-            engine=context.engine,
-        )
-    except _HANDLED as exc:
-        raise _errors(exc) from None
+    return service.dispatch(
+        session,
+        work_order_id=work_order_id,
+        at=body.at,
+        actor=user.name,
+        now=utc_now(),
+        engine=context.engine,
+    )
 
 
 @router.post("/work-orders/{work_order_id}/visits", response_model=WorkOrderOut)
@@ -143,17 +112,14 @@ def visit(
     work_order_id: int, body: VisitIn, session: DbSession, context: Context, user: Writer
 ) -> WorkOrder:
     """What happened at a visit: completed, no access (method and reason) or a follow-on needed."""
-    try:
-        return service.record_visit(
-            session,
-            work_order_id=work_order_id,
-            visit=body,
-            actor=user.name,
-            now=utc_now(),
-            engine=context.engine,
-        )
-    except _HANDLED as exc:
-        raise _errors(exc) from None
+    return service.record_visit(
+        session,
+        work_order_id=work_order_id,
+        visit=body,
+        actor=user.name,
+        now=utc_now(),
+        engine=context.engine,
+    )
 
 
 @router.post("/work-orders/{work_order_id}/satisfaction", response_model=WorkOrderOut)
@@ -161,17 +127,14 @@ def satisfaction(
     work_order_id: int, body: SatisfactionIn, session: DbSession, user: Writer
 ) -> WorkOrder:
     """The resident's satisfaction, 1 to 5, after completion."""
-    try:
-        return service.record_satisfaction(
-            session,
-            work_order_id=work_order_id,
-            score=body.score,
-            at=body.at,
-            actor=user.name,
-            now=utc_now(),
-        )
-    except _HANDLED as exc:
-        raise _errors(exc) from None
+    return service.record_satisfaction(
+        session,
+        work_order_id=work_order_id,
+        score=body.score,
+        at=body.at,
+        actor=user.name,
+        now=utc_now(),
+    )
 
 
 @router.get("/repairs/performance")
@@ -189,10 +152,7 @@ def kpis(session: DbSession, _user: Reader) -> dict[str, Any]:
 @router.post("/repairs/kpis", status_code=status.HTTP_201_CREATED)
 def define_kpi(body: KpiIn, session: DbSession, _user: Writer) -> dict[str, Any]:
     """Define (or redefine, by name) a resident-driven KPI."""
-    try:
-        row = service.define_kpi(session, kpi=body, now=utc_now())
-    except _HANDLED as exc:
-        raise _errors(exc) from None
+    row = service.define_kpi(session, kpi=body, now=utc_now())
     return {
         "name": row.name,
         "numerator": row.numerator,
