@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Form, HTTPException, Request, status
+from fastapi import Depends, Form, HTTPException, Path, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -43,6 +43,9 @@ def get_db(context: Context) -> Iterator[Session]:
 
 
 DbSession = Annotated[Session, Depends(get_db)]
+
+# A row id in a path: an integer both SQLite and PostgreSQL can hold (larger ones are a 422, not a 500).
+RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 _bearer = HTTPBearer(auto_error=False)
 
