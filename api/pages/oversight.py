@@ -20,7 +20,8 @@ from compliance.reporting import breach_reason, report_csv
 from equity import service as equity_service
 from equity.analysis import MEASURE_KEYS
 from ingest import repository as dead_letters
-from ingest.store import TelemetryStoreError
+from ingest import repository as fleet_repository
+from ingest.schemas import GatewayOut
 from registry.clock import utc_now
 from repairs import repository as repairs_repository
 from repairs import service as repairs_service
@@ -121,27 +122,30 @@ def compliance_csv(
 def fleet_page(
     request: Request,
     session: DbSession,
-    context: Context,
     signed: Annotated[SignedIn, Depends(page_require("fleet:read"))],
 ) -> Response:
-    """Gateways online and offline, batteries, silent sensors, and the newest dead letters."""
+    """Gateways online and offline, seq gaps, batteries, silent sensors, the newest dead letters."""
     now = utc_now()
-    try:
-        gateways = queries.fleet_health(session, context.telemetry, now=now)
-        store_error = None
-    except TelemetryStoreError as exc:
-        gateways, store_error = [], str(exc)
-    letters = dead_letters.list_dead_letters(session, limit=20)
+    rows = fleet_repository.list_gateway_health(session)
+    sensors: dict[str, list] = {row.gateway_id: [] for row in rows}
+    for sensor in fleet_repository.sensor_health(session, list(sensors)):
+        sensors[sensor.gateway_id].append(sensor)
+    gateways = [
+        queries.GatewayView.of(GatewayOut.from_rows(row, sensors[row.gateway_id]), now=now)
+        for row in rows
+    ]
+    heard = {g.health.gateway_id for g in gateways}
+    never = [g for g in queries.registered_gateways(session) if g.gateway_id not in heard]
     return render(
         request,
         "fleet.html",
         signed,
         now=now,
         gateways=gateways,
+        never=never,
         online=sum(1 for g in gateways if g.online),
         silent=sum(len(g.silent_sensors) for g in gateways),
-        store_error=store_error,
-        letters=letters,
+        letters=dead_letters.list_dead_letters(session, limit=20),
         letters_total=dead_letters.count_dead_letters(session),
     )
 

@@ -6,9 +6,9 @@ query, the page should call it and the query here should go.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,8 +17,7 @@ from sqlalchemy.orm import Session
 
 from api.models import User
 from compliance.models import AuditEntry, Case, Clock
-from ingest.store import TelemetryStore
-from registry.clock import from_epoch_s
+from ingest.schemas import GatewayOut
 from registry.models import Gateway, Home, Sensor
 
 BREACHED = ("breached", "breached_excused")
@@ -200,59 +199,30 @@ def clocks_by_kind_and_month(session: Session, *, timezone: str) -> list[KindMon
     return sorted(cells.values(), key=lambda c: (c.month, c.kind), reverse=False)
 
 
-@dataclass
-class GatewayHealth:
-    gateway_id: str
-    home_id: str
-    sensors: int
-    last_seen: datetime | None = None
-    battery_pct_min: float | None = None
-    silent_sensors: list[str] = field(default_factory=list)
-
-    @property
-    def online(self) -> bool:
-        return self.last_seen is not None and not self.silent_sensors_all
-
-    @property
-    def silent_sensors_all(self) -> bool:
-        return len(self.silent_sensors) >= self.sensors > 0
+SILENT_AFTER = timedelta(hours=1)
 
 
-def fleet_health(
-    session: Session,
-    telemetry: TelemetryStore,
-    *,
-    now: datetime,
-    look_back: timedelta = timedelta(hours=6),
-    silent_after: timedelta = timedelta(hours=1),
-) -> list[GatewayHealth]:
-    """Each gateway's last reading, lowest battery, and sensors silent for longer than silent_after."""
-    gateways = {
-        g.gateway_id: GatewayHealth(g.gateway_id, g.home_id, 0)
-        for g in session.scalars(select(Gateway).order_by(Gateway.gateway_id))
-    }
-    sensors_by_gateway: dict[str, list[str]] = defaultdict(list)
-    for sensor in session.scalars(select(Sensor)):
-        sensors_by_gateway[sensor.gateway_id].append(sensor.sensor_id)
-        if sensor.gateway_id in gateways:
-            gateways[sensor.gateway_id].sensors += 1
-    last_by_sensor: dict[tuple[str, str], int] = {}
-    battery: dict[str, float] = {}
-    for reading in telemetry.query(start=now - look_back, end=now + timedelta(minutes=5)):
-        key = (reading.gateway_id, reading.sensor)
-        last_by_sensor[key] = max(last_by_sensor.get(key, 0), reading.ts)
-        if reading.battery_pct is not None:
-            battery[reading.gateway_id] = min(battery.get(reading.gateway_id, 100.0), reading.battery_pct)
+@dataclass(frozen=True)
+class GatewayView:
+    """A gateway's health as ingest records it, read for people: online, silent sensors."""
 
-    for gateway_id, health in gateways.items():
-        seen = [ts for (gw, _), ts in last_by_sensor.items() if gw == gateway_id]
-        health.last_seen = from_epoch_s(max(seen)) if seen else None
-        health.battery_pct_min = battery.get(gateway_id)
-        for sensor_id in sorted(sensors_by_gateway.get(gateway_id, [])):
-            ts = last_by_sensor.get((gateway_id, sensor_id))
-            if ts is None or from_epoch_s(ts) < now - silent_after:
-                health.silent_sensors.append(sensor_id)
-    return list(gateways.values())
+    health: GatewayOut
+    online: bool
+    silent_sensors: list[str]
+
+    @classmethod
+    def of(cls, health: GatewayOut, *, now: datetime, silent_after: timedelta = SILENT_AFTER) -> GatewayView:
+        recent = health.last_seen_at is not None and health.last_seen_at >= now - silent_after
+        silent = [
+            s.sensor
+            for s in health.sensors
+            if s.last_reading_at is None or s.last_reading_at < now - silent_after
+        ]
+        return cls(health=health, online=recent and health.status != "offline", silent_sensors=silent)
+
+
+def registered_gateways(session: Session) -> Sequence[Gateway]:
+    return session.scalars(select(Gateway).order_by(Gateway.gateway_id)).all()
 
 
 @dataclass(frozen=True)

@@ -108,13 +108,14 @@ class Chart:
     caption: str
     svg: str
     window: tuple[datetime, datetime] | None
+    legend: tuple[tuple[str, str], ...] = ()
 
 
 def _thresholds(figures: dict[str, Any], unit_suffix: str) -> list[charts.Threshold]:
     found = []
     for key, value in figures.items():
         if key.startswith("threshold_") and key.endswith(unit_suffix) and isinstance(value, int | float):
-            found.append(charts.Threshold(f"{words(key.removeprefix('threshold_'))} {value:g}", float(value)))
+            found.append(charts.Threshold(f"threshold {value:g}", float(value)))
     return found
 
 
@@ -157,16 +158,18 @@ def sensor_charts(context: AppContext, session: Session, case: Case, now: dateti
             for key, points in sorted(by_sensor.items())
         ]
         thresholds = _thresholds(figures, suffix) if measurement != "wme_pct" else []
-        if measurement == "humidity_pct":
-            thresholds = [t for t in thresholds if "rh" in t.label.lower() or "humidity" in t.label.lower()]
         title = f"{words(measurement.rsplit('_', 1)[0])} in the home, {unit}"
         made.append(
             Chart(
-                title + " — " + ", ".join(s.label for s in series),
+                title,
                 charts.line_chart(
                     series, title=title, unit=unit, thresholds=thresholds, window=window, start=start, end=end
                 ),
                 window,
+                tuple(
+                    (one.label, charts.SERIES_COLOURS[i % len(charts.SERIES_COLOURS)])
+                    for i, one in enumerate(series)
+                ),
             )
         )
     return made
