@@ -142,9 +142,14 @@ def read_new(store: TelemetryStore, state: FleetState, sites: Sequence[SensorSit
              settings: RunnerSettings) -> tuple[list[Reading], int, int]:
     """One fleet-wide query for recent hours, plus catch-up queries for gateways that are behind."""
     fetch_from = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=settings.fetch_h)
+    first_pass = not state.keys or bool((state["through_s"] == 0).all())
+    if not first_pass:  # most sensors are folded up to the same hour: read only after it
+        through = state["through_s"][state["through_s"] > 0]
+        values, counts = np.unique(through, return_counts=True)
+        usual = datetime.fromtimestamp(int(values[np.argmax(counts)]), UTC)
+        fetch_from = max(fetch_from, min(usual, now.replace(minute=0, second=0, microsecond=0)))
     fetch_from_s = int(fetch_from.timestamp())
     readings = list(store.query(start=fetch_from, end=now))
-    first_pass = not state.keys or bool((state["through_s"] == 0).all())
     horizon_s = int(now.timestamp()) - settings.replay_horizon_h * HOUR_S
     behind: dict[str, int] = {}
     if first_pass:
