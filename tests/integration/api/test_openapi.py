@@ -93,7 +93,13 @@ def test_schemathesis_finds_no_server_error(api_schema, site: Site, label: str):
     headers = {"Authorization": f"Bearer {site.tokens['admin']}"}
 
     @given(case=operation.as_strategy())
-    @settings(max_examples=8, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=8,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
     def run(case):  # type: ignore[no-untyped-def]
         response = case.call(headers=headers)
         checks = [not_a_server_error]
