@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from api.deps import AppContext, Context, DbSession, page_action, page_require
+from api.deps import AppContext, Context, DbSession, RowId, page_action, page_require
 from api.pages import charts, queries
 from api.pages.render import render, words
 from api.session import SignedIn
@@ -205,7 +205,7 @@ def _case_or_404(session: Session, request: Request, signed: SignedIn, case_id: 
 
 @router.get("/cases/{case_id}")
 def case_page(
-    case_id: int,
+    case_id: RowId,
     request: Request,
     session: DbSession,
     context: Context,
@@ -259,7 +259,7 @@ def parse_local(value: str, timezone: str) -> datetime:
 
 @router.post("/cases/{case_id}/events")
 def record_event_form(
-    case_id: int,
+    case_id: RowId,
     context: Context,
     signed: Annotated[SignedIn, Depends(page_action("cases:write"))],
     type: Annotated[str, Form(max_length=40)],
@@ -302,7 +302,7 @@ def _first_error(exc: Exception) -> str:
 
 @router.post("/cases/{case_id}/assign")
 def assign_form(
-    case_id: int,
+    case_id: RowId,
     context: Context,
     signed: Annotated[SignedIn, Depends(page_action("cases:assign"))],
     officer: Annotated[str, Form(max_length=64)] = "",
@@ -338,7 +338,7 @@ def assign_case(session: Session, *, case: Case, officer: str | None, actor: str
 
 @router.post("/cases/{case_id}/clocks/{kind}/reasonable-steps")
 def reasonable_steps_form(
-    case_id: int,
+    case_id: RowId,
     kind: str,
     context: Context,
     signed: Annotated[SignedIn, Depends(page_action("cases:write"))],
@@ -359,7 +359,7 @@ def reasonable_steps_form(
 
 @router.post("/cases/{case_id}/clocks/{kind}/excuse")
 def excuse_form(
-    case_id: int,
+    case_id: RowId,
     kind: str,
     context: Context,
     signed: Annotated[SignedIn, Depends(page_action("compliance:excuse"))],

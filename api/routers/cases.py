@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from api.deps import AppContext, Context, DbSession, require
+from api.deps import AppContext, Context, DbSession, RowId, require
 from api.models import User
 from compliance import repository, service
 from compliance.models import Case
@@ -67,7 +67,7 @@ def list_cases(
     home_id: str | None = None,
     breached: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2_147_483_647)] = 0,
 ) -> list[Case]:
     """Cases, nearest running deadline first."""
     return list(
@@ -85,7 +85,7 @@ def list_cases(
 
 @router.get("/cases/{case_id}", response_model=CaseDetailOut)
 def get_case(
-    case_id: int,
+    case_id: RowId,
     session: DbSession,
     context: Context,
     _user: Annotated[User, Depends(require("cases:read"))],
@@ -113,7 +113,7 @@ def post_report(
 
 @router.post("/cases/{case_id}/events", response_model=CaseDetailOut)
 def post_event(
-    case_id: int,
+    case_id: RowId,
     event: EventIn,
     session: DbSession,
     context: Context,
@@ -133,7 +133,7 @@ def post_event(
 
 @router.post("/cases/{case_id}/clocks/{kind}/reasonable-steps", response_model=CaseDetailOut)
 def post_reasonable_steps(
-    case_id: int,
+    case_id: RowId,
     kind: ClockKind,
     body: ReasonableStepsIn,
     session: DbSession,
@@ -149,7 +149,7 @@ def post_reasonable_steps(
 
 @router.post("/cases/{case_id}/clocks/{kind}/excuse", response_model=CaseDetailOut)
 def post_excuse(
-    case_id: int,
+    case_id: RowId,
     kind: ClockKind,
     session: DbSession,
     context: Context,
@@ -170,7 +170,7 @@ def post_excuse(
 
 @router.post("/cases/{case_id}/safety-work-cannot-be-met", response_model=CaseDetailOut)
 def post_cannot_meet(
-    case_id: int,
+    case_id: RowId,
     body: CannotMeetIn,
     session: DbSession,
     context: Context,
@@ -194,7 +194,7 @@ def _summary_facts(session: Session, case_id: int, context: AppContext) -> Summa
 
 @router.get("/cases/{case_id}/summary.html", response_class=HTMLResponse)
 def get_summary_html(
-    case_id: int,
+    case_id: RowId,
     session: DbSession,
     context: Context,
     _user: Annotated[User, Depends(require("cases:read"))],
@@ -207,7 +207,7 @@ def get_summary_html(
 
 @router.get("/cases/{case_id}/summary.pdf")
 def get_summary_pdf(
-    case_id: int,
+    case_id: RowId,
     session: DbSession,
     context: Context,
     _user: Annotated[User, Depends(require("cases:read"))],

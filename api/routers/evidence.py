@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
-from api.deps import Context, DbSession, require
+from api.deps import Context, DbSession, RowId, require
 from api.models import User
 from compliance import repository as cases
 from detectors import repository
@@ -19,7 +19,7 @@ router = APIRouter(tags=["detectors"])
 
 @router.get("/cases/{case_id}/evidence/{n}/series", response_model=EvidenceSeriesOut)
 def case_evidence_series(
-    case_id: int,
+    case_id: RowId,
     n: int,
     session: DbSession,
     context: Context,

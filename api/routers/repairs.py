@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
-from api.deps import Context, DbSession, require
+from api.deps import Context, DbSession, RowId, require
 from api.models import User
 from registry.clock import utc_now
 from repairs import repository, service
@@ -45,11 +45,11 @@ def add_contractor(body: ContractorIn, session: DbSession, _user: Writer) -> Con
 def list_work_orders(
     session: DbSession,
     _user: Reader,
-    case_id: int | None = None,
+    case_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
     status_: Annotated[str | None, Query(alias="status")] = None,
-    contractor_id: int | None = None,
+    contractor_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2_147_483_647)] = 0,
 ) -> list[WorkOrder]:
     """Work orders, nearest target first."""
     return list(
@@ -71,7 +71,7 @@ def raise_work_order(body: WorkOrderIn, session: DbSession, user: Writer) -> Wor
 
 
 @router.get("/work-orders/{work_order_id}", response_model=WorkOrderOut)
-def get_work_order(work_order_id: int, session: DbSession, _user: Reader) -> WorkOrder:
+def get_work_order(work_order_id: RowId, session: DbSession, _user: Reader) -> WorkOrder:
     """One work order with its visits."""
     order = repository.get_work_order(session, work_order_id)
     if order is None:
@@ -80,7 +80,7 @@ def get_work_order(work_order_id: int, session: DbSession, _user: Reader) -> Wor
 
 
 @router.post("/work-orders/{work_order_id}/appointments", response_model=WorkOrderOut)
-def book(work_order_id: int, body: BookingIn, session: DbSession, user: Writer) -> WorkOrder:
+def book(work_order_id: RowId, body: BookingIn, session: DbSession, user: Writer) -> WorkOrder:
     """Book an appointment."""
     service.book_visit(
         session,
@@ -94,7 +94,7 @@ def book(work_order_id: int, body: BookingIn, session: DbSession, user: Writer) 
 
 @router.post("/work-orders/{work_order_id}/dispatch", response_model=WorkOrderOut)
 def dispatch(
-    work_order_id: int, body: DispatchIn, session: DbSession, context: Context, user: Writer
+    work_order_id: RowId, body: DispatchIn, session: DbSession, context: Context, user: Writer
 ) -> WorkOrder:
     """An operative dispatched (the end of part one of the journey)."""
     return service.dispatch(
@@ -109,7 +109,7 @@ def dispatch(
 
 @router.post("/work-orders/{work_order_id}/visits", response_model=WorkOrderOut)
 def visit(
-    work_order_id: int, body: VisitIn, session: DbSession, context: Context, user: Writer
+    work_order_id: RowId, body: VisitIn, session: DbSession, context: Context, user: Writer
 ) -> WorkOrder:
     """What happened at a visit: completed, no access (method and reason) or a follow-on needed."""
     return service.record_visit(
@@ -124,7 +124,7 @@ def visit(
 
 @router.post("/work-orders/{work_order_id}/satisfaction", response_model=WorkOrderOut)
 def satisfaction(
-    work_order_id: int, body: SatisfactionIn, session: DbSession, user: Writer
+    work_order_id: RowId, body: SatisfactionIn, session: DbSession, user: Writer
 ) -> WorkOrder:
     """The resident's satisfaction, 1 to 5, after completion."""
     return service.record_satisfaction(

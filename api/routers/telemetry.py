@@ -80,7 +80,7 @@ def list_dead_letters(
     session: DbSession,
     _user: Annotated[User, Depends(require("fleet:read"))],
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2_147_483_647)] = 0,
 ) -> list[DeadLetterOut]:
     """Rejected telemetry, newest first, each with its reason."""
     rows = dead_letters.list_dead_letters(session, limit=limit, offset=offset)
