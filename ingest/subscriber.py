@@ -21,14 +21,20 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from ingest.contract import STATUS_SUBSCRIPTION, TELEMETRY_SUBSCRIPTION, GatewayStatus
+from ingest.contract import (
+    STATUS_SUBSCRIPTION,
+    STATUS_TOPIC_SUFFIX,
+    TELEMETRY_SUBSCRIPTION,
+    GatewayStatus,
+)
+from ingest.paho_tuned import TunedClient
 from ingest.service import IngestService
 from registry.clock import utc_now
 
 log = logging.getLogger(__name__)
 
 SHARED_GROUP = "ingest"
-DEFAULT_RECEIVE_MAXIMUM = 2000
+DEFAULT_RECEIVE_MAXIMUM = 8000
 DEFAULT_SESSION_EXPIRY_S = 7 * 24 * 3600
 ACK_WINDOW_3_1_1 = 16  # Mosquitto's default max_inflight_messages for 3.1.1 clients is 20
 TICK_INTERVAL_S = 0.2
@@ -107,8 +113,9 @@ class MqttIngest:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._generation = 0
+        self._ack_lock = threading.Lock()  # acks never cross a reconnect
         version = MQTTProtocolVersion.MQTTv5 if protocol == "5" else MQTTProtocolVersion.MQTTv311
-        self._client = mqtt.Client(
+        self._client = TunedClient(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=client_id,
             protocol=version,
@@ -128,9 +135,8 @@ class MqttIngest:
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_subscribe = self._on_subscribe
+        # One callback, dispatched by topic suffix: paho's per-message filter matching costs more.
         self._client.on_message = self._on_message
-        self._client.message_callback_add(TELEMETRY_SUBSCRIPTION, self._on_telemetry)
-        self._client.message_callback_add(STATUS_SUBSCRIPTION, self._on_status)
 
     def _connect_properties(self) -> Properties | None:
         if self.protocol != "5":
@@ -184,12 +190,13 @@ class MqttIngest:
     # --- acks (writer thread) ---------------------------------------------------------------
 
     def _ack_many(self, tokens: list[object]) -> None:
-        generation = self._generation
-        client = self._client
-        for token in tokens:
-            token_generation, mid = token  # type: ignore[misc]
-            if token_generation == generation:
-                client.ack(mid, 1)
+        # Under the lock that a disconnect takes to move the generation on, so a PUBACK is
+        # either queued before paho clears its queue for the reconnect, or not at all.
+        with self._ack_lock:
+            generation = self._generation
+            self._client.ack_many(
+                [mid for token_generation, mid in tokens if token_generation == generation]  # type: ignore[misc]
+            )
 
     def _token(self, message: mqtt.MQTTMessage) -> tuple[int, int] | None:
         return (self._generation, message.mid) if message.qos > 0 else None
@@ -210,7 +217,8 @@ class MqttIngest:
             self.port,
             getattr(flags, "session_present", None),
         )
-        self._generation += 1
+        with self._ack_lock:
+            self._generation += 1
         self.connected.set()
         # Subscribe on every (re)connect: harmless on a kept session, needed on a fresh one.
         client.subscribe([(self.telemetry_subscription, 1), (STATUS_SUBSCRIPTION, 1)])
@@ -229,12 +237,10 @@ class MqttIngest:
     ) -> None:
         self.connected.clear()
         self.subscribed.clear()
-        self._generation += 1  # acks for the old connection's message ids must not go out
+        with self._ack_lock:
+            self._generation += 1  # acks for the old connection's message ids must not go out
         if not self._stop.is_set():
             log.warning("MQTT connection lost (%s); reconnecting with backoff", reason_code)
-
-    def _on_telemetry(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        self.service.handle(_topic_of(message), message.payload, _now_s(), self._token(message))
 
     def _on_status(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         status = self.service.handle_status(
@@ -247,5 +253,10 @@ class MqttIngest:
                 log.exception("on_status hook failed")
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        # Anything else under our subscriptions: telemetry handling dead-letters it with a reason.
-        self.service.handle(_topic_of(message), message.payload, _now_s(), self._token(message))
+        topic = _topic_of(message)
+        if topic.endswith(STATUS_TOPIC_SUFFIX) and topic.startswith("homesafe/v1/gw/"):
+            self._on_status(client, userdata, message)
+            return
+        # Telemetry, and anything else under our subscriptions (dead-lettered with a reason).
+        token = (self._generation, message.mid) if message.qos > 0 else None
+        self.service.handle(topic, message.payload, _now_s(), token)
