@@ -132,8 +132,10 @@ def score(collected: Collected, truth: list[dict], plans: list, start_s: int, en
             first = onset[r["hazard"]].get(r["home_id"])
             onset[r["hazard"]][r["home_id"]] = min(first, r["start_ts"]) if first else r["start_ts"]
     found: dict[str, dict[str, int]] = defaultdict(dict)
-    for at, f in collected.findings:
+    for at, f in sorted(collected.findings, key=lambda x: x[0]):
         found[f.hazard].setdefault(f.home_id, at)
+        if f.hazard == LEAK:  # compliance files a leak under damp_and_mould until investigated
+            found[DAMP_AND_MOULD].setdefault(f.home_id, at)
     healthy = {p.home_id for p in plans if p.scenario.key == "healthy"}
     rows = []
     for hazard in HAZARDS:
