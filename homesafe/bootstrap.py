@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from compliance.calendar import WorkingDayCalendar
 from compliance.rules import ComplianceSettings
 from compliance.schemas import FindingIn
-from compliance.service import Engine, record_finding
+from compliance.service import Engine
+from detectors import repository as detector_repository
 from detectors.findings import LEAK, Finding
 from detectors.runner import SensorSite, run_pass
 from homesafe.database import make_engine, make_sessionmaker
@@ -28,6 +29,7 @@ from ingest.spool import Spool
 from ingest.store import TelemetryStore, open_telemetry_store
 from registry import repository as registry
 from registry.clock import utc_now
+from repairs.service import handle_finding
 
 log = logging.getLogger(__name__)
 
@@ -149,13 +151,15 @@ def finding_for_compliance(finding: Finding, *, detected_at: datetime) -> Findin
 def detect_once(services: Services, *, now: datetime) -> int:
     """One detector pass over every registered sensor; findings open or join cases."""
     with services.sessions.begin() as session:
+        vulnerable = detector_repository.vulnerable_homes(session)
         sites = [
-            SensorSite(s.home_id, s.gateway_id, s.sensor_id, s.room)
+            SensorSite(s.home_id, s.gateway_id, s.sensor_id, s.room, s.home_id in vulnerable)
             for s in registry.all_sensors(session)
         ]
 
         def emit(finding: Finding) -> None:
-            record_finding(
+            # Through repairs, so a finding in a home under post-repair watch flags the repair.
+            handle_finding(
                 session,
                 finding=finding_for_compliance(finding, detected_at=now),
                 now=now,
