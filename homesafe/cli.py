@@ -106,32 +106,54 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     spool_dir = Path(
         args.spool_dir or os.environ.get("HOMESAFE_SPOOL_DIR") or f"var/spool/{client_id}"
     )
-    services = _services(settings)
-    if metrics_port:
-        from prometheus_client import start_http_server
+    spool_max_bytes = _env_int("HOMESAFE_SPOOL_MAX_BYTES", 0) or None
 
-        start_http_server(metrics_port)
-    ingest = MqttIngest(
-        bootstrap.ingest_service(
-            services,
-            spool_dir=spool_dir,
-            spool_max_bytes=_env_int("HOMESAFE_SPOOL_MAX_BYTES", 0) or None,
-        ),
-        host=host,
-        port=port,
-        username=username,
-        password=password,
-        tls=tls,
-        protocol=settings.mqtt_protocol,
-        shared=args.shared,
-        client_id=client_id,
+    def serve(client_id: str, spool_dir: Path, metrics_port: int, shared: bool) -> None:
+        services = _services(settings)
+        if metrics_port:
+            from prometheus_client import start_http_server
+
+            start_http_server(metrics_port)
+        ingest = MqttIngest(
+            bootstrap.ingest_service(
+                services, spool_dir=spool_dir, spool_max_bytes=spool_max_bytes
+            ),
+            host=host,
+            port=port,
+            username=username,
+            password=password,
+            tls=tls,
+            protocol=settings.mqtt_protocol,
+            shared=shared,
+            client_id=client_id,
+        )
+        ingest.start()
+        try:
+            _wait_for_signal()
+        finally:
+            ingest.stop()
+            services.close()
+
+    workers = args.workers if args.workers is not None else _env_int("HOMESAFE_INGEST_WORKERS", 1)
+    if workers < 1:
+        raise UsageError("homesafe ingest: --workers must be 1 or more")
+    if workers == 1:
+        serve(client_id, spool_dir, metrics_port, args.shared)
+        return 0
+    # N processes on one $share/ subscription, each its own session, spool and metrics port.
+    from ingest.workers import run_workers, worker_slots
+
+    slots = worker_slots(
+        workers, client_id=client_id, spool_dir=spool_dir, metrics_port=metrics_port
     )
-    ingest.start()
-    try:
-        _wait_for_signal()
-    finally:
-        ingest.stop()
-        services.close()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    run_workers(
+        slots,
+        lambda slot: serve(slot.client_id, slot.spool_dir, slot.metrics_port, True),
+        stop=stop,
+    )
     return 0
 
 
@@ -327,6 +349,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--metrics-port", type=int, default=None, help="Prometheus port (HOMESAFE_METRICS_PORT)"
     )
     ingest.add_argument("--log-json", action="store_true", help="JSON log lines")
+    ingest.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="N processes on one $share/ subscription (HOMESAFE_INGEST_WORKERS; implies --shared)",
+    )
     ingest.set_defaults(handler=cmd_ingest)
 
     broker_config = commands.add_parser(

@@ -1,11 +1,12 @@
 """Ingest benchmark (not in CI): `.venv/bin/python -m bench.ingest [--seconds 20]`.
 
-Starts Mosquitto and InfluxDB (tests/servers.py) unless given URLs, then prints:
+Starts Mosquitto and InfluxDB (tests/servers.py), then prints:
+0. each load generator's own rate against Mosquitto with nothing subscribed;
 1. InfluxDB's own ceiling: the same points as batched gzip line protocol, points/s;
 2. Homesafe ingest end to end (publish → `homesafe ingest` → InfluxDB, counted back out),
    readings/s with 4 and with 100 readings per message;
 3. the ratio of 2 to 1, ingest peak RSS, p50/p99 publish-to-queryable latency at half load;
-4. the same with two --shared workers;
+4. the same with `homesafe ingest --workers 2` (two processes on one $share/ subscription);
 and fault runs (kill -9 of ingest, Mosquitto restart, InfluxDB down 30 s): readings
 published, stored, duplicates.
 """
@@ -29,6 +30,7 @@ from bench.ingest.harness import (
     gateway_ids,
     influx_count,
     make_registry,
+    prepare_fast,
     publish,
     start_ingest,
     wait_for_metrics,
@@ -38,6 +40,7 @@ from registry.clock import utc_now
 from tests.servers import Influx, Mosquitto, free_port, start_influxd, start_mosquitto
 
 GATEWAYS = 250
+FAST_GATEWAYS = 100  # one mosquitto_pub process each
 
 
 def _say(text: str) -> None:
@@ -95,37 +98,42 @@ class Bench:
         self.run_index += 1
         return self.influx.create_database(f"bench{self.run_index}_").rsplit("/", 1)[-1]
 
-    def _ingest(self, database: str, client_id: str, shared: bool = False):  # type: ignore[no-untyped-def]
+    def _ingest(self, database: str, client_id: str, workers: int = 1):  # type: ignore[no-untyped-def]
+        port = free_port()
+        while any(_busy(port + i) for i in range(workers)):
+            port = free_port()
         process = start_ingest(
             self.workdir,
             mqtt_url=self.broker.url,
             telemetry_url=f"influxdb://127.0.0.1:{self.influx.port}/{database}",
             database_url=self.database_url,
             client_id=f"{client_id}-{self.run_index}",
-            shared=shared,
-            metrics_port=free_port(),
+            metrics_port=port,
+            workers=workers,
         )
         wait_for_metrics(process)
         time.sleep(1.0)
         return process
 
     def throughput(self, per_message: int, readings: int, workers: int = 1) -> tuple[float, float]:
-        """Sustained readings/s end to end, and the peak RSS (MB) of the largest worker."""
+        """Sustained readings/s end to end (counted back out of InfluxDB) and peak RSS (MB)
+        of all ingest processes summed; load from mosquitto_pub processes."""
         database = self._fresh()
-        processes = [self._ingest(database, f"w{i}", shared=workers > 1) for i in range(workers)]
-        messages_per_gateway = max(1, readings // per_message // GATEWAYS)
-        expected = messages_per_gateway * GATEWAYS * per_message
+        process = self._ingest(database, "tp", workers)
+        messages_per_gateway = max(1, readings // per_message // FAST_GATEWAYS)
         base_ts = int(utc_now().timestamp()) - 20 * 86400 - self.run_index * 100_000
-        started = time.monotonic()
-        publishers = publish(
+        fast = prepare_fast(
+            self.workdir,
             self.broker.host,
             self.broker.port,
-            gateway_ids(GATEWAYS),
+            gateway_ids(FAST_GATEWAYS),
             per_message=per_message,
             messages_per_gateway=messages_per_gateway,
             base_ts=base_ts,
-            processes=2,
         )
+        expected = fast.readings
+        started = time.monotonic()
+        fast.start()
         stored = 0
         while time.monotonic() - started < 600:
             stored = influx_count(self.influx.http_url, database)
@@ -133,19 +141,20 @@ class Bench:
                 break
             time.sleep(0.2)
         elapsed = time.monotonic() - started
-        for proc in publishers:
-            proc.join(60)
-        rss = max(p.peak_rss_mb() for p in processes)
-        for p in processes:
-            p.stop()
+        fast.wait(60)
+        rss = process.peak_rss_mb()
+        process.stop()
+        process.forget_sessions(self.broker.host, self.broker.port)
         if stored < expected:
             _say(f"    (only {stored} of {expected} stored)")
         return stored / elapsed, rss
 
-    def latency(self, rate_readings_s: float, seconds: float) -> tuple[float, float]:
+    def latency(
+        self, rate_readings_s: float, seconds: float, workers: int = 1
+    ) -> tuple[float, float]:
         """p50 and p99 publish-to-queryable seconds, probing under a steady background load."""
         database = self._fresh()
-        process = self._ingest(database, "lat")
+        process = self._ingest(database, "lat", workers)
         base_ts = int(utc_now().timestamp()) - 25 * 86400
         per_gateway = int(rate_readings_s * seconds / 4 / GATEWAYS)
         publishers = publish(
@@ -189,6 +198,9 @@ class Bench:
         for proc in publishers:
             proc.join(120)
         process.stop()
+        process.forget_sessions(self.broker.host, self.broker.port)
+        if not samples:
+            return float("nan"), float("nan")
         samples.sort()
         p99 = samples[min(len(samples) - 1, int(len(samples) * 0.99))]
         return statistics.median(samples), p99
@@ -230,6 +242,7 @@ def fault_runs(bench: Bench, seconds_down: float) -> None:
         written = process.metric("homesafe_ingest_readings_written_total")
         spooled = process.metric("homesafe_ingest_readings_spooled_total")
         process.stop()
+        process.forget_sessions(bench.broker.host, bench.broker.port)
         _say(
             f"  {name:<22} published {expected:>9,}  stored {stored:>9,}  "
             f"duplicates {max(0, stored - expected)}  lost {max(0, expected - stored)}  "
@@ -237,11 +250,57 @@ def fault_runs(bench: Bench, seconds_down: float) -> None:
         )
 
 
+def publishers_alone(workdir: Path, readings: int) -> tuple[float, float]:
+    """Readings/s of each load generator against a Mosquitto with nothing subscribed."""
+    broker = start_mosquitto(workdir / "mosquitto-alone", persistence=True)
+    try:
+        gateways = gateway_ids(GATEWAYS)
+        base_ts = int(utc_now().timestamp()) - 86400
+        queue_started = time.monotonic()
+        publishers = publish(
+            broker.host,
+            broker.port,
+            gateways,
+            per_message=4,
+            messages_per_gateway=max(1, readings // 4 // GATEWAYS),
+            base_ts=base_ts,
+            processes=2,
+        )
+        for proc in publishers:
+            proc.join(600)
+        paho_rate = (max(1, readings // 4 // GATEWAYS) * GATEWAYS * 4) / (
+            time.monotonic() - queue_started
+        )
+        fast = prepare_fast(
+            workdir,
+            broker.host,
+            broker.port,
+            gateway_ids(FAST_GATEWAYS),
+            per_message=4,
+            messages_per_gateway=max(1, readings // 4 // FAST_GATEWAYS),
+            base_ts=base_ts,
+        )
+        started = time.monotonic()
+        fast.start()
+        fast.wait()
+        return paho_rate, fast.readings / (time.monotonic() - started)
+    finally:
+        broker.stop()
+
+
+def _busy(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.ingest")
     parser.add_argument("--readings", type=int, default=1_000_000, help="readings per run")
     parser.add_argument("--seconds-down", type=float, default=30.0)
     parser.add_argument("--skip-faults", action="store_true")
+    parser.add_argument("--only-faults", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="homesafe-bench-") as tmp:
         workdir = Path(tmp)
@@ -249,23 +308,39 @@ def main() -> None:
         influx = start_influxd(workdir / "influxd")
         try:
             bench = Bench(workdir, broker, influx)
-            ceiling = influx_ceiling(influx, 10)
-            _say(f"1. InfluxDB ceiling (gzip line protocol, 5,000/batch): {ceiling:,.0f} points/s")
-            rate4, rss4 = bench.throughput(4, args.readings)
-            _say(f"2. ingest, 4 readings/message:   {rate4:,.0f} readings/s (peak RSS {rss4:.0f} MB)")
-            rate100, rss100 = bench.throughput(100, args.readings)
-            _say(f"   ingest, 100 readings/message: {rate100:,.0f} readings/s (peak RSS {rss100:.0f} MB)")
-            _say(f"3. ratio to InfluxDB ceiling: {rate4 / ceiling:.2f} (4/msg), {rate100 / ceiling:.2f} (100/msg)")
-            p50, p99 = bench.latency(rate4 / 2, 20)
-            _say(f"   publish-to-queryable at half load ({rate4 / 2:,.0f}/s): p50 {p50:.2f} s, p99 {p99:.2f} s")
-            rate_shared, rss_shared = bench.throughput(4, args.readings, workers=2)
-            _say(f"4. two --shared workers, 4/message: {rate_shared:,.0f} readings/s (peak RSS {rss_shared:.0f} MB each at most)")
+            if not args.only_faults:
+                throughput_runs(bench, workdir, args.readings)
             if not args.skip_faults:
-                _say("fault runs (4 readings/message at 20,000 readings/s):")
+                _say("fault runs (4 readings/message at 20,000 readings/s, paho publishers):")
                 fault_runs(bench, args.seconds_down)
         finally:
             broker.stop()
             influx.stop()
+
+
+def throughput_runs(bench: Bench, workdir: Path, readings: int) -> None:
+    """Sections 0 to 4 of the report."""
+    paho_rate, fast_rate = publishers_alone(workdir, min(readings, 400_000))
+    _say(
+        f"0. load generators alone (4/msg, QoS 1, no subscriber): paho x2 processes "
+        f"{paho_rate:,.0f} readings/s; mosquitto_pub x{FAST_GATEWAYS} {fast_rate:,.0f} readings/s"
+    )
+    ceiling = influx_ceiling(bench.influx, 10)
+    _say(f"1. InfluxDB ceiling (gzip line protocol, 5,000/batch): {ceiling:,.0f} points/s")
+    for workers in (1, 2):
+        head = "2." if workers == 1 else "4."
+        label = "one process" if workers == 1 else "--workers 2 ($share)"
+        rate4, rss4 = bench.throughput(4, readings, workers)
+        _say(f"{head} ingest {label}, 4 readings/message:   {rate4:,.0f} readings/s "
+             f"(peak RSS {rss4:.0f} MB, all processes summed)")
+        rate100, rss100 = bench.throughput(100, readings, workers)
+        _say(f"   ingest {label}, 100 readings/message: {rate100:,.0f} readings/s "
+             f"(peak RSS {rss100:.0f} MB)")
+        _say(f"{'3.' if workers == 1 else '  '} ratio to InfluxDB ceiling: {rate4 / ceiling:.2f} (4/msg), "
+             f"{rate100 / ceiling:.2f} (100/msg)")
+        p50, p99 = bench.latency(rate4 / 2, 20, workers)
+        _say(f"   publish-to-queryable at half load ({rate4 / 2:,.0f}/s): "
+             f"p50 {p50:.2f} s, p99 {p99:.2f} s")
 
 
 if __name__ == "__main__":

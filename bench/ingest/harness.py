@@ -1,5 +1,10 @@
 """Pieces for the ingest benchmark and fault runs: a registry, `homesafe ingest` processes,
-publisher processes with pre-serialised payloads, and counting readings back out of InfluxDB."""
+publisher processes with pre-serialised payloads, and counting readings back out of InfluxDB.
+
+Two load generators, each in its own processes: `publish` (paho, driven without a network
+thread, paced or flat out, resends across broker restarts) and `publish_fast` (one C
+`mosquitto_pub -l` per gateway reading pre-written payload files: the cheapest generator, for
+the throughput runs, so the generator's CPU is not what is measured)."""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import csv
 import io
 import multiprocessing as mp
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -65,34 +71,50 @@ def make_registry(database_url: str, gateways: int, sensors_per_gateway: int) ->
     engine.dispose()
 
 
+def _peak_rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
 @dataclass
 class IngestProcess:
-    """One `homesafe ingest` child process."""
+    """One `homesafe ingest` child process (with its forked workers under --workers N)."""
 
     proc: subprocess.Popen[bytes]
     metrics_port: int
     log_path: Path
+    workers: int = 1
+    client_id: str = ""
 
     def peak_rss_mb(self) -> float:
-        """VmHWM of the process, in MB."""
-        try:
-            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-        except OSError:
-            pass
-        return float("nan")
+        """VmHWM of the process plus each of its worker processes, summed, in MB."""
+        pids = [self.proc.pid, *_children(self.proc.pid)]
+        return sum(_peak_rss_kb(pid) for pid in pids) / 1024
 
     def metric(self, name: str) -> float:
-        """One sample from its /metrics (0 when absent or unreachable)."""
-        try:
-            text = httpx.get(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=2).text
-        except httpx.HTTPError:
-            return 0.0
-        for line in text.splitlines():
-            if line.startswith(name + " "):
-                return float(line.split()[1])
-        return 0.0
+        """One sample from /metrics, summed over the workers (0 when absent or unreachable)."""
+        total = 0.0
+        for port in range(self.metrics_port, self.metrics_port + self.workers):
+            try:
+                text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+            except httpx.HTTPError:
+                continue
+            for line in text.splitlines():
+                if line.startswith(name + " "):
+                    total += float(line.split()[1])
+        return total
 
     def stop(self) -> None:
         """SIGTERM (flushes and acks), then wait."""
@@ -103,6 +125,17 @@ class IngestProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+    def forget_sessions(self, host: str, port: int) -> None:
+        """End its persistent MQTT sessions on the broker (stop it first).
+
+        A stopped worker's session stays subscribed, so the broker keeps queueing for it (and
+        in a $share group keeps handing it a share): later runs must not pay for that."""
+        ids = [self.client_id] if self.workers == 1 else [
+            f"{self.client_id}-{i}" for i in range(self.workers)
+        ]
+        for client_id in ids:
+            forget_session(host, port, client_id)
 
     def kill(self) -> None:
         """kill -9."""
@@ -121,8 +154,9 @@ def start_ingest(
     shared: bool = False,
     metrics_port: int,
     extra_env: dict[str, str] | None = None,
+    workers: int = 1,
 ) -> IngestProcess:
-    """Start `homesafe ingest` with its own spool under workdir."""
+    """Start `homesafe ingest` with its own spool under workdir (metrics on port … port+N-1)."""
     env = {
         **os.environ,
         "HOMESAFE_MQTT_URL": mqtt_url,
@@ -137,6 +171,8 @@ def start_ingest(
     command = [HOMESAFE, "--log-level", "warning", "ingest", "--client-id", client_id]
     if shared:
         command.append("--shared")
+    if workers > 1:
+        command += ["--workers", str(workers)]
     proc = subprocess.Popen(
         command,
         cwd=workdir,
@@ -144,21 +180,42 @@ def start_ingest(
         stdout=log_path.open("ab"),
         stderr=subprocess.STDOUT,
     )
-    return IngestProcess(proc, metrics_port, log_path)
+    return IngestProcess(proc, metrics_port, log_path, workers, client_id)
+
+
+def forget_session(host: str, port: int, client_id: str) -> None:
+    """Connect as client_id with a clean start and no session expiry, then disconnect."""
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    client = mqtt.Client(
+        callback_api_version=CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        protocol=MQTTProtocolVersion.MQTTv5,
+    )
+    properties = Properties(PacketTypes.CONNECT)
+    properties.SessionExpiryInterval = 0
+    client.connect(host, port, clean_start=True, properties=properties)
+    client.loop_start()
+    time.sleep(0.3)
+    client.disconnect()
+    client.loop_stop()
 
 
 def wait_for_metrics(process: IngestProcess, timeout_s: float = 30.0) -> None:
-    """Block until the process serves /metrics (it is connected soon after)."""
+    """Block until every worker serves /metrics (each is connected soon after)."""
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.proc.poll() is not None:
-            raise RuntimeError(f"ingest exited: {process.log_path.read_text()[-2000:]}")
-        try:
-            httpx.get(f"http://127.0.0.1:{process.metrics_port}/metrics", timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError("ingest never served /metrics")
+    for port in range(process.metrics_port, process.metrics_port + process.workers):
+        while True:
+            if process.proc.poll() is not None:
+                raise RuntimeError(f"ingest exited: {process.log_path.read_text()[-2000:]}")
+            if time.monotonic() > deadline:
+                raise RuntimeError("ingest never served /metrics")
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
 
 
 def payloads(
@@ -200,27 +257,36 @@ def _publish_worker(
         client_id=f"bench-pub-{uuid.uuid4().hex[:8]}",
         protocol=MQTTProtocolVersion.MQTTv5,
     )
-    client.max_inflight_messages_set(2000)
+    client.max_inflight_messages_set(5000)
     client.max_queued_messages_set(0)
     client.connect(host, port, keepalive=60)
-    client.loop_start()
+
+    def service(timeout_s: float) -> None:
+        # No network thread: this process drives paho itself (half the cost per message).
+        if client.loop(timeout_s) != mqtt.MQTT_ERR_SUCCESS:
+            time.sleep(0.2)
+            try:
+                client.reconnect()  # paho resends every unacknowledged message
+            except OSError:
+                pass
+
     started = time.monotonic()
     for index, (topic, body) in enumerate(messages):
         if rate_msgs_s > 0:
             due = started + index / rate_msgs_s
-            delay = due - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
+            while due - time.monotonic() > 0.002:
+                service(min(0.05, due - time.monotonic()))
         client.publish(topic, body, qos=1)  # kept and resent by paho across reconnects
-        if index % 2000 == 0:
+        if index % 200 == 0:
+            service(0)
             while len(client._out_messages) > 20000:  # bound paho's own queue
-                time.sleep(0.005)
+                service(0.01)
     deadline = time.monotonic() + 120
     while client._out_messages and time.monotonic() < deadline:
-        time.sleep(0.05)
-    client.loop_stop()
+        service(0.01)
+    elapsed = time.monotonic() - started
     client.disconnect()
-    done.put((len(messages) * per_message, time.monotonic() - started))
+    done.put((len(messages) * per_message, elapsed))
 
 
 def publish(
@@ -278,3 +344,71 @@ def wait_until_stable(
             return count
         time.sleep(0.25)
     return influx_count(http_url, database)
+
+
+@dataclass
+class FastPublishers:
+    """`mosquitto_pub -l` processes, one per gateway, each fed a file of payload lines."""
+
+    files: list[tuple[str, Path]]
+    host: str
+    port: int
+    per_message: int
+    messages: int
+    procs: list[subprocess.Popen[bytes]]
+
+    def start(self) -> None:
+        """Start every publisher (payloads were written before: not part of the timing)."""
+        binary = shutil.which("mosquitto_pub") or "/usr/bin/mosquitto_pub"
+        for gateway_id, path in self.files:
+            with path.open("rb") as stdin:
+                self.procs.append(
+                    subprocess.Popen(
+                        [binary, "-h", self.host, "-p", str(self.port), "-V", "mqttv5",
+                         "-q", "1", "-M", "1000", "-l", "-i", f"bench-fast-{gateway_id}",
+                         "-t", f"homesafe/v1/gw/{gateway_id}/telemetry"],
+                        stdin=stdin,
+                        stdout=subprocess.DEVNULL,
+                    )
+                )
+
+    def wait(self, timeout_s: float = 600) -> bool:
+        """Wait for every publisher; True when all exited 0 (all acknowledged by the broker)."""
+        deadline = time.monotonic() + timeout_s
+        ok = True
+        for proc in self.procs:
+            try:
+                ok &= proc.wait(max(0.1, deadline - time.monotonic())) == 0
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                ok = False
+        return ok
+
+    @property
+    def readings(self) -> int:
+        """Readings all publishers send."""
+        return self.messages * self.per_message
+
+
+def prepare_fast(
+    workdir: Path,
+    host: str,
+    port: int,
+    gateways: list[str],
+    *,
+    per_message: int,
+    messages_per_gateway: int,
+    base_ts: int,
+) -> FastPublishers:
+    """Write each gateway's payloads to a file, ready for `FastPublishers.start`."""
+    directory = workdir / f"fast-{uuid.uuid4().hex[:8]}"
+    directory.mkdir(parents=True)
+    files = []
+    for gateway_id in gateways:
+        path = directory / f"{gateway_id}.lines"
+        bodies = payloads([gateway_id], per_message, messages_per_gateway, base_ts, 1)
+        path.write_bytes(b"\n".join(body for _, body in bodies) + b"\n")
+        files.append((gateway_id, path))
+    return FastPublishers(
+        files, host, port, per_message, messages_per_gateway * len(gateways), []
+    )
