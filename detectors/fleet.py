@@ -18,7 +18,9 @@ A finding or fleet task is emitted when its condition starts to hold (once per e
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -96,6 +98,27 @@ ARRAYS: dict[str, tuple[tuple[int, ...], type, float]] = {
 }
 
 
+def state_layout() -> np.dtype[np.void]:
+    """One sensor's state as a fixed-width record (field order and types of `ARRAYS`)."""
+    return np.dtype([(name, np.dtype(dtype).str, shape) for name, (shape, dtype, _fill) in ARRAYS.items()])
+
+
+def layout_id(layout: np.dtype[np.void]) -> str:
+    """A short stable name of a record layout (stored with each state row)."""
+    return hashlib.sha1(json.dumps(layout_fields(layout)).encode()).hexdigest()[:16]
+
+
+def layout_fields(layout: np.dtype[np.void]) -> list[list[object]]:
+    """A layout as JSON-able [name, type, shape] triples."""
+    fields = layout.fields or {}
+    return [[name, fields[name][0].base.str, list(fields[name][0].shape)] for name in layout.names or ()]
+
+
+def layout_from_fields(fields: list[list[object]]) -> np.dtype[np.void]:
+    """The layout `layout_fields` described."""
+    return np.dtype([(str(name), str(kind), tuple(shape)) for name, kind, shape in fields])  # type: ignore[misc]
+
+
 @dataclass
 class FleetState:
     """Detector state of many sensors: row i belongs to `keys[i]`."""
@@ -131,6 +154,27 @@ class FleetState:
     def copy_rows(self, rows: npt.NDArray[np.int64]) -> dict[str, npt.NDArray[np.generic]]:
         """The state of some rows (for tests and recomputation)."""
         return {name: array[rows].copy() for name, array in self.arrays.items()}
+
+    def records(self, rows: npt.NDArray[np.int64] | None = None) -> npt.NDArray[np.void]:
+        """The state of some rows (all by default) as fixed-width records of `state_layout()`."""
+        layout = state_layout()
+        picked = np.arange(len(self.keys)) if rows is None else rows
+        out = np.empty(picked.size, dtype=layout)
+        for name in ARRAYS:
+            out[name] = self.arrays[name][picked]
+        return out
+
+    @classmethod
+    def from_records(cls, keys: list[tuple[str, str]], records: npt.NDArray[np.void]) -> FleetState:
+        """A state from records of any layout: fields matched by name, missing ones filled fresh."""
+        arrays: dict[str, npt.NDArray[np.generic]] = {}
+        present = set(records.dtype.names or ())
+        for name, (shape, dtype, fill) in ARRAYS.items():
+            if name in present and records[name].shape[1:] == shape:
+                arrays[name] = np.ascontiguousarray(records[name], dtype=dtype)
+            else:
+                arrays[name] = np.full((len(keys), *shape), fill, dtype=dtype)
+        return cls(keys=list(keys), arrays=arrays)
 
     def to_bytes(self) -> bytes:
         """The whole state as an uncompressed .npz (keys included)."""

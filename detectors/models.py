@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.db import Base, UTCDateTime
@@ -24,15 +24,25 @@ class DetectorState(Base):
     last_finding_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class DetectorSnapshot(Base):
-    """The fleet fast path's per-sensor state arrays (`detectors.fleet.FleetState`), one row per name."""
+class DetectorSensorState(Base):
+    """One sensor's fast-path state (`detectors.fleet.FleetState` row) as a fixed-width record."""
 
-    __tablename__ = "detector_snapshot"
+    __tablename__ = "detector_sensor_state"
 
-    name: Mapped[str] = mapped_column(String(32), primary_key=True)
-    saved_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    sensors: Mapped[int] = mapped_column(Integer)
-    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    gateway_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sensor_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    layout: Mapped[str] = mapped_column(String(16))  # detector_state_layout.layout of `state`
+    through_s: Mapped[int] = mapped_column(BigInteger)  # epoch s: end of the last hour folded (0: never)
+    state: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class DetectorStateLayout(Base):
+    """The record layouts state rows were written in, so a changed layout still loads by field name."""
+
+    __tablename__ = "detector_state_layout"
+
+    layout: Mapped[str] = mapped_column(String(16), primary_key=True)
+    fields: Mapped[str] = mapped_column(Text)  # JSON [[name, numpy type, shape], …]
 
 
 class FleetTaskRow(Base):

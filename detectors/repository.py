@@ -1,33 +1,111 @@
-"""Every query of the detectors room: the fleet state snapshot, fleet tasks, silent flags."""
+"""Every query of the detectors room: per-sensor state rows, fleet tasks, silent flags."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from itertools import groupby
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from detectors.findings import FleetTask
-from detectors.models import DetectorSnapshot, DetectorState, FleetTaskRow
+from detectors.fleet import FleetState, layout_fields, layout_from_fields, layout_id, state_layout
+from detectors.models import DetectorState, DetectorStateLayout, FleetTaskRow
 
-FLEET_SNAPSHOT = "fleet"
-
-
-def load_snapshot(session: Session, name: str = FLEET_SNAPSHOT) -> bytes | None:
-    """The saved state payload, or None before the first pass."""
-    row = session.get(DetectorSnapshot, name)
-    return None if row is None else bytes(row.payload)
+STATE_TABLE = "detector_sensor_state"
+COPY_COLUMNS = "gateway_id, sensor_id, layout, through_s, state"
 
 
-def save_snapshot(session: Session, payload: bytes, *, sensors: int, now: datetime,
-                  name: str = FLEET_SNAPSHOT) -> None:
-    """Replace the saved state payload."""
-    row = session.get(DetectorSnapshot, name)
-    if row is None:
-        session.add(DetectorSnapshot(name=name, saved_at=now, sensors=sensors, payload=payload))
-    else:
-        row.payload, row.sensors, row.saved_at = payload, sensors, now
+@dataclass(frozen=True)
+class StoredState:
+    """Every sensor's saved state, decoded into the current layout."""
+
+    keys: list[tuple[str, str]]
+    records: npt.NDArray[np.void]
+
+
+def load_state(session: Session) -> StoredState:
+    """All saved sensor states (rows of an older layout are mapped by field name)."""
+    layout = state_layout()
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.execute(f"SELECT layout, gateway_id, sensor_id, state FROM {STATE_TABLE} ORDER BY layout")
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    if not rows:
+        return StoredState([], np.empty(0, dtype=layout))
+    known = {row.layout: row.fields for row in session.scalars(select(DetectorStateLayout))}
+    keys: list[tuple[str, str]] = []
+    parts = []
+    for layout_name, group in groupby(rows, key=lambda r: r[0]):
+        members = list(group)
+        stored = layout if layout_name == layout_id(layout) else layout_from_fields(json.loads(known[layout_name]))
+        records = np.frombuffer(b"".join(bytes(r[3]) for r in members), dtype=stored)
+        if stored != layout:
+            records = FleetState.from_records([("", "")] * len(members), records).records()
+        keys += [(r[1], r[2]) for r in members]
+        parts.append(records)
+    return StoredState(keys, np.concatenate(parts))
+
+
+def save_state(session: Session, keys: Sequence[tuple[str, str]], records: npt.NDArray[np.void]) -> int:
+    """Insert or replace the given sensors' states in bulk (COPY on PostgreSQL); returns rows written."""
+    if not len(keys):
+        return 0
+    layout = records.dtype
+    name = layout_id(layout)
+    if session.get(DetectorStateLayout, name) is None:
+        session.add(DetectorStateLayout(layout=name, fields=json.dumps(layout_fields(layout))))
+        session.flush()
+    width = layout.itemsize
+    payload = records.tobytes()
+    through = records["through_s"].tolist()
+    connection = session.connection()
+    cursor = connection.connection.cursor()
+    try:
+        if connection.dialect.name == "postgresql":
+            cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS state_in (LIKE {STATE_TABLE}) ON COMMIT DROP")
+            cursor.execute("TRUNCATE state_in")
+            with cursor.copy(f"COPY state_in ({COPY_COLUMNS}) FROM STDIN") as copy:
+                for i, (gateway_id, sensor_id) in enumerate(keys):
+                    copy.write_row((gateway_id, sensor_id, name, through[i], payload[i * width:(i + 1) * width]))
+            cursor.execute(
+                f"INSERT INTO {STATE_TABLE} ({COPY_COLUMNS}) SELECT {COPY_COLUMNS} FROM state_in "
+                "ON CONFLICT (gateway_id, sensor_id) DO UPDATE SET layout = excluded.layout, "
+                "through_s = excluded.through_s, state = excluded.state")
+        else:
+            cursor.executemany(
+                f"INSERT INTO {STATE_TABLE} ({COPY_COLUMNS}) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (gateway_id, sensor_id) DO UPDATE SET layout = excluded.layout, "
+                "through_s = excluded.through_s, state = excluded.state",
+                ((g, s, name, through[i], payload[i * width:(i + 1) * width]) for i, (g, s) in enumerate(keys)))
+    finally:
+        cursor.close()
+    return len(keys)
+
+
+def changed_rows(before: npt.NDArray[np.void], after: npt.NDArray[np.void], *,
+                 latest_slack_s: int = 3600) -> npt.NDArray[np.int64]:
+    """Rows whose state differs from what was loaded (rows past `before` are new).
+
+    The newest-reading time alone moves every pass; it is written when it moved by
+    `latest_slack_s` or with the row's next real change (each pass re-reads the recent hours).
+    """
+    n = before.size
+    if after.dtype != before.dtype:
+        return np.arange(after.size)
+    head = after[:n].copy()
+    moved = (head["latest_ts_s"] - before["latest_ts_s"]) >= latest_slack_s
+    head["latest_ts_s"] = before["latest_ts_s"]
+    width = before.dtype.itemsize
+    differs = (head.view(np.uint8).reshape(n, width) != before.view(np.uint8).reshape(n, width)).any(axis=1)
+    return np.concatenate([np.flatnonzero(differs | moved), np.arange(n, after.size)]).astype(np.int64)
 
 
 def add_fleet_tasks(session: Session, tasks: Sequence[FleetTask]) -> None:

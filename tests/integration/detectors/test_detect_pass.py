@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.auth import add_user, create_token
 from api.deps import AppContext
-from detectors.models import DetectorSnapshot, FleetTaskRow
+from detectors.models import DetectorSensorState, FleetTaskRow
 from homesafe.bootstrap import build, detect_once
 from homesafe.migrate import upgrade
 from homesafe.settings import Settings
@@ -49,7 +49,10 @@ def test_passes_keep_state_open_a_leak_case_and_chart_its_evidence(case_db_url: 
         now += timedelta(minutes=15)
     assert found == 1  # the leak, once per episode
     with services.sessions() as session:
-        assert session.get(DetectorSnapshot, "fleet").sensors == 6
+        states = session.query(DetectorSensorState).all()
+        assert len(states) == 6  # one state row per registered sensor
+        leak_row = session.get(DetectorSensorState, ("gw-0001", "s3"))
+        assert leak_row.through_s == int((START + timedelta(hours=29)).timestamp())  # last hour waits for a later reading
         tasks = session.query(FleetTaskRow).all()
         assert [(t.gateway_id, t.kind) for t in tasks] == [("gw-0002", "silent")]
         add_user(session, name="officer-1", role="officer", now=now)
@@ -68,4 +71,34 @@ def test_passes_keep_state_open_a_leak_case_and_chart_its_evidence(case_db_url: 
         assert client.get(f"/api/v1/cases/{case['id']}/evidence/9/series", headers=headers).status_code == 404
         (task,) = client.get("/api/v1/fleet/tasks", headers=headers).json()
         assert task["kind"] == "silent"
+    services.close()
+
+
+def test_state_rows_are_written_only_when_changed_and_reload_equal(case_db_url: str, tmp_path: Path):
+    from detectors import repository
+    from detectors.fleet import FleetState
+    from detectors.runner import SensorSite, stored_pass
+
+    settings = Settings(database_url=case_db_url, telemetry_url=f"sqlite:///{tmp_path / 'telemetry.db'}")
+    services = build(settings)
+    upgrade(services.db)
+    services.telemetry.write(_readings(6))
+    sites = [SensorSite("H0001", "gw-0001", "s3", "kitchen"), SensorSite("H0002", "gw-0002", "s1", "living")]
+
+    def one_pass(now: datetime):
+        with services.sessions.begin() as session:
+            return stored_pass(session, store=services.telemetry, sites=sites, now=now, emit=lambda f: None)
+
+    first = one_pass(START + timedelta(hours=5, minutes=20))
+    assert (first.sensors, first.state_rows_written) == (2, 2)
+    again = one_pass(START + timedelta(hours=5, minutes=35))  # nothing new is final: nothing written
+    assert again.result.sensor_hours == 0
+    assert again.state_rows_written == 0
+    with services.sessions() as session:
+        stored = repository.load_state(session)
+    state = FleetState.from_records(stored.keys, stored.records)
+    assert sorted(state.keys) == [("gw-0001", "s3"), ("gw-0002", "s1")]
+    row = state.index[("gw-0001", "s3")]
+    assert int(state["through_s"][row]) == int((START + timedelta(hours=5)).timestamp())
+    assert float(state["wme_ring"][row, -1]) == 15.0
     services.close()
