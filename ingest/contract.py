@@ -122,9 +122,22 @@ class GatewayStatus(NamedTuple):
     received_at_s: float
 
 
+_VALID_IDS: set[str] = set()  # ids already checked (the fleet's few sensor and gateway names)
+_VALID_IDS_MAX: Final = 200_000
+
+
 def is_valid_id(value: object) -> bool:
     """True for a gateway or sensor id: 1-64 characters of A-Z a-z 0-9 _ -."""
-    return isinstance(value, str) and _ID_RE.fullmatch(value) is not None
+    if not isinstance(value, str):
+        return False
+    if value in _VALID_IDS:
+        return True
+    if _ID_RE.fullmatch(value) is None:
+        return False
+    if len(_VALID_IDS) >= _VALID_IDS_MAX:
+        _VALID_IDS.clear()
+    _VALID_IDS.add(value)
+    return True
 
 
 def show(value: object) -> str:

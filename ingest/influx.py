@@ -52,12 +52,28 @@ def quote_string(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n") + "'"
 
 
+_SERIES_CACHE_MAX = 200_000
+_series_cache: dict[tuple[str, str | None, str], str] = {}
+
+
+def series_key(gateway_id: str, home_id: str | None, sensor: str) -> str:
+    """The measurement and escaped tags of a sensor's series (cached: the same few per sensor)."""
+    key = (gateway_id, home_id, sensor)
+    tags = _series_cache.get(key)
+    if tags is None:
+        tags = f"{MEASUREMENT},gateway_id={escape_tag(gateway_id)}"
+        if home_id:
+            tags += f",home_id={escape_tag(home_id)}"
+        tags += f",sensor={escape_tag(sensor)}"
+        if len(_series_cache) >= _SERIES_CACHE_MAX:
+            _series_cache.clear()
+        _series_cache[key] = tags
+    return tags
+
+
 def line_for(reading: Reading) -> str:
     """One reading as a line-protocol point (no trailing newline)."""
-    tags = f"{MEASUREMENT},gateway_id={escape_tag(reading.gateway_id)}"
-    if reading.home_id:
-        tags += f",home_id={escape_tag(reading.home_id)}"
-    tags += f",sensor={escape_tag(reading.sensor)}"
+    tags = series_key(reading.gateway_id, reading.home_id, reading.sensor)
     fields = []
     if reading.temperature_c is not None:
         fields.append(f"temperature_c={float(reading.temperature_c)!r}")
