@@ -243,9 +243,13 @@ def open_case(
 
 
 def _start_opening_clocks(step: _Step, at: datetime) -> None:
+    """Emergency: the 24-hour clock; and the 10-working-day investigation wherever the rule set
+    makes the hazard a significant one too (an emergency electrical hazard in phase 1 has only
+    the 24-hour duty; an emergency damp-and-mould hazard has both)."""
     if step.case.category == "emergency" and step.settings.emergency_clock_start == "awareness":
         step.start("emergency_action", at)
-    step.start("investigate", at)
+    if step.case.category != "emergency" or step.rule_set.covers(step.case.hazard, "significant"):
+        step.start("investigate", at)
 
 
 def confirm_triage(

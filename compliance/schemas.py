@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_serializer
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_serializer, field_validator
 
+from compliance.rules import HAZARD_KEYS
 from registry.clock import to_rfc3339
 
 Category = Literal["emergency", "significant", "potential"]
@@ -51,6 +52,14 @@ class ReportIn(BaseModel):
     reported_at: AwareDatetime
     description: str = Field(default="", max_length=10_000)
     emergency: bool = False
+
+    @field_validator("hazard")
+    @classmethod
+    def _hhsrs_hazard(cls, value: str) -> str:
+        """Hazards are the HHSRS (2005) hazards by their snake-case keys (contract section 3)."""
+        if value not in HAZARD_KEYS:
+            raise ValueError(f"{value!r} is not an HHSRS hazard key; one of {', '.join(sorted(HAZARD_KEYS))}")
+        return value
 
 
 class EventIn(BaseModel):

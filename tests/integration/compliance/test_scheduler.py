@@ -155,7 +155,8 @@ def test_two_scheduler_processes_never_double_a_warning_or_a_breach(case_db):
                         source="tenant",
                         reported_at=REPORTED + timedelta(days=day),
                         description="x",
-                        emergency=day % 2 == 0,
+                        # Emergencies: every hazard but overcrowding is in scope in phase 1.
+                        emergency=True,
                     ),
                     actor="officer",
                     now=REPORTED + timedelta(days=day),
@@ -205,7 +206,9 @@ def test_two_scheduler_processes_never_double_a_warning_or_a_breach(case_db):
     # warnings are due and deadlines not, swept by two processes.
     assert warnings > 0
     assert actions(case_db, "clock.warning") == []
-    fresh_now = REPORTED + timedelta(days=200)
+    # Phase 2 (from 2026-11-30): structural collapse is a significant hazard too, so an emergency
+    # report of it runs the 10-working-day investigation (with its warnings) beside the 24 hours.
+    fresh_now = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
     open_cases(case_db, homes, reported=fresh_now, hazard="structural_collapse", emergency=True)
     warned_before = len(actions(case_db, "clock.warning"))
     late = fresh_now + timedelta(days=13, hours=20)  # past the 2-working-day warning, not due
