@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from compliance.models import AuditEntry
 from registry.clock import to_rfc3339
 
 GENESIS_HASH = "0" * 64
+CHAIN_LOCK = 7346201  # the advisory lock every append takes on PostgreSQL
 
 
 def canonical_content(
@@ -45,19 +46,49 @@ def canonical_content(
 
 
 def entry_hash(entry: AuditEntry) -> str:
-    return hashlib.sha256(
-        canonical_content(
-            entry_id=entry.id,
-            at=entry.at,
-            actor=entry.actor,
-            action=entry.action,
-            entity_type=entry.entity_type,
-            entity_id=entry.entity_id,
-            before=entry.before,
-            after=entry.after,
-            prev_hash=entry.prev_hash,
-        )
-    ).hexdigest()
+    """The SHA-256 of a stored entry's canonical content."""
+    return _hash(
+        entry_id=entry.id,
+        at=entry.at,
+        actor=entry.actor,
+        action=entry.action,
+        entity_type=entry.entity_type,
+        entity_id=entry.entity_id,
+        before=entry.before,
+        after=entry.after,
+        prev_hash=entry.prev_hash,
+    )
+
+
+def _hash(**content: Any) -> str:
+    return hashlib.sha256(canonical_content(**content)).hexdigest()
+
+
+def _lock_chain(session: Session) -> tuple[int, str]:
+    """Serialise appends (on PostgreSQL, until the transaction ends) and read the chain's head."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"SELECT pg_advisory_xact_lock({CHAIN_LOCK})"))
+    last = session.execute(
+        select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
+    ).first()
+    return ((last.id + 1), last.hash) if last else (1, GENESIS_HASH)
+
+
+def _chained(fields: dict[str, Any], entry_id: int, prev_hash: str) -> dict[str, Any]:
+    """One entry's column values, hashed onto ``prev_hash``."""
+    row = {
+        "id": entry_id,
+        "at": fields["at"],
+        "actor": fields["actor"],
+        "action": fields["action"],
+        "entity_type": fields["entity_type"],
+        "entity_id": str(fields["entity_id"]),
+        "before": _jsonable(fields.get("before")),
+        "after": _jsonable(fields.get("after")),
+        "prev_hash": prev_hash,
+    }
+    row["hash"] = _hash(entry_id=entry_id, **{k: v for k, v in row.items() if k != "id"})
+    return row
 
 
 def append(
@@ -72,57 +103,42 @@ def append(
     after: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry to the chain; appends are serialised so the chain never forks."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(7346201)"))
-    last = session.execute(
-        select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
-    ).first()
-    entry = AuditEntry(
-        id=(last.id + 1) if last else 1,
-        at=at,
-        actor=actor,
-        action=action,
-        entity_type=entity_type,
-        entity_id=str(entity_id),
-        before=_jsonable(before),
-        after=_jsonable(after),
-        prev_hash=last.hash if last else GENESIS_HASH,
+    next_id, prev_hash = _lock_chain(session)
+    row = _chained(
+        {
+            "at": at,
+            "actor": actor,
+            "action": action,
+            "entity_type": entity_type,
+            "entity_id": entity_id,
+            "before": before,
+            "after": after,
+        },
+        next_id,
+        prev_hash,
     )
-    entry.hash = entry_hash(entry)
+    entry = AuditEntry(**row)
     session.add(entry)
     session.flush()
     return entry
 
 
-def append_many(session: Session, entries: list[dict[str, Any]]) -> list[AuditEntry]:
-    """Append several entries (each with append's keyword arguments) in one locked step."""
+def append_many(session: Session, entries: list[dict[str, Any]]) -> int:
+    """Append several entries (each with append's keyword arguments) in one locked step.
+
+    The chain head is read once under the lock, the hashes are chained here, and the rows go in
+    as one bulk insert; returns how many were appended.
+    """
     if not entries:
-        return []
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(7346201)"))
-    last = session.execute(
-        select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
-    ).first()
-    next_id, prev_hash = ((last.id + 1), last.hash) if last else (1, GENESIS_HASH)
-    made = []
+        return 0
+    next_id, prev_hash = _lock_chain(session)
+    rows = []
     for fields in entries:
-        entry = AuditEntry(
-            id=next_id,
-            at=fields["at"],
-            actor=fields["actor"],
-            action=fields["action"],
-            entity_type=fields["entity_type"],
-            entity_id=str(fields["entity_id"]),
-            before=_jsonable(fields.get("before")),
-            after=_jsonable(fields.get("after")),
-            prev_hash=prev_hash,
-        )
-        entry.hash = entry_hash(entry)
-        made.append(entry)
-        next_id, prev_hash = next_id + 1, entry.hash
-    session.add_all(made)
-    session.flush()
-    return made
+        row = _chained(fields, next_id, prev_hash)
+        rows.append(row)
+        next_id, prev_hash = next_id + 1, row["hash"]
+    session.execute(insert(AuditEntry), rows)
+    return len(rows)
 
 
 @dataclass(frozen=True, slots=True)

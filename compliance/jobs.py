@@ -23,10 +23,7 @@ BATCH = 500
 
 def sweep_breaches(session: Session, *, now: datetime, engine: Engine, limit: int = BATCH) -> int:
     """Breach running clocks whose deadline has passed; returns how many this sweep claimed."""
-    clock_ids = repository.due_clock_ids(session, now=now, limit=limit)
-    return service.breach_clocks(
-        session, clock_ids=clock_ids, actor="scheduler", now=now, engine=engine
-    )
+    return service.breach_due_clocks(session, now=now, actor="scheduler", limit=limit)
 
 
 def sweep_warnings(session: Session, *, now: datetime, limit: int = BATCH) -> int:

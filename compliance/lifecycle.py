@@ -513,13 +513,19 @@ def breach_case_clock(
     for index in indexes:
         if clocks[index].kind == kind and clocks[index].status == "running":
             clocks[index] = breach(clocks[index], at)
-            after = replace(case, clocks=tuple(clocks))
-            notices: tuple[str, ...] = ()
-            if kind in SAFETY_KINDS and after.accommodation in ("not_due", "ended"):
-                after = replace(after, accommodation="due")
-                notices = ("alternative_accommodation_due",)
+            accommodation, notices = accommodation_after_breach(kind, case.accommodation)
+            after = replace(case, clocks=tuple(clocks), accommodation=accommodation)
             return Transition(before=case, after=after, notices=notices)
     raise EventRefused(f"no running {kind} clock")
+
+
+def accommodation_after_breach(
+    kind: str, accommodation: Accommodation
+) -> tuple[Accommodation, tuple[str, ...]]:
+    """The accommodation duty after a breach of this kind of clock, with the notices it raises."""
+    if kind in SAFETY_KINDS and accommodation in ("not_due", "ended"):
+        return "due", ("alternative_accommodation_due",)
+    return accommodation, ()
 
 
 def safety_work_cannot_be_met(case: CaseState, at: datetime, *, reason: str) -> Transition:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import Session, lazyload, selectinload
+from sqlalchemy import Row, Select, func, or_, select, update
+from sqlalchemy.orm import Session, aliased, lazyload
 
 from compliance.models import Case, Clock, ClockWarning
 
@@ -54,19 +55,62 @@ def list_cases(
     return session.scalars(query.limit(limit).offset(offset)).all()
 
 
-def due_clock_ids(session: Session, *, now: datetime, limit: int = 1000) -> list[int]:
-    """Running clocks whose deadline has passed; on PostgreSQL their cases are locked, skipping
-    cases another transaction holds (a second scheduler, an officer's request)."""
-    query = (
-        select(Clock.id)
-        .join(Case, Case.id == Clock.case_id)
-        .where(Clock.status == "running", Clock.due_at < now)
-        .order_by(Clock.due_at, Clock.id)
+def claim_due_clocks(session: Session, *, now: datetime, limit: int = 1000) -> list[Row[Any]]:
+    """Mark up to ``limit`` overdue running clocks breached, dated at their deadline, in one statement.
+
+    Returns ``(id, case_id, kind, due_at)`` of the rows this transaction won. The conditional
+    update (``status = 'running'``) means of two schedulers only one wins a row; on PostgreSQL the
+    due rows' cases are locked ``FOR UPDATE SKIP LOCKED`` (every writer locks the case first), so
+    a second scheduler, or an officer's request, is skipped rather than waited for.
+    """
+    due = aliased(Clock)
+    chosen = (
+        select(due.id)
+        .join(Case, Case.id == due.case_id)
+        .where(due.status == "running", due.due_at < now)
+        .order_by(due.due_at, due.id)
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=Case)
-    return list(session.scalars(query))
+        chosen = chosen.with_for_update(skip_locked=True, of=Case)
+    claim = (
+        update(Clock)
+        .where(
+            Clock.id.in_(chosen.scalar_subquery()), Clock.status == "running", Clock.due_at < now
+        )
+        .values(status="breached", breached_at=Clock.due_at)
+        .returning(Clock.id, Clock.case_id, Clock.kind, Clock.due_at)
+        .execution_options(synchronize_session=False)
+    )
+    return list(session.execute(claim))
+
+
+def refresh_next_due(session: Session, *, case_ids: list[int]) -> dict[int, str]:
+    """Recompute the cases' ``next_due_at`` from their running clocks; returns each one's accommodation."""
+    nearest = (
+        select(func.min(Clock.due_at))
+        .where(Clock.case_id == Case.id, Clock.status == "running")
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        update(Case)
+        .where(Case.id.in_(case_ids))
+        .values(next_due_at=nearest)
+        .returning(Case.id, Case.accommodation)
+        .execution_options(synchronize_session=False)
+    )
+    return {row.id: row.accommodation for row in rows}
+
+
+def set_accommodation_due(session: Session, *, case_ids: list[int]) -> None:
+    """The duty to offer alternative accommodation now shows on these cases."""
+    if case_ids:
+        session.execute(
+            update(Case)
+            .where(Case.id.in_(case_ids))
+            .values(accommodation="due", alternative_accommodation_due=True)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def due_warning_ids(session: Session, *, now: datetime, limit: int = 1000) -> list[int]:
@@ -98,19 +142,6 @@ def clocks_in_period(session: Session, *, start: datetime, end: datetime) -> Seq
             or_(Clock.met_at.is_(None), Clock.met_at >= start, Clock.due_at >= start),
         )
         .order_by(Clock.case_id, Clock.id)
-    )
-    return session.scalars(query).all()
-
-
-def cases_of_clocks(session: Session, *, clock_ids: list[int]) -> Sequence[Case]:
-    """The cases the clocks belong to, with their clocks fresh from the database."""
-    case_ids = select(Clock.case_id).where(Clock.id.in_(clock_ids))
-    query = (
-        select(Case)
-        .where(Case.id.in_(case_ids))
-        .options(selectinload(Case.clocks), lazyload(Case.events), lazyload(Case.evidence))
-        .order_by(Case.id)
-        .execution_options(populate_existing=True)
     )
     return session.scalars(query).all()
 

@@ -15,11 +15,10 @@ is shown on the case).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from compliance import audit, lifecycle, repository
@@ -486,63 +485,49 @@ def _clock_of(case: Case, kind: str, *, statuses: tuple[str, ...]) -> tuple[int,
     raise EventRefused(f"the case has no {wanted} {kind} clock")
 
 
-def breach_clocks(
-    session: Session, *, clock_ids: list[int], actor: str, now: datetime, engine: Engine
-) -> int:
-    """Claim overdue clocks and record each breach, dated at its deadline; returns how many won.
+def breach_due_clocks(session: Session, *, now: datetime, actor: str, limit: int = 500) -> int:
+    """Breach up to ``limit`` overdue clocks, each dated at its deadline and audited; returns how many.
 
-    The claim is one conditional update (``status = 'running'``): of two schedulers only one wins
-    a row. The callers lock the clocks' cases first (``repository.due_clock_ids``).
+    One statement claims the rows (``repository.claim_due_clocks``), one recomputes the cases'
+    ``next_due_at``, and the audit entries go in as one chained bulk insert. A breach of a safety
+    clock makes alternative accommodation due (``lifecycle.accommodation_after_breach``).
     """
-    if not clock_ids:
-        return 0
-    won = set(
-        session.scalars(
-            update(Clock)
-            .where(Clock.id.in_(clock_ids), Clock.status == "running", Clock.due_at < now)
-            .values(status="breached", breached_at=Clock.due_at)
-            .returning(Clock.id)
-            .execution_options(synchronize_session=False)
-        )
+    claimed = sorted(
+        repository.claim_due_clocks(session, now=now, limit=limit), key=lambda r: (r.case_id, r.id)
     )
-    if not won:
+    if not claimed:
         return 0
-    # Only the claimed rows changed behind the session's back; the cases are locked.
-    cases = repository.cases_of_clocks(session, clock_ids=sorted(won))
+    accommodation = repository.refresh_next_due(
+        session, case_ids=sorted({row.case_id for row in claimed})
+    )
+    became_due: list[int] = []
     entries: list[dict[str, Any]] = []
-    for case in cases:
-        for index, row in enumerate(case.clocks):
-            if row.id not in won:
-                continue
-            state = case_state(case)
-            # The row is claimed as breached already; apply the rule to the state as it was.
-            running = replace(state.clocks[index], status="running", breached_at=None)
-            state = replace(
-                state, clocks=(*state.clocks[:index], running, *state.clocks[index + 1 :])
-            )
-            accommodation_before = case.accommodation
-            transition = lifecycle.breach_case_clock(state, row.kind, now, index=index)
-            _write_back(session, case, transition.after, engine)
-            entries.append(
-                {
-                    "at": now,
-                    "actor": actor,
-                    "action": "clock.breached",
-                    "entity_type": "clock",
-                    "entity_id": row.id,
-                    "before": {"status": "running", "accommodation": accommodation_before},
-                    "after": {
-                        "case_id": case.id,
-                        "kind": row.kind,
-                        "status": "breached",
-                        "due_at": to_rfc3339(row.due_at),
-                        "breached_at": to_rfc3339(row.due_at),
-                        "accommodation": case.accommodation,
-                        "notices": list(transition.notices),
-                    },
-                }
-            )
-    session.flush()
+    for row in claimed:
+        before = accommodation[row.case_id]
+        after, notices = lifecycle.accommodation_after_breach(row.kind, before)  # type: ignore[arg-type]
+        if after != before:
+            accommodation[row.case_id] = after
+            became_due.append(row.case_id)
+        entries.append(
+            {
+                "at": now,
+                "actor": actor,
+                "action": "clock.breached",
+                "entity_type": "clock",
+                "entity_id": row.id,
+                "before": {"status": "running", "accommodation": before},
+                "after": {
+                    "case_id": row.case_id,
+                    "kind": row.kind,
+                    "status": "breached",
+                    "due_at": to_rfc3339(row.due_at),
+                    "breached_at": to_rfc3339(row.due_at),
+                    "accommodation": after,
+                    "notices": list(notices),
+                },
+            }
+        )
+    repository.set_accommodation_due(session, case_ids=became_due)
     audit.append_many(session, entries)
     return len(entries)
 
