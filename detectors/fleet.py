@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -35,13 +36,16 @@ from detectors.findings import (
     SensorRef,
 )
 from detectors.mould import MouldState, step_mould
-from detectors.psychro import surface_rh_pct, surface_temperature_c
+from detectors.psychro import surface_rh_pct, surface_temperature_c, vapour_pressure_pa
 from detectors.rules.table import (
+    ADAPTIVE_HEAT,
     BEDROOM_NIGHT_HEAT,
     DAMP,
+    DRIFT,
     EXCESS_COLD_RULE,
     LEAK_STEP,
     MOULD_GROWTH,
+    SURFACE_HUMIDITY,
     SUSTAINED_HUMIDITY,
     VENTILATION,
 )
@@ -50,11 +54,20 @@ F = npt.NDArray[np.float64]
 HOUR_S = 3600
 RING_H = 24  # hourly means kept per sensor
 DAYS_D = 8  # local days kept per sensor (7 full days of evidence and today)
+SURFACE_D = 30  # local days of surface RH sums (ASHRAE 160-2009 30-day mean: today and 29 before)
+DRIFT_D = 15  # local days of vapour-pressure sums (14 complete days and today)
+# Rooms that are not lived in (registry room "other": roof spaces, unheated voids, cupboards):
+# occupied-room rules (room humidity, ventilation, cold, heat) do not run there; mould is still
+# modelled, on the space's own air, and raised only when the index reaches its level.
+UNOCCUPIED_ROOMS = ("other",)
+OCCUPIED_ONLY = ("sustained_humidity", "ventilation_adf", "surface_humidity", "excess_cold",
+                 "tm59_bedroom_night", "tm59_adaptive")
 
 # Rule bits for "condition holds" (one finding per episode).
 BIT = {key: 1 << i for i, key in enumerate((
     "sustained_humidity", "ventilation_adf", "mould_growth", "damp_wme", "leak_step", "excess_cold",
-    "tm59_bedroom_night", "stuck_value", "out_of_range", "flat_battery", "silent"))}
+    "tm59_bedroom_night", "stuck_value", "out_of_range", "flat_battery", "silent",
+    "surface_humidity", "tm59_adaptive", "humidity_drift"))}
 
 
 @dataclass(frozen=True)
@@ -94,6 +107,16 @@ ARRAYS: dict[str, tuple[tuple[int, ...], type, float]] = {
     "heat_year": ((), np.int16, 0),
     "heat_night_h": ((), np.int16, 0),
     "stuck_run_h": ((), np.int16, 0),
+    "surface_rh_day_sum": ((SURFACE_D,), np.float32, 0.0),  # Σ hourly surface RH (capped at 100)
+    "surface_t_day_sum": ((SURFACE_D,), np.float32, 0.0),  # Σ hourly surface temperature
+    "surface_day_n": ((SURFACE_D,), np.uint8, 0),  # hours with temperature and RH
+    "surface_day_over_h": ((SURFACE_D,), np.uint8, 0),  # hours with surface RH ≥ threshold
+    "pv_day_sum": ((DRIFT_D,), np.float32, 0.0),  # Σ hourly room vapour pressure (Pa)
+    "outdoor_day_sum": ((), np.float32, 0.0),  # today's outdoor temperature so far
+    "outdoor_day_n": ((), np.uint8, 0),
+    "trm_c": ((), np.float32, np.nan),  # TM59 running mean outdoor temperature, through yesterday
+    "adaptive_year": ((), np.int16, 0),
+    "adaptive_h": ((), np.int16, 0),  # occupied season hours with T − Tmax ≥ 1 K this year
     "active": ((), np.int32, 0),
 }
 
@@ -245,6 +268,78 @@ def local_hour(hour_s: int, timezone: str) -> LocalHour:
     return LocalHour(local.toordinal(), local.hour, local.month, local.year)
 
 
+def running_mean_update(trm_c: npt.ArrayLike, day_sum: npt.ArrayLike, day_n: npt.ArrayLike,
+                        alpha: float) -> npt.NDArray[np.float32]:
+    """TM59 / BS EN 15251 running mean at a new day: Trm = (1 − α)·Tod(yesterday) + α·Trm(before).
+
+    The first day with outdoor data starts Trm at its mean; a day without keeps Trm.
+    """
+    trm = np.asarray(trm_c, dtype=np.float64)
+    n = np.asarray(day_n, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.asarray(day_sum, dtype=np.float64) / n
+    updated = np.where(np.isfinite(trm), (1.0 - alpha) * mean + alpha * trm, mean)
+    return np.where(n > 0, updated, trm).astype(np.float32)
+
+
+def _occupied(site: SiteInfo | None, hour: int) -> bool:
+    """Whether a TM59 adaptive room is occupied at a local hour."""
+    if site is None:
+        return False
+    span = ADAPTIVE_HEAT.thresholds.occupied(site.room)
+    return span is not None and span[0] <= hour < span[1]
+
+
+def adaptive_limit_h(sites: Sequence[SiteInfo | None], rows: npt.NDArray[np.int64]) -> F:
+    """TM59 adaptive limit per row: 3 % of the season's occupied hours (inf where not assessed)."""
+    ad = ADAPTIVE_HEAT.thresholds
+    out = np.full(rows.size, np.inf)
+    for j, row in enumerate(rows.tolist()):
+        site = sites[row] if row < len(sites) else None
+        span = ad.occupied(site.room) if site else None
+        if span is not None:
+            out[j] = ad.max_fraction * ad.season_days * (span[1] - span[0])
+    return out
+
+
+@dataclass(frozen=True)
+class SurfaceFigures:
+    """Surface RH over the last 7 and 30 local days (today included), per row."""
+
+    hours_over_7d_h: npt.NDArray[np.int64]
+    mean_7d_pct: F
+    mean_30d_pct: F  # NaN below the coverage the rule asks for
+    mean_30d_surface_c: F
+
+
+def surface_figures(state: FleetState, rows: npt.NDArray[np.int64]) -> SurfaceFigures:
+    """The 7-day hours over threshold and the 30-day running means from the day sums."""
+    th = SURFACE_HUMIDITY.thresholds
+    s = state.arrays
+    days_7 = th.window_h // 24
+    n = s["surface_day_n"][rows].astype(np.float64)
+    rh_sum = s["surface_rh_day_sum"][rows].astype(np.float64)
+    t_sum = s["surface_t_day_sum"][rows].astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_7 = rh_sum[:, -days_7:].sum(1) / n[:, -days_7:].sum(1)
+        hours_30 = n.sum(1)
+        enough = hours_30 >= th.min_running_mean_coverage * th.running_mean_h
+        mean_30 = np.where(enough, rh_sum.sum(1) / hours_30, np.nan)
+        t_30 = np.where(enough, t_sum.sum(1) / hours_30, np.nan)
+    return SurfaceFigures(s["surface_day_over_h"][rows, -days_7:].sum(1).astype(np.int64), mean_7, mean_30, t_30)
+
+
+def surface_humidity_holds(state: FleetState, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """Surface RH ≥ 80 % for half the last 7 days' hours, or as a 30-day mean at 5–40 °C (ASHRAE 160-2009)."""
+    th = SURFACE_HUMIDITY.thresholds
+    f = surface_figures(state, rows)
+    low, high = th.surface_temperature_c
+    with np.errstate(invalid="ignore"):
+        by_mean = (f.mean_30d_pct >= th.threshold_humidity_pct) & (f.mean_30d_surface_c >= low) & (
+            f.mean_30d_surface_c <= high)
+    return np.asarray((f.hours_over_7d_h >= th.min_hours_h) | by_mean, dtype=bool)
+
+
 def _shift(ring: npt.NDArray[np.generic], rows: npt.NDArray[np.int64], by: npt.NDArray[np.int64],
            fill: float | bool) -> None:
     """Shift each row's ring left by `by` slots (≥ 1), filling the freed slots."""
@@ -317,11 +412,20 @@ def _fold_one_hour(state: FleetState, rows: npt.NDArray[np.int64], hour_s: int, 
         _shift(s["day_max_c"], mrows, by, np.nan)
         _shift(s["day_heating_rise"], mrows, by, False)
         _shift(s["day_end_m"], mrows, by, np.nan)
+        for name in ("surface_rh_day_sum", "surface_t_day_sum", "surface_day_n", "surface_day_over_h",
+                     "pv_day_sum"):
+            _shift(s[name], mrows, by, 0)
+        s["trm_c"][mrows] = running_mean_update(s["trm_c"][mrows], s["outdoor_day_sum"][mrows],
+                                                s["outdoor_day_n"][mrows], ADAPTIVE_HEAT.thresholds.alpha)
+        s["outdoor_day_sum"][mrows] = 0.0
+        s["outdoor_day_n"][mrows] = 0
         s["day_ordinal"][mrows] = local.ordinal
 
     # Mould: surface conditions where outdoor temperature is known, room air elsewhere.
     mould = MOULD_GROWTH.thresholds
-    has_out = np.isfinite(outdoor)
+    occupied = np.fromiter(((site.room not in UNOCCUPIED_ROOMS) if site else True for site in (sites[r] for r in rows)),
+                           dtype=bool, count=rows.size)
+    has_out = np.isfinite(outdoor) & occupied  # an unheated space's air is already near its surfaces
     out_safe = np.where(has_out, outdoor, t)
     with np.errstate(invalid="ignore"):
         t_surface = np.where(has_out, surface_temperature_c(t, out_safe, mould.f_rsi), t)
@@ -330,8 +434,21 @@ def _fold_one_hour(state: FleetState, rows: npt.NDArray[np.int64], hour_s: int, 
                          np.minimum(rh_surface, 100.0), mould.sensitivity, mould.decline_factor)
     s["mould_m"][rows] = stepped.index_m
     s["mould_hours_h"][rows] = stepped.hours_since_growth_h
-    s["mould_room_air_h"][rows] += (np.isfinite(t) & np.isfinite(rh) & ~has_out).astype(np.int32)
+    s["mould_room_air_h"][rows] += (np.isfinite(t) & np.isfinite(rh) & ~has_out & occupied).astype(np.int32)
     s["day_end_m"][rows, -1] = stepped.index_m
+
+    # Surface RH day sums (7-day hours over, 30-day mean) and vapour pressure (drift).
+    sh = SURFACE_HUMIDITY.thresholds
+    has_th = np.isfinite(t) & np.isfinite(rh)
+    capped = np.minimum(rh_surface, 100.0)
+    s["surface_rh_day_sum"][rows, -1] += np.where(has_th, capped, 0.0).astype(np.float32)
+    s["surface_t_day_sum"][rows, -1] += np.where(has_th, t_surface, 0.0).astype(np.float32)
+    s["surface_day_n"][rows, -1] += has_th
+    with np.errstate(invalid="ignore"):
+        s["surface_day_over_h"][rows, -1] += has_th & (capped >= sh.threshold_humidity_pct)
+    s["pv_day_sum"][rows, -1] += np.where(has_th, vapour_pressure_pa(t, rh), 0.0).astype(np.float32)
+    s["outdoor_day_sum"][rows] += np.where(has_out, outdoor, 0.0).astype(np.float32)
+    s["outdoor_day_n"][rows] += has_out
 
     # Cold day counters.
     vulnerable = np.fromiter(((site.vulnerable if site else False) for site in (sites[r] for r in rows)),
@@ -359,18 +476,31 @@ def _fold_one_hour(state: FleetState, rows: npt.NDArray[np.int64], hour_s: int, 
         with np.errstate(invalid="ignore"):
             s["heat_night_h"][rows] += (t > night.threshold_c).astype(np.int16)
 
+    # TM59 adaptive: occupied season hours with T − Tmax ≥ 1 K (needs outdoor temperature for Trm).
+    ad = ADAPTIVE_HEAT.thresholds
+    new_year = s["adaptive_year"][rows] != local.year
+    s["adaptive_h"][rows[new_year]] = 0
+    s["adaptive_year"][rows] = local.year
+    if local.month in ad.season_months:
+        intercept = np.where(vulnerable, ad.vulnerable_intercept_c, ad.intercept_c)
+        in_use = np.fromiter((_occupied(site, local.hour) for site in (sites[r] for r in rows)),
+                             dtype=bool, count=rows.size)
+        with np.errstate(invalid="ignore"):
+            over = (t - (ad.slope * s["trm_c"][rows] + intercept)) >= ad.exceed_k
+        s["adaptive_h"][rows] += (in_use & over).astype(np.int16)
+
     # Stuck: identical hourly means of temperature and RH hour after hour.
     ring_rh = s["humidity_ring"][rows]
     same = (ring_t[:, -1] == ring_t[:, -2]) & (ring_rh[:, -1] == ring_rh[:, -2]) & (ring_rh[:, -1] < 99.5)
     s["stuck_run_h"][rows] = np.where(same, s["stuck_run_h"][rows] + 1, 0)
 
-    conditions = _conditions(state, rows, local, vulnerable, health_c, serious_c, hypo_c, settings)
+    conditions = _conditions(state, rows, local, vulnerable, health_c, serious_c, hypo_c, settings, sites)
     _emit(state, rows, hour_s, conditions, sites, result, local, health_c, serious_c, hypo_c, settings)
 
 
 def _conditions(state: FleetState, rows: npt.NDArray[np.int64], local: LocalHour,
                 vulnerable: npt.NDArray[np.bool_], health_c: F, serious_c: F, hypo_c: F,
-                settings: FleetSettings) -> dict[str, npt.NDArray[np.bool_]]:
+                settings: FleetSettings, sites: Sequence[SiteInfo | None]) -> dict[str, npt.NDArray[np.bool_]]:
     """Which rule conditions hold for each row after the hour just folded."""
     s = state.arrays
     ring_t, ring_rh, ring_wme = s["temperature_ring"][rows], s["humidity_ring"][rows], s["wme_ring"][rows]
@@ -410,6 +540,8 @@ def _conditions(state: FleetState, rows: npt.NDArray[np.int64], local: LocalHour
         out["excess_cold"] = (never | serious | hypothermia) & in_season
         out["_cold_hypothermia"] = hypothermia
         out["tm59_bedroom_night"] = s["heat_night_h"][rows] > BEDROOM_NIGHT_HEAT.thresholds.max_hours_h
+        out["tm59_adaptive"] = s["adaptive_h"][rows] > adaptive_limit_h(sites, rows)
+        out["surface_humidity"] = surface_humidity_holds(state, rows)
         out["stuck_value"] = s["stuck_run_h"][rows] >= settings.stuck_hours_h
         rng = (ring_t < -5) | (ring_t > 45) | (ring_rh < 1) | (ring_rh > 100)
         jumps = np.abs(np.diff(ring_t, axis=1)) > 8.0
@@ -421,7 +553,7 @@ def _conditions(state: FleetState, rows: npt.NDArray[np.int64], local: LocalHour
 HAZARD_RULES = {
     "sustained_humidity": SUSTAINED_HUMIDITY, "ventilation_adf": VENTILATION, "mould_growth": MOULD_GROWTH,
     "damp_wme": DAMP, "leak_step": LEAK_STEP, "excess_cold": EXCESS_COLD_RULE,
-    "tm59_bedroom_night": BEDROOM_NIGHT_HEAT,
+    "tm59_bedroom_night": BEDROOM_NIGHT_HEAT, "surface_humidity": SURFACE_HUMIDITY, "tm59_adaptive": ADAPTIVE_HEAT,
 }
 TASK_KINDS = ("stuck_value", "out_of_range", "flat_battery")
 
@@ -436,6 +568,7 @@ def _emit(state: FleetState, rows: npt.NDArray[np.int64], hour_s: int,
     room_ok = {
         "excess_cold": EXCESS_COLD_RULE.thresholds.rooms,
         "tm59_bedroom_night": BEDROOM_NIGHT_HEAT.thresholds.rooms,
+        "tm59_adaptive": ("bedroom", "living", "kitchen"),
     }
     end = _utc(hour_s + HOUR_S)
     for key in (*HAZARD_RULES, *TASK_KINDS):
@@ -451,6 +584,11 @@ def _emit(state: FleetState, rows: npt.NDArray[np.int64], hour_s: int,
             if site is None:
                 continue
             if key in room_ok and site.room not in room_ok[key]:
+                continue
+            if site.room in UNOCCUPIED_ROOMS and (
+                    key in OCCUPIED_ONLY
+                    or (key == "mould_growth" and s["mould_m"][row] < MOULD_GROWTH.thresholds.level_index)):
+                active[j] &= ~bit  # re-checked next hour: raised when the index reaches its level
                 continue
             gateway_id, sensor_id = state.keys[row]
             ref = SensorRef(gateway_id, sensor_id)
@@ -516,6 +654,8 @@ def _finding(state: FleetState, key: str, row: int, j: int, ref: SensorRef, site
                                                        else "projected to reach level")
             on = ("room air: no outdoor temperature — fell back to room-air criteria" if room_air
                   else f"surface conditions from outdoor temperature, fRsi {th.f_rsi}")
+            if site.room in UNOCCUPIED_ROOMS:
+                on = "the air of an unheated space (roof void, cupboard): the structure's risk, not a lived-in room"
             confidence = (0.9 if reached else 0.6) - (0.15 if room_air else 0.0)
             basis = f"VTT mould index ({th.sensitivity}, {trigger}) on {on}"
         elif key == "damp_wme":
@@ -564,6 +704,29 @@ def _finding(state: FleetState, key: str, row: int, j: int, ref: SensorRef, site
             category = "emergency" if hypothermia and vulnerable else "potential"
             confidence = 0.8 if figures["hours_below_serious_threshold_7d_h"] else 0.6
             basis = f"room air temperature; {cause}"
+        elif key == "surface_humidity":
+            th = rule.thresholds
+            f = surface_figures(state, np.array([row]))
+            start, stop = end - timedelta(days=th.running_mean_h // 24), end
+            figures = {"hours_over_threshold_7d_h": int(f.hours_over_7d_h[0]),
+                       "surface_rh_pct_mean_7d": float(f.mean_7d_pct[0]),
+                       "surface_rh_pct_mean_30d": float(f.mean_30d_pct[0]),
+                       "surface_temperature_c_mean_30d": float(f.mean_30d_surface_c[0]),
+                       "threshold_surface_rh_pct": th.threshold_humidity_pct}
+            confidence = 0.5 if room_air else 0.7
+            basis = ("room air: no outdoor temperature — fell back to room-air criteria" if room_air
+                     else f"surface conditions from outdoor temperature, fRsi {th.f_rsi}"
+                     ) + "; ISO 13788 / ASHRAE 160-2009 30-day mean"
+        elif key == "tm59_adaptive":
+            th = rule.thresholds
+            year = int(s["adaptive_year"][row])
+            start, stop = datetime(year, th.season_months[0], 1, tzinfo=UTC), end
+            limit = float(adaptive_limit_h([site], np.array([0]))[0])
+            figures = {"hours_over_threshold_h": int(s["adaptive_h"][row]), "limit_hours_h": limit,
+                       "running_mean_outdoor_c": float(s["trm_c"][row]), "exceed_threshold_k": th.exceed_k}
+            confidence = 0.5
+            basis = ("TM59 adaptive criterion from outdoor temperature; "
+                     "air temperature, not the operative temperature TM59 specifies")
         else:  # tm59_bedroom_night
             th = rule.thresholds
             year = int(s["heat_year"][row])
@@ -603,6 +766,84 @@ def _task(state: FleetState, key: str, row: int, ref: SensorRef, site: SiteInfo,
     return FleetTask(home_id=site.home_id, sensor=ref, kind=key, detected_at=end, window_start=window[0],
                      window_end=window[1], description=description, rule_key=key, rule_version=1,
                      figures=figures)
+
+
+DRIFT_MIN_HOURS_PER_DAY_H = 12  # a day's mean vapour pressure counts with this many hours
+
+
+def drift_offsets(state: FleetState, sites: Sequence[SiteInfo | None]
+                  ) -> tuple[npt.NDArray[np.int64], F]:
+    """Rows assessed for humidity drift, and each one's change of offset from its home's others (Pa).
+
+    Daily mean vapour pressure over the last complete days; a sensor's offset is its mean minus the
+    median of the home's other sensors that day (≥ `min_other_sensors` of them); the change is the
+    mean offset of the last `edge_days` minus that of the first (each edge needs 2 days).
+    """
+    th = DRIFT.thresholds
+    days = th.window_days
+    s = state.arrays
+    n = len(state.keys)
+    registered = [(row, site.home_id) for row, site in enumerate(sites[:n]) if site is not None]
+    if not registered:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    rows = np.array([r for r, _ in registered], dtype=np.int64)
+    homes, home_idx = np.unique(np.array([h for _, h in registered]), return_inverse=True)
+    ordinal = s["day_ordinal"][rows]
+    newest = np.zeros(homes.size, dtype=np.int64)
+    np.maximum.at(newest, home_idx, ordinal)
+    in_step = ordinal == newest[home_idx]  # a sensor behind its home is not compared this time
+    count = s["surface_day_n"][rows, -DRIFT_D:-1][:, -days:].astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pv = s["pv_day_sum"][rows, -1 - days:-1].astype(np.float64) / count
+    pv[(count < DRIFT_MIN_HOURS_PER_DAY_H) | ~in_step[:, None]] = np.nan
+    order = np.argsort(home_idx, kind="stable")
+    sorted_home = home_idx[order]
+    first = np.searchsorted(sorted_home, sorted_home, side="left")
+    slot = np.arange(order.size) - first
+    width = int(slot.max()) + 1
+    grid = np.full((homes.size, width, days), np.nan)
+    grid[sorted_home, slot] = pv[order]
+    change = np.full(rows.size, np.nan)
+    for k in range(width):
+        others = np.delete(grid, k, axis=1)
+        present = np.isfinite(others).sum(1)
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            median = np.nanmedian(others, axis=1) if width > 1 else np.full((homes.size, days), np.nan)
+            offset = np.where(present >= th.min_other_sensors, grid[:, k] - median, np.nan)
+            head, tail = offset[:, : th.edge_days], offset[:, -th.edge_days:]
+            ok = (np.isfinite(head).sum(1) >= 2) & (np.isfinite(tail).sum(1) >= 2)
+            moved = np.where(ok, np.nanmean(tail, axis=1) - np.nanmean(head, axis=1), np.nan)
+        here = np.flatnonzero(slot == k)
+        change[order[here]] = moved[sorted_home[here]]
+    return rows, change
+
+
+def drift_tasks(state: FleetState, sites: Sequence[SiteInfo | None], *, now: datetime) -> list[FleetTask]:
+    """Fleet tasks for sensors whose humidity drifts from their home's others (once per episode)."""
+    th = DRIFT.thresholds
+    rows, change = drift_offsets(state, sites)
+    s = state.arrays
+    bit = BIT["humidity_drift"]
+    assessed = np.isfinite(change)
+    with np.errstate(invalid="ignore"):
+        holds = assessed & (np.abs(change) >= th.max_change_pa)
+    active = s["active"][rows]
+    rising = holds & ((active & bit) == 0)
+    s["active"][rows] = np.where(holds, active | bit, np.where(assessed, active & ~bit, active))
+    tasks = []
+    for j in np.flatnonzero(rising).tolist():
+        row = int(rows[j])
+        site = sites[row]
+        assert site is not None
+        tasks.append(FleetTask(
+            home_id=site.home_id, sensor=SensorRef(*state.keys[row]), kind="drift", detected_at=now,
+            window_start=now - timedelta(days=th.window_days + 1), window_end=now,
+            description=f"humidity drifting: offset from the home's other sensors moved {change[j]:+.0f} Pa",
+            rule_key="humidity_drift", rule_version=1,
+            figures={"vapour_pressure_offset_change_pa": round(float(change[j]), 1),
+                     "max_change_pa": th.max_change_pa}))
+    return tasks
 
 
 def update_silence(state: FleetState, sites: Sequence[SiteInfo | None], *, now: datetime,

@@ -35,6 +35,7 @@ from detectors.fleet import (
     FleetState,
     HourBatch,
     SiteInfo,
+    drift_tasks,
     fold_hours,
     update_silence,
 )
@@ -182,9 +183,12 @@ def advance(state: FleetState, readings: Sequence[Reading], sites: Sequence[Sens
     batch, latest = hour_batch(state, readings, now=now, final_from_s=final_from_s, grace_h=settings.grace_h,
                        sites=table, outdoor=outdoor)
     table += [None] * (len(state.keys) - len(table))
+    days_before = state["day_ordinal"].copy()
     folded = fold_hours(state, batch, table, timezone=timezone, settings=settings.fleet)
     result = PassResult(findings=folded.findings, tasks=folded.tasks, readings=len(readings),
                         sensor_hours=folded.hours_folded)
+    if (state["day_ordinal"][: days_before.size] != days_before).any():  # a local day completed somewhere
+        result.tasks += drift_tasks(state, table, now=now)
     silent, cleared = update_silence(state, table, now=now, latest_ts_s=latest, settings=settings.fleet)
     result.tasks += silent
     result.cleared = [state.keys[r] for r in cleared]

@@ -164,6 +164,7 @@ class SurfaceHumiditySettings:
     min_hours_h: int = 24 * 7 // 2  # half the week: a design choice, not a standard
     running_mean_h: int = 24 * 30  # ASHRAE 160-2009
     min_running_mean_coverage: float = 0.66
+    surface_temperature_c: tuple[float, float] = (5.0, 40.0)  # ASHRAE 160-2009: mean applies at 5–40 °C
 
     @property
     def lookback_h(self) -> int:

@@ -66,8 +66,8 @@ FLEET_RULES: tuple[FleetRule[Any], ...] = (
     FleetRule("silent", 1, SilenceSettings(), evaluate_silence),
 )
 
-HOME_FLEET_RULES: tuple[HomeFleetRule[Any], ...] = (
-    HomeFleetRule("humidity_drift", 1, DriftSettings(), evaluate_drift),
-)
+DRIFT: HomeFleetRule[DriftSettings] = HomeFleetRule("humidity_drift", 1, DriftSettings(), evaluate_drift)
+
+HOME_FLEET_RULES: tuple[HomeFleetRule[Any], ...] = (DRIFT,)
 
 RULES_BY_KEY: dict[str, Rule[Any]] = {rule.key: rule for rule in RULES}
