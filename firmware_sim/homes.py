@@ -33,7 +33,11 @@ ROOM_KINDS: tuple[RoomKind, ...] = (
 )
 # SAP 10.2 Table 1f: thermal mass parameter, medium 250 kJ/(m²K) of floor area.
 THERMAL_MASS_J_PER_M2_K = 250_000.0
-# Emitter sizing: BS EN 12831 design heat loss at −3 °C outside, 21 °C inside, ×1.5 margin.
+# Window U-value of the era's double glazing, W/(m²K) (SAP 10.2 Table 6e, PVC-U, 6 mm gap ≈ 2.8);
+# the window share of fabric_ua couples to the room air directly, the rest through the mass.
+WINDOW_U_W_PER_M2_K = 2.8
+# Emitter sizing: BS EN 12831 design heat loss at −3 °C outside, 21 °C inside, ×1.5 for the usual
+# oversizing and the reheat allowance of intermittent heating (BS EN 12831 Annex D f_RH ≈ 11–22 W/m²).
 DESIGN_OUTDOOR_C = -3.0
 EMITTER_MARGIN = 1.5
 

@@ -13,7 +13,7 @@ import paho.mqtt.client as mqtt
 from firmware_sim.clock import wall_time_s
 from firmware_sim.gateway import Gateway, protocol_of
 from firmware_sim.homes import HomePlan
-from firmware_sim.simulation import SPINUP_S, FleetPhysics
+from firmware_sim.simulation import SPINUP_S, FleetPhysics, physics_step_s
 from firmware_sim.telemetry import ReadingFactory, SensorFaults, telemetry_topic
 from firmware_sim.truth import TruthRecorder
 
@@ -32,7 +32,7 @@ class FleetRun:
 
     def __init__(self, plans: list[HomePlan], *, seed: int, window_start_s: int, window_end_s: int,
                  interval_s: int = 900, spinup_s: int = SPINUP_S):
-        dt = min(300, interval_s)
+        dt = physics_step_s(interval_s)
         window_start_s -= window_start_s % dt
         self.plans = plans
         self.interval_s = interval_s
@@ -46,7 +46,7 @@ class FleetRun:
     def batches(self, until_s: int | None = None) -> Iterator[Batch]:
         """Step the physics up to until_s (default: window end), yielding each reading time's batch."""
         until = self.window_end_s if until_s is None else until_s
-        while self.physics.ts < until:
+        while self.physics.ts + self.physics.dt_s <= until:  # never a reading after until
             c = self.physics.step()
             self.truth.observe(c)
             if c.ts < self.window_start_s or c.ts % self.interval_s:

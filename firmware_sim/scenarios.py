@@ -6,10 +6,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# SAP 10.2 Table 9: demand temperature 21 °C in the living area, heating 07:00–09:00 and
-# 16:00–23:00 on weekdays, 07:00–23:00 at weekends; bedrooms taken at 19 °C here (a setting).
+# SAP 10.2 Table 9: demand temperature 21 °C in the living area; elsewhere Th2, which for a
+# programmer and room thermostat (control type 2) is 21 − HLP + HLP²/12 with HLP the heat-loss
+# parameter in W/(m²K) (≈ 19.4 °C for these homes; BREDEM-12 uses the same two-zone split).
+# Heating 07:00–09:00 and 16:00–23:00 on weekdays, 07:00–23:00 at weekends (simulation.py).
 LIVING_SETPOINT_C = 21.0
-OTHER_SETPOINT_C = 19.0
+# Seasons in which a seasonal hazard can hold (local calendar months).
+HEATING_SEASON_MONTHS = (10, 11, 12, 1, 2, 3)  # DETECTORS.md: 1 October – 31 March
+TM59_SEASON_MONTHS = (5, 6, 7, 8, 9)  # CIBSE TM59: May–September
+SEASON_MONTHS = {"heating": HEATING_SEASON_MONTHS, "summer": TM59_SEASON_MONTHS}
 
 
 @dataclass(frozen=True)
@@ -20,10 +25,10 @@ class Scenario:
     description: str
     mix_weight: float
     truth_keys: tuple[str, ...]
-    climate: str = "real"  # "real" | "heating_season" | "heatwave": which season the physics replays
+    season: str | None = None  # "heating" | "summer": the hazard can only hold then (None: any time)
     heating: str = "sap"  # "sap" | "minimal" | "off"
     living_setpoint_c: float = LIVING_SETPOINT_C
-    other_setpoint_c: float = OTHER_SETPOINT_C
+    other_setpoint_c: float | None = None  # None: SAP 10.2 Th2 from the home's heat-loss parameter
     infiltration_ach: float = 0.7  # CIBSE Guide A Table 4.20 (*secondary*): 0.5–1 ach, dwellings with trickle vents
     extract_fans_work: bool = True
     clothes_drying_indoors: bool = False
@@ -33,6 +38,15 @@ class Scenario:
     leak_onset_fraction: float | None = None  # of the published window
     penetrating_damp: bool = False
     top_floor_heat: bool = False
+    # Window opening when a room is warm (> 22 °C and warmer than outdoors), as TM59 §3.3 assumes
+    # of occupants; extra air changes an hour (*secondary*: single-sided opening 2–5 ach, CIBSE AM10).
+    window_opening_ach: float = 4.0
+    windows_open_at_night: bool = True
+    curtains_drawn_when_warm: bool = True
+    # A household change (heating rationed, clothes dried indoors, vents taped shut, extract fan
+    # dead) at this fraction of the published window; before it the home runs on the healthy
+    # defaults of heating, setpoints, ventilation, fans and drying.
+    household_change_fraction: float | None = None
     fault: str | None = None
     fault_onset_fraction: float = 0.3
     gateway_offline_s: int = 0
@@ -40,16 +54,23 @@ class Scenario:
 
 
 SCENARIOS: tuple[Scenario, ...] = (
-    Scenario("healthy", "a sound, heated, ventilated home", 0.55, ()),
+    Scenario("healthy", "a sound, heated, ventilated home", 0.53, ()),
     Scenario(
         "under_heated", "fuel poverty: heating barely used, rooms cold for days", 0.08, ("excess_cold",),
-        climate="heating_season", heating="minimal", living_setpoint_c=16.0, other_setpoint_c=12.0,
+        season="heating", heating="minimal", living_setpoint_c=16.0, other_setpoint_c=12.0,
     ),
     Scenario(
         "condensation", "blocked vents, dead extract fans, clothes dried indoors, cold external wall",
-        0.10, ("damp_and_mould",), climate="heating_season", heating="minimal", living_setpoint_c=19.0,
+        0.08, ("damp_and_mould",), season="heating", heating="minimal", living_setpoint_c=19.0,
         other_setpoint_c=15.0, infiltration_ach=0.4, extract_fans_work=False, clothes_drying_indoors=True,
         occupants=3, cold_corner_frsi=0.55, ua_scale=1.2,
+    ),
+    Scenario(
+        "condensation_onset", "as condensation, but the change comes a fifth of the way into the window: the "
+        "household starts rationing heat, drying clothes indoors, tapes the vents; the extract fan dies",
+        0.04, ("damp_and_mould",), season="heating", heating="minimal", living_setpoint_c=19.0,
+        other_setpoint_c=15.0, infiltration_ach=0.4, extract_fans_work=False, clothes_drying_indoors=True,
+        occupants=3, cold_corner_frsi=0.55, ua_scale=1.2, household_change_fraction=0.2,
     ),
     Scenario("leak", "a pipe bursts under the kitchen sink", 0.03, ("leak", "damp_and_mould"), leak_onset_fraction=0.6),
     Scenario(
@@ -58,7 +79,9 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario(
         "overheating", "top-floor flat with big west glazing in a heatwave, windows shut at night", 0.04,
-        ("excess_heat",), climate="heatwave", heating="off", infiltration_ach=1.0, top_floor_heat=True,
+        ("excess_heat",), season="summer", infiltration_ach=1.0, top_floor_heat=True,
+        window_opening_ach=1.0, windows_open_at_night=False,  # restrictors by day; shut at night (noise, security)
+        curtains_drawn_when_warm=False,
     ),
     Scenario("stuck_value", "one sensor repeats the same value", 0.03, ("stuck_value",), fault="stuck_value"),
     Scenario("drift", "one sensor drifts away from the truth", 0.03, ("drift",), fault="drift"),
@@ -91,6 +114,18 @@ def mix_scenarios(homes: int, seed: int) -> list[Scenario]:
     chosen = [s for s, n in zip(SCENARIOS, counts, strict=True) for _ in range(n)]
     order = np.random.default_rng([seed, 3]).permutation(homes)
     return [chosen[i] for i in order]
+
+
+def expected_truth_keys(scenario: Scenario, window_start_s: int, window_end_s: int) -> tuple[str, ...]:
+    """The truth keys the scenario should show in a window: seasonal hazards only if it meets their season."""
+    if scenario.season is None:
+        return scenario.truth_keys
+    months = SEASON_MONTHS[scenario.season]
+    days = np.arange(window_start_s // 86400, window_end_s // 86400 + 1).astype("datetime64[D]")
+    window_months = set((days.astype("datetime64[M]").astype(int) % 12 + 1).tolist())
+    if window_months & set(months):
+        return scenario.truth_keys
+    return ()
 
 
 def scenarios_for(name: str, homes: int, seed: int) -> list[Scenario]:

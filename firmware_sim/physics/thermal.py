@@ -54,3 +54,40 @@ def thermostat_power_w(
     theta_eq_needed = (setpoint_c - indoor_c * decay) / np.maximum(1.0 - decay, 1e-12)
     power = conductance_w_per_k * (theta_eq_needed - outdoor_c) - free_gains_w
     return np.clip(power, 0.0, max_power_w)
+
+
+# Two-node room (air + structure), the simple-hourly idea of ISO 13790:2008 §C.2 reduced to two
+# capacities: the air node holds the air and furniture, the mass node the room's thermal mass.
+# Coupling air↔mass: h_ms = 9.1 W/(m²K) over A_m = 2.5·A_floor (ISO 13790 §12.2.2, Table 12, medium).
+MASS_COUPLING_W_PER_M2_K = 9.1
+MASS_AREA_PER_FLOOR_AREA = 2.5
+# Air-node capacity: air ρ·cp plus furnishings, 10 kJ/(m²K) of floor area (ISO 52016-1:2017 §6.5.6.2, *secondary*).
+AIR_HEAT_CAPACITY_J_PER_M3_K = 1206.0
+FURNITURE_HEAT_CAPACITY_J_PER_M2_K = 10_000.0
+
+
+def two_node_step_c(air_c, mass_c, outdoor_c, air_gains_w, mass_gains_w, h_air_out_w_per_k,
+                    h_air_mass_w_per_k, h_mass_out_w_per_k, c_air_j_per_k, c_mass_j_per_k, dt_s):
+    """Air and mass temperatures after dt_s (implicit Euler: unconditionally stable).
+
+    Air exchanges heat with outdoors through windows and ventilation (h_air_out) and with the
+    mass (h_air_mass); the mass loses through the opaque fabric (h_mass_out).
+    """
+    a11 = c_air_j_per_k / dt_s + h_air_out_w_per_k + h_air_mass_w_per_k
+    a22 = c_mass_j_per_k / dt_s + h_air_mass_w_per_k + h_mass_out_w_per_k
+    r1 = c_air_j_per_k / dt_s * air_c + h_air_out_w_per_k * outdoor_c + air_gains_w
+    r2 = c_mass_j_per_k / dt_s * mass_c + h_mass_out_w_per_k * outdoor_c + mass_gains_w
+    det = a11 * a22 - h_air_mass_w_per_k**2
+    return (r1 * a22 + h_air_mass_w_per_k * r2) / det, (a11 * r2 + h_air_mass_w_per_k * r1) / det
+
+
+def two_node_thermostat_power_w(air_c, mass_c, outdoor_c, air_gains_w, mass_gains_w, setpoint_c, max_power_w,
+                                h_air_out_w_per_k, h_air_mass_w_per_k, h_mass_out_w_per_k,
+                                c_air_j_per_k, c_mass_j_per_k, dt_s):
+    """Heater power into the air node that brings the air to its setpoint by the end of the step, within 0..max."""
+    free_air_c, _ = two_node_step_c(air_c, mass_c, outdoor_c, air_gains_w, mass_gains_w, h_air_out_w_per_k,
+                                    h_air_mass_w_per_k, h_mass_out_w_per_k, c_air_j_per_k, c_mass_j_per_k, dt_s)
+    a11 = c_air_j_per_k / dt_s + h_air_out_w_per_k + h_air_mass_w_per_k
+    a22 = c_mass_j_per_k / dt_s + h_air_mass_w_per_k + h_mass_out_w_per_k
+    kelvin_per_w = a22 / (a11 * a22 - h_air_mass_w_per_k**2)
+    return np.clip((setpoint_c - free_air_c) / kelvin_per_w, 0.0, max_power_w)

@@ -14,18 +14,20 @@ from firmware_sim.homes import (
     households_rows,
     plan_homes,
 )
+from firmware_sim.physics.weather import heatwave_start_epoch_s
 from firmware_sim.runner import FleetRun
-from firmware_sim.scenarios import SCENARIOS, mix_scenarios
+from firmware_sim.scenarios import SCENARIOS, expected_truth_keys, mix_scenarios
 
 pytestmark = pytest.mark.unit
 
-END_S = 1_795_545_600  # 2026-11-24T00:00Z
+END_S = 1_795_545_600  # 2026-11-24T00:00Z: late autumn, in the heating season
 DAYS = 30
+SUMMER_END_S = heatwave_start_epoch_s(1, 2026) + 10 * 86400  # a July window holding seed 1's heatwave
 
 
-def _run(seed: int = 1, scenarios=SCENARIOS, days: int = DAYS):
+def _run(seed: int = 1, scenarios=SCENARIOS, days: int = DAYS, end_s: int = END_S):
     plans = plan_homes([*scenarios, SCENARIOS[0]], seed)
-    run = FleetRun(plans, seed=seed, window_start_s=END_S - days * 86400, window_end_s=END_S)
+    run = FleetRun(plans, seed=seed, window_start_s=end_s - days * 86400, window_end_s=end_s)
     payloads = [(b.ts, h, p) for b in run.batches() for h, p in b.messages if p is not None]
     return plans, run, payloads
 
@@ -35,18 +37,42 @@ def fleet():
     return _run()
 
 
-def test_each_scenario_produces_exactly_its_declared_truth(fleet):
-    plans, run, _ = fleet
-    truth = defaultdict(set)
+@pytest.fixture(scope="module")
+def summer_fleet():
+    return _run(end_s=SUMMER_END_S)
+
+
+def _truth_by_home(run) -> dict[str, set[str]]:
+    truth: dict[str, set[str]] = defaultdict(set)
     for r in run.truth_records():
         truth[r["home_id"]].add(r["hazard"])
+    return truth
+
+
+@pytest.mark.parametrize("which", ["fleet", "summer_fleet"])
+def test_each_scenario_produces_its_declared_truth_in_season_and_none_out_of_it(which, request):
+    plans, run, _ = request.getfixturevalue(which)
+    truth = _truth_by_home(run)
+    seasonal = {"excess_cold", "excess_heat"}
     for plan in plans:
-        expected = set(plan.scenario.truth_keys)
+        expected = set(expected_truth_keys(plan.scenario, run.window_start_s, run.window_end_s))
         assert expected <= truth[plan.home_id], (plan.scenario.key, truth[plan.home_id])
+        phantom = (set(plan.scenario.truth_keys) - expected) & seasonal & truth[plan.home_id]
+        assert not phantom, (plan.scenario.key, phantom)
 
 
-def test_healthy_homes_have_no_hazard_or_fault(fleet):
-    plans, run, _ = fleet
+def test_seasons_follow_the_calendar(fleet, summer_fleet):
+    by_key = {p.scenario.key: p for p in fleet[0]}
+    assert "excess_heat" not in expected_truth_keys(by_key["overheating"].scenario, END_S - DAYS * 86400, END_S)
+    assert "excess_cold" not in expected_truth_keys(by_key["under_heated"].scenario, SUMMER_END_S - DAYS * 86400, SUMMER_END_S)
+    winter_truth, summer_truth = _truth_by_home(fleet[1]), _truth_by_home(summer_fleet[1])
+    assert all("excess_heat" not in v for v in winter_truth.values())  # no heatwave in November
+    assert all("excess_cold" not in v for v in summer_truth.values())  # nor cold in July
+
+
+@pytest.mark.parametrize("which", ["fleet", "summer_fleet"])
+def test_healthy_homes_have_no_hazard_or_fault(which, request):
+    plans, run, _ = request.getfixturevalue(which)
     healthy = {p.home_id for p in plans if p.scenario.key == "healthy"}
     assert len(healthy) == 2
     assert [r for r in run.truth_records() if r["home_id"] in healthy] == []
