@@ -175,9 +175,21 @@ def verify(session: Session, *, batch: int = 5000) -> VerifyResult:
         session.expunge_all()
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _plain(value: object) -> bool:
+    """Whether the value is JSON already (string keys, JSON scalars), so needs no round trip."""
+    if isinstance(value, dict):
+        return all(type(k) is str and _plain(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    return isinstance(value, _PLAIN) and value == value  # NaN is not JSON: let json decide
+
+
 def _jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
-    if value is None:
-        return None
+    if value is None or _plain(value):
+        return value
     return json.loads(json.dumps(value, default=_default, sort_keys=True))
 
 

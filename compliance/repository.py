@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, func, or_, select, update
+from sqlalchemy import Row, Select, case, func, or_, select, true, update
 from sqlalchemy.orm import Session, aliased, lazyload
 
 from compliance.models import Case, Clock, ClockWarning
@@ -85,32 +85,35 @@ def claim_due_clocks(session: Session, *, now: datetime, limit: int = 1000) -> l
     return list(session.execute(claim))
 
 
-def refresh_next_due(session: Session, *, case_ids: list[int]) -> dict[int, str]:
-    """Recompute the cases' ``next_due_at`` from their running clocks; returns each one's accommodation."""
+def accommodation_of(session: Session, *, case_ids: list[int]) -> dict[int, str]:
+    """Each case's accommodation duty, by case id."""
+    rows = session.execute(select(Case.id, Case.accommodation).where(Case.id.in_(case_ids)))
+    return {row.id: row.accommodation for row in rows}
+
+
+def refresh_after_breach(
+    session: Session, *, case_ids: list[int], accommodation_due: list[int]
+) -> None:
+    """One update of the cases whose clocks were breached: ``next_due_at`` from their running
+    clocks, and the duty to offer alternative accommodation on ``accommodation_due``."""
     nearest = (
         select(func.min(Clock.due_at))
         .where(Clock.case_id == Case.id, Clock.status == "running")
         .scalar_subquery()
     )
-    rows = session.execute(
+    values: dict[str, Any] = {"next_due_at": nearest}
+    if accommodation_due:
+        due = Case.id.in_(accommodation_due)
+        values["accommodation"] = case((due, "due"), else_=Case.accommodation)
+        values["alternative_accommodation_due"] = case(
+            (due, true()), else_=Case.alternative_accommodation_due
+        )
+    session.execute(
         update(Case)
         .where(Case.id.in_(case_ids))
-        .values(next_due_at=nearest)
-        .returning(Case.id, Case.accommodation)
+        .values(values)
         .execution_options(synchronize_session=False)
     )
-    return {row.id: row.accommodation for row in rows}
-
-
-def set_accommodation_due(session: Session, *, case_ids: list[int]) -> None:
-    """The duty to offer alternative accommodation now shows on these cases."""
-    if case_ids:
-        session.execute(
-            update(Case)
-            .where(Case.id.in_(case_ids))
-            .values(accommodation="due", alternative_accommodation_due=True)
-            .execution_options(synchronize_session=False)
-        )
 
 
 def due_warning_ids(session: Session, *, now: datetime, limit: int = 1000) -> list[int]:

@@ -497,9 +497,8 @@ def breach_due_clocks(session: Session, *, now: datetime, actor: str, limit: int
     )
     if not claimed:
         return 0
-    accommodation = repository.refresh_next_due(
-        session, case_ids=sorted({row.case_id for row in claimed})
-    )
+    case_ids = sorted({row.case_id for row in claimed})
+    accommodation = repository.accommodation_of(session, case_ids=case_ids)
     became_due: list[int] = []
     entries: list[dict[str, Any]] = []
     for row in claimed:
@@ -527,7 +526,7 @@ def breach_due_clocks(session: Session, *, now: datetime, actor: str, limit: int
                 },
             }
         )
-    repository.set_accommodation_due(session, case_ids=became_due)
+    repository.refresh_after_breach(session, case_ids=case_ids, accommodation_due=became_due)
     audit.append_many(session, entries)
     return len(entries)
 

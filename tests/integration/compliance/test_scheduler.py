@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from compliance import audit
 from compliance.jobs import run_sweep, run_warnings
-from compliance.models import AuditEntry, Clock, ClockWarning
+from compliance.models import AuditEntry, Case, Clock, ClockWarning
 from compliance.schemas import ReportIn
 from compliance.service import record_report
 
@@ -253,3 +253,69 @@ def test_two_scheduler_processes_never_double_a_warning_or_a_breach(case_db):
             )
             == due_warnings
         )
+
+
+def test_a_batch_records_each_breach_in_order_with_the_accommodation_duty(case_db):
+    # Home 1: an emergency damp-and-mould report runs the 24-hour clock and the investigation.
+    open_cases(case_db, 1, emergency=True)
+    open_cases(case_db, 2)  # home 2: the investigation only (home 1 joins its open case)
+    with case_db.sessions() as session:
+        clocks = session.scalars(select(Clock).order_by(Clock.id)).all()
+        assert [(c.case_id, c.kind) for c in clocks] == [
+            (1, "emergency_action"),
+            (1, "investigate"),
+            (2, "investigate"),
+        ]
+    emergency_due = REPORTED + timedelta(hours=24)
+    # Between the deadlines only the 24-hour clock breaches; the case's next deadline moves on.
+    assert (
+        run_sweep(case_db.sessions, now=emergency_due + timedelta(hours=1), engine=case_db.engine)
+        == 1
+    )
+    with case_db.sessions() as session:
+        case = session.get(Case, 1)
+        assert (case.accommodation, case.alternative_accommodation_due) == ("due", True)
+        assert case.next_due_at == DUE
+    later = DUE + timedelta(days=1)
+    assert run_sweep(case_db.sessions, now=later, engine=case_db.engine) == 2
+    with case_db.sessions() as session:
+        assert [c.next_due_at for c in session.scalars(select(Case).order_by(Case.id))] == [
+            None,
+            None,
+        ]
+        entries = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "clock.breached").order_by(AuditEntry.id)
+        ).all()
+        assert [(e.entity_id, e.before, e.after) for e in entries] == [
+            (
+                str(clocks[0].id),
+                {"status": "running", "accommodation": "not_due"},
+                {
+                    "case_id": 1,
+                    "kind": "emergency_action",
+                    "status": "breached",
+                    "due_at": "2026-03-03T10:00:00Z",
+                    "breached_at": "2026-03-03T10:00:00Z",
+                    "accommodation": "due",
+                    "notices": ["alternative_accommodation_due"],
+                },
+            ),
+            *[
+                (
+                    str(clock.id),
+                    {"status": "running", "accommodation": accommodation},
+                    {
+                        "case_id": clock.case_id,
+                        "kind": "investigate",
+                        "status": "breached",
+                        "due_at": "2026-03-16T23:59:59Z",
+                        "breached_at": "2026-03-16T23:59:59Z",
+                        "accommodation": accommodation,
+                        "notices": [],
+                    },
+                )
+                for clock, accommodation in ((clocks[1], "due"), (clocks[2], "not_due"))
+            ],
+        ]
+        assert [e.at for e in entries] == [emergency_due + timedelta(hours=1), later, later]
+        assert audit.verify(session).ok
