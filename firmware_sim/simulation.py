@@ -224,6 +224,7 @@ class FleetPhysics:
         shower = 7.0 <= hour < 7.5
         fan_on = 7.0 <= hour < 7.75
         n = self.occupants
+        sleepers = np.minimum(n, 2.0)  # the main bedroom sleeps two; others sleep in rooms not modelled
         changed = ts >= self.change_s
         infiltration = np.where(changed, self.infiltration_after_ach, self.infiltration_before_ach)
         fans_work = np.where(changed, self.fans_after, self.fans_before)
@@ -253,7 +254,7 @@ class FleetPhysics:
         gains = SOLAR_TO_AIR_FRACTION * solar + self.base_gains_w
         gains = gains + self.h_interzone_w_per_k * (home_air_c - self.temperature_c)
         gains = gains + np.where(k == 0, (n * PERSON_AWAKE_W + 100.0) * at_home_awake, 0.0)
-        gains = gains + np.where(k == 1, n * PERSON_ASLEEP_W * asleep, 0.0)
+        gains = gains + np.where(k == 1, sleepers * PERSON_ASLEEP_W * asleep, 0.0)
         gains = gains + np.where(k == 2, 50.0 + COOKING_W * cooking, 0.0)
         gains = gains + np.where(k == 3, 300.0 * shower, 0.0)
         mass_gains = (1.0 - SOLAR_TO_AIR_FRACTION) * solar
@@ -268,12 +269,13 @@ class FleetPhysics:
 
         # Moisture, kg/h
         gen_kg_h = np.where(k == 0, n * moisture.PERSON_AWAKE_KG_PER_H * at_home_awake, 0.0)
-        gen_kg_h = gen_kg_h + np.where(k == 1, n * moisture.PERSON_ASLEEP_KG_PER_H * asleep, 0.0)
+        gen_kg_h = gen_kg_h + np.where(k == 1, sleepers * moisture.PERSON_ASLEEP_KG_PER_H * asleep, 0.0)
         cooking_h_per_day = 2.0 if weekend else 1.5
         hood_factor = np.where(fans_work, 1.0 - HOOD_CAPTURE_FRACTION, 1.0)
         gen_kg_h = gen_kg_h + np.where(k == 2, moisture.COOKING_ELECTRIC_KG_PER_DAY / cooking_h_per_day * cooking * hood_factor, 0.0)
         gen_kg_h = gen_kg_h + np.where(k == 3, n * moisture.SHOWER_KG_PER_SHOWER / 0.5 * shower, 0.0)
-        gen_kg_h = gen_kg_h + np.where((k == 1) & drying, moisture.CLOTHES_DRYING_KG_PER_DAY / 24.0, 0.0)
+        # clothes dried on airers in the bedroom and by the living-room radiator, half each
+        gen_kg_h = gen_kg_h + np.where((k <= 1) & drying, 0.5 * moisture.CLOTHES_DRYING_KG_PER_DAY / 24.0, 0.0)
         leaking = (self.leak_onset_s >= 0) & (ts >= self.leak_onset_s)
         gen_kg_h = gen_kg_h + np.where(leaking, LEAK_EVAPORATION_KG_PER_H, 0.0)
         out_rho = float(vapour_density_kg_m3(vapour_pressure_pa(out_c, out_rh), out_c))

@@ -29,6 +29,9 @@ def test_home_1_bedroom_is_clearly_damp_for_most_of_the_last_12_hours():
     values = _last_12h_humidity(0, "s2")
     assert len(values) == 48
     assert sum(v >= 85.0 for v in values) / len(values) >= 0.75
+    # damp, not a cloud: a bedroom with condensing windows sits around 85–95 %, not 100 % for hours
+    assert 85.0 <= sorted(values)[len(values) // 2] <= 97.0
+    assert sum(v >= 99.5 for v in values) <= 4
 
 
 def test_other_demo_homes_are_not_damp():
