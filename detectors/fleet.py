@@ -149,6 +149,7 @@ class FleetState:
     keys: list[tuple[str, str]] = field(default_factory=list)
     arrays: dict[str, npt.NDArray[np.generic]] = field(default_factory=dict)
     index: dict[tuple[str, str], int] = field(default_factory=dict)
+    late_ignored: int = 0  # folded sensor-hours with late readings in the last `hour_batch` (not persisted)
 
     def __post_init__(self) -> None:
         """Build the index and any missing arrays."""

@@ -3,10 +3,17 @@
 Each pass reads the store once for the last `fetch_h` hours (all sensors), plus — for the few
 gateways whose sensors are behind (silent, or replaying a backlog) — from where each stopped.
 Readings become hourly means (numpy, fleet-wide) and are folded into `detectors.fleet`'s state,
-which lives in the case database as one snapshot. An hour is folded once it is final: a later
+which lives in the case database as one row per sensor (written only when it changed). An hour is folded once it is final: a later
 reading of the sensor exists (a sensor that stops keeps its last hour until it resumes). Because a
 sensor's state only moves with its own data, a gateway replaying three days oldest-first is
 folded exactly as if its readings had arrived on time.
+
+Late data: the fast path folds each sensor's hours once, in time order; it cannot unfold. A reading
+that arrives for an hour already folded is ignored — the sensor-hours it touched are counted
+(ring-checked, so re-reads are not counted) in `PassResult.late_ignored`, the log line and the
+Prometheus counter `homesafe_detector_late_sensor_hours_total`. In-order arrival is what the gateways do (they
+buffer while offline and replay oldest first, and an hour waits until a later reading exists); the
+telemetry contract does not promise it, so `late_check_h` re-reads folded hours to measure it.
 
 Outdoor temperature: no room in the registry vocabulary is outdoors ("other" may be a cupboard),
 so it comes only from a weather feed passed as `outdoor` (home ids, hour starts → °C, NaN where
@@ -25,12 +32,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from prometheus_client import Counter
 from sqlalchemy.orm import Session
 
 from detectors import repository
 from detectors.findings import Finding, FleetTask
 from detectors.fleet import (
     HOUR_S,
+    RING_H,
     FleetSettings,
     FleetState,
     HourBatch,
@@ -44,6 +53,8 @@ from ingest.contract import Reading
 from ingest.store import TelemetryStore
 
 log = logging.getLogger(__name__)
+LATE_READINGS = Counter("homesafe_detector_late_sensor_hours_total",
+                        "Sensor-hours that received readings after the detectors had folded them (ignored).")
 
 OutdoorFeed = Callable[[Sequence[str], npt.NDArray[np.int64]], npt.NDArray[np.float64]]
 
@@ -67,6 +78,7 @@ class RunnerSettings:
     grace_h: int = 1
     replay_horizon_h: int = 24 * 35  # the contract refuses readings older than 35 days
     max_gateway_queries: int = 5000  # beyond this, one wide query replaces per-gateway ones
+    late_check_h: int = 0  # re-read this many folded hours to count late arrivals (costs read time)
     fleet: FleetSettings = FleetSettings()
 
 
@@ -79,7 +91,7 @@ class PassResult:
     readings: int = 0
     sensor_hours: int = 0
     behind_gateways: int = 0
-    late_ignored: int = 0  # readings of hours already folded (see `hour_batch`)
+    late_ignored: int = 0  # sensor-hours already folded that got more readings (see `late_folded_hours`)
     cleared: list[tuple[str, str]] = field(default_factory=list)  # sensors heard again after silence
 
 
@@ -97,6 +109,7 @@ def hour_batch(state: FleetState, readings: Sequence[Reading], *, now: datetime,
                grace_h: int, sites: Sequence[SiteInfo | None], outdoor: OutdoorFeed | None
                ) -> tuple[HourBatch, npt.NDArray[np.int64]]:
     """Hourly means of the final hours among `readings` (one row per sensor and hour), and each row's newest ts."""
+    state.late_ignored = 0
     if not readings:
         empty = np.zeros(0, dtype=np.int64)
         nan = np.zeros(0)
@@ -123,6 +136,8 @@ def hour_batch(state: FleetState, readings: Sequence[Reading], *, now: datetime,
     # Final only once a later reading of the sensor exists: replays come oldest first, so a
     # half-replayed hour waits. A sensor that stops keeps its last hour unfolded until it resumes.
     final = (latest[u_rows] >= u_hour + HOUR_S) & (u_hour + HOUR_S <= int(now.timestamp()))
+    late_hours = late_folded_hours(state, u_rows, u_hour, means)
+    state.late_ignored = int(late_hours.sum())
     u_rows, u_hour, means = u_rows[final], u_hour[final], means[final]
     outdoor_c = np.full(u_rows.size, np.nan)
     if outdoor is not None and u_rows.size:
@@ -130,6 +145,30 @@ def hour_batch(state: FleetState, readings: Sequence[Reading], *, now: datetime,
         outdoor_c = np.asarray(outdoor(homes, u_hour), dtype=np.float64)
     batch = HourBatch(u_rows, u_hour, means[:, 0], means[:, 1], means[:, 2], means[:, 3], outdoor_c)
     return batch, latest
+
+
+def late_folded_hours(state: FleetState, rows: npt.NDArray[np.int64], hour_s: npt.NDArray[np.int64],
+                      means: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+    """Which (sensor, hour) groups are late data: an hour already folded whose mean now differs.
+
+    Checked against the hourly means kept in the state's 24-h rings, so a re-read of an hour
+    that was folded whole is not counted; older hours cannot be checked and are not counted.
+    """
+    through = state["through_s"][rows]
+    back = (through - hour_s) // HOUR_S  # 1 = the last hour folded
+    checkable = (hour_s < through) & (back <= RING_H)
+    out = np.zeros(rows.size, dtype=bool)
+    idx = np.flatnonzero(checkable)
+    if idx.size == 0:
+        return out
+    slot = (RING_H - back[idx]).astype(np.int64)
+    for m, name in enumerate(("temperature_ring", "humidity_ring", "wme_ring")):
+        folded = state[name][rows[idx], slot].astype(np.float64)
+        now_mean = means[idx, m].astype(np.float32).astype(np.float64)
+        differs = np.where(np.isfinite(folded), ~np.isclose(now_mean, folded, rtol=0, atol=1e-4, equal_nan=True),
+                           np.isfinite(now_mean))
+        out[idx] |= differs
+    return out
 
 
 def site_table(state: FleetState, sites: Sequence[SensorSite]) -> list[SiteInfo | None]:
@@ -151,6 +190,7 @@ def read_new(store: TelemetryStore, state: FleetState, sites: Sequence[SensorSit
         values, counts = np.unique(through, return_counts=True)
         usual = datetime.fromtimestamp(int(values[np.argmax(counts)]), UTC)
         fetch_from = max(fetch_from, min(usual, now.replace(minute=0, second=0, microsecond=0)))
+    fetch_from -= timedelta(hours=settings.late_check_h)
     fetch_from_s = int(fetch_from.timestamp())
     readings = list(store.query(start=fetch_from, end=now))
     horizon_s = int(now.timestamp()) - settings.replay_horizon_h * HOUR_S
@@ -186,7 +226,7 @@ def advance(state: FleetState, readings: Sequence[Reading], sites: Sequence[Sens
     days_before = state["day_ordinal"].copy()
     folded = fold_hours(state, batch, table, timezone=timezone, settings=settings.fleet)
     result = PassResult(findings=folded.findings, tasks=folded.tasks, readings=len(readings),
-                        sensor_hours=folded.hours_folded)
+                        sensor_hours=folded.hours_folded, late_ignored=state.late_ignored)
     if (state["day_ordinal"][: days_before.size] != days_before).any():  # a local day completed somewhere
         result.tasks += drift_tasks(state, table, now=now)
     silent, cleared = update_silence(state, table, now=now, latest_ts_s=latest, settings=settings.fleet)
@@ -236,6 +276,7 @@ def stored_pass(
     result = advance(state, readings, sites, now=now, final_from_s=fetch_from_s, settings=settings,
                      timezone=timezone, outdoor=outdoor)
     result.behind_gateways = behind
+    LATE_READINGS.inc(result.late_ignored)
     t3 = clock()
     for finding in result.findings:
         emit(finding)
@@ -254,7 +295,7 @@ def stored_pass(
     written = repository.save_state(session, [state.keys[i] for i in changed.tolist()], records[changed])
     t5 = clock()
     stats = PassStats(result, len(state.keys), written, t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)
-    log.info("detector pass: %d readings, %d sensor-hours, %d behind gateways, %d late readings ignored, "
+    log.info("detector pass: %d readings, %d sensor-hours, %d behind gateways, %d late sensor-hours ignored, "
              "%d findings, %d tasks, %d of %d states written; %.1f s",
              result.readings, result.sensor_hours, behind, result.late_ignored, len(result.findings),
              len(result.tasks), written, len(state.keys), stats.total_s)

@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 import numpy as np
 import orjson
 
-from detectors.findings import DAMP_AND_MOULD, EXCESS_COLD, EXCESS_HEAT, LEAK, Finding
-from detectors.fleet import FleetSettings, FleetState, HourBatch, SiteInfo, fold_hours
+from detectors.findings import DAMP_AND_MOULD, EXCESS_COLD, EXCESS_HEAT, LEAK, Finding, FleetTask
+from detectors.fleet import FleetSettings, FleetState, HourBatch, SiteInfo, drift_tasks, fold_hours
 from firmware_sim.homes import households_rows, plan_homes
 from firmware_sim.runner import FleetRun
 from firmware_sim.scenarios import mix_scenarios
@@ -35,12 +35,15 @@ class Collected:
     """Findings by home, with the hour each was raised (epoch s)."""
 
     findings: list[tuple[int, Finding]] = field(default_factory=list)
+    tasks: list[FleetTask] = field(default_factory=list)  # humidity drift (daily, home-level)
+    hourly: np.ndarray | None = None  # (hours, sensors, 3) means of T, RH, %WME, when kept
+    home_of_sensor: np.ndarray | None = None
     folded_hours: int = 0
     fold_seconds: float = 0.0
 
 
-def simulate(homes: int, days: float, seed: int, *, outdoor: bool,
-             settings: FleetSettings = FleetSettings()) -> tuple[Collected, list[dict], list, int, int]:
+def simulate(homes: int, days: float, seed: int, *, outdoor: bool, settings: FleetSettings = FleetSettings(),
+             keep_hourly: bool = False) -> tuple[Collected, list[dict], list, int, int]:
     """Run the fleet and fold its hourly means; returns findings, truth, plans and the window."""
     plans = plan_homes(mix_scenarios(homes, seed), seed)
     end_s = int(WINDOW_END.timestamp())
@@ -65,6 +68,9 @@ def simulate(homes: int, days: float, seed: int, *, outdoor: bool,
     home_of_row = np.array([i for i, p in enumerate(plans) for _ in p.rooms])
     backlog: dict[int, list[HourBatch]] = defaultdict(list)
     collected = Collected()
+    collected.home_of_sensor = home_of_row
+    if keep_hourly:
+        collected.hourly = np.full((int(days * 24) + 1, n, 3), np.nan, dtype=np.float32)
     current_hour = None
 
     def flush(hour_s: int, offline: np.ndarray) -> None:
@@ -87,7 +93,13 @@ def simulate(homes: int, days: float, seed: int, *, outdoor: bool,
             result = fold_hours(state, b, sites, settings=settings)
             collected.folded_hours += result.hours_folded
             collected.findings += [(hour_s + 3600, f) for f in result.findings]
+        if (hour_s + 3600) % 86400 == 0:  # local midnight (GMT in the evaluation window): a day completed
+            collected.tasks += drift_tasks(state, sites, now=datetime.fromtimestamp(hour_s + 3600, UTC))
         collected.fold_seconds += time.perf_counter() - t0
+        if collected.hourly is not None:
+            k = (hour_s - start_s) // 3600
+            if 0 <= k < collected.hourly.shape[0]:
+                collected.hourly[k, rows] = means[:3].T  # as measured (a replayed backlog included)
 
     offline = np.zeros(len(plans), dtype=bool)
     for batch in run.batches():
@@ -161,6 +173,19 @@ def score(collected: Collected, truth: list[dict], plans: list, start_s: int, en
     return rows
 
 
+def score_drift(collected: Collected, truth: list[dict], plans: list) -> str:
+    """Humidity-drift fleet tasks against the simulator's drift faults (by sensor)."""
+    faults = {(r["gateway_id"], r["sensor"]) for r in truth if r["kind"] == "fault" and r["hazard"] == "drift"}
+    flagged = {(t.sensor.gateway_id, t.sensor.sensor_id) for t in collected.tasks if t.kind == "drift"}
+    hit = flagged & faults
+    healthy = {p.gateway_id for p in plans if p.scenario.key == "healthy"}
+    false_healthy = sum(1 for g, _ in flagged - faults if g in healthy)
+    precision = len(hit) / len(flagged) if flagged else float("nan")
+    recall = len(hit) / len(faults) if faults else float("nan")
+    return (f"humidity drift (fleet task): {len(faults)} drifting sensors, {len(flagged)} flagged, "
+            f"precision {precision:.3f}, recall {recall:.3f}, {false_healthy} flagged in healthy homes\n")
+
+
 def print_table(rows: list[dict], out=sys.stdout) -> None:  # type: ignore[no-untyped-def]
     """The evaluation table."""
     out.write(f"{'hazard':<16}{'truth':>6}{'flag':>6}{'prec':>7}{'recall':>8}{'incid':>7}"
@@ -188,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
                      f"{collected.folded_hours} sensor-hours folded in {collected.fold_seconds:.1f} s "
                      f"(run {time.perf_counter() - t0:.0f} s)\n")
     print_table(score(collected, truth, plans, start_s, end_s))
+    sys.stdout.write(score_drift(collected, truth, plans))
     if args.detail:
         detail(collected, truth, plans, start_s)
     return 0

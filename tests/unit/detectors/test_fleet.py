@@ -161,3 +161,23 @@ def test_a_three_day_replay_gives_the_same_state_and_findings_as_on_time():
         np.testing.assert_array_equal(array, late.arrays[name], err_msg=name)
     assert sorted(map(repr, found_on_time)) == sorted(map(repr, found_late))
     assert any(f.rule_key == "leak_step" and f.home_id == "H2" for f in found_late)
+
+
+def test_late_readings_into_a_folded_hour_are_counted_not_folded():
+    start_s = int(START.timestamp())
+    readings = [(start_s + k * 900, Reading("gw-1", "s1", start_s + k * 900, 20.0, 50.0, 15.0, 80.0))
+                for k in range(12)]
+    # A reading of 01:30 that only arrives at 02:40, after hour 01 was folded at the 02:20 pass.
+    late = Reading("gw-1", "s1", start_s + 5400 + 60, 30.0, 90.0, 15.0, 80.0)
+    readings.append((start_s + 2 * H + 40 * 60, late))
+    store = VisibleStore(readings)
+    sites = [SensorSite("H1", "gw-1", "s1", "kitchen")]
+    settings = RunnerSettings(late_check_h=2)
+    state = FleetState()
+    counts = []
+    for now in (START + timedelta(hours=2, minutes=20), START + timedelta(hours=2, minutes=45)):
+        store.now_s = int(now.timestamp())
+        got, fetch_from_s, _ = read_new(store, state, sites, now=now, settings=settings)
+        counts.append(advance(state, got, sites, now=now, final_from_s=fetch_from_s, settings=settings).late_ignored)
+    assert counts == [0, 1]  # the re-read of whole folded hours is not late; the one added reading is
+    assert float(state["temperature_ring"][0, -1]) == 20.0  # hour 01 was not refolded
