@@ -275,7 +275,7 @@ def _publish_worker(
         if rate_msgs_s > 0:
             due = started + index / rate_msgs_s
             while due - time.monotonic() > 0.002:
-                service(min(0.05, due - time.monotonic()))
+                service(max(0.0, min(0.05, due - time.monotonic())))
         client.publish(topic, body, qos=1)  # kept and resent by paho across reconnects
         if index % 200 == 0:
             service(0)
