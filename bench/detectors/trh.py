@@ -12,7 +12,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from detectors.fleet import FleetState, HourBatch, SiteInfo, fold_hours
+from detectors.fleet import (
+    OCCUPIED_ONLY,
+    UNOCCUPIED_ROOMS,
+    FleetState,
+    HourBatch,
+    SiteInfo,
+    fold_hours,
+)
 
 TRH = Path("/work/shared/data/trh")
 FILES = (
@@ -48,9 +55,13 @@ def run(name: str, weather: str | None, room: str) -> str:
 
 
 def main() -> int:
-    """Print one line per file."""
+    """Print how unheated spaces are treated, then one line per file."""
+    sys.stdout.write(
+        f"room types {UNOCCUPIED_ROOMS} (roof spaces, unheated voids) are not lived in: the occupied-room rules "
+        f"{', '.join(OCCUPIED_ONLY)} do not run there; the VTT mould index runs on the space's own air (no fRsi "
+        f"surface correction) and is raised only when it reaches its level; damp and leak rules run as anywhere.\n")
     for name, weather, room in FILES:
-        sys.stdout.write(run(name, weather, room) + "\n")
+        sys.stdout.write(f"[{room:<6}] " + run(name, weather, room) + "\n")
     return 0
 
 
