@@ -8,7 +8,21 @@ state so that one pass over 400,000 sensors is a few array operations per hour:
   conditions where an outdoor temperature is given for the hour, else on room air;
 - per local day: hours measured, hours below the cold thresholds, the day's maximum, whether
   heating raised the room, and M at the day's end (for the weekly rise);
-- TM59 bedroom-night hours over 26 °C this year; run lengths for stuck values.
+- TM59 bedroom-night hours over 26 °C this year; run lengths for stuck values;
+- per local day for 30 days: surface RH sums, hours ≥ 80 % and surface temperature (7-day hours
+  and the ASHRAE 160-2009 30-day mean, on room air when there is no outdoor temperature);
+- TM59 adaptive: Trm (α 0.8, updated at each local day from that day's outdoor mean) and the
+  season's exceedance hours — skipped (never raised) for sensors without outdoor temperature;
+- daily vapour-pressure sums for 14 days, compared across a home's sensors by `drift_tasks`.
+
+Unheated spaces: the registry room "other" (roof spaces, voids, cupboards) is not lived in. The
+occupied-room rules (`OCCUPIED_ONLY`: room humidity, Approved Document F, surface RH, cold, heat)
+do not run there; the VTT index runs on the space's own air (no fRsi correction: that models a
+heated room's cold wall) and is raised only once M reaches its level (roof timber cycles; trend and
+projection findings there were noise on the TRH roof series); damp and leak rules run as anywhere.
+
+Persistence: `records()` packs each sensor's state into one fixed-width record (`state_layout()`);
+the runner stores one row per sensor and writes back only the rows that changed.
 
 A sensor's state only moves when it has data: the hours it missed are folded as gaps when its
 next hour arrives. So a gateway that replays three days of backlog, oldest first, is folded in
