@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    text,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -26,6 +28,9 @@ class Case(Base):
     __table_args__ = (
         Index("ix_case_home_hazard_status", "home_id", "hazard", "status"),
         Index("ix_case_status_next_due_at", "status", "next_due_at", "id"),
+        # 0003_compliance: the hazard queue unfiltered and by hazard, nearest deadline first.
+        Index("ix_case_next_due_at", "next_due_at", "id"),
+        Index("ix_case_hazard_status_next_due_at", "hazard", "status", "next_due_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -66,7 +71,16 @@ class Case(Base):
 
 class Clock(Base):
     __tablename__ = "clock"
-    __table_args__ = (Index("ix_clock_status_due_at", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_clock_status_due_at", "status", "due_at"),
+        # 0003_compliance: the few cases with a breach, for the queue's ``breached`` filter.
+        Index(
+            "ix_clock_breached_case_id",
+            "case_id",
+            postgresql_where=text("status IN ('breached', 'breached_excused')"),
+            sqlite_where=text("status IN ('breached', 'breached_excused')"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
@@ -152,3 +166,20 @@ class AuditEntry(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditCheckpoint(Base):
+    """The audit chain's head as it stood on a day, so a cut-off tail shows; append-only.
+
+    ``signature`` is the HMAC-SHA256 of the day, count and head hash under ``HOMESAFE_AUDIT_KEY``,
+    when that key is set (``compliance.audit.checkpoint_signature``).
+    """
+
+    __tablename__ = "audit_checkpoint"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    entries: Mapped[int] = mapped_column(Integer)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str | None] = mapped_column(String(64))
