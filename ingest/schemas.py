@@ -78,6 +78,25 @@ class GatewayOut(BaseModel):
     sensors: list[SensorHealthOut]
 
     @classmethod
+    def never_seen(cls, gateway_id: str, home_id: str) -> GatewayOut:
+        """A registered gateway ingest has not heard from: a home whose hazards nobody sees."""
+        return cls(
+            gateway_id=gateway_id,
+            home_id=home_id,
+            status=None,
+            fw=None,
+            status_at=None,
+            last_seen_at=None,
+            last_seq=None,
+            messages=0,
+            missed_messages=0,
+            repeated_messages=0,
+            seq_resets=0,
+            battery_min_pct=None,
+            sensors=[],
+        )
+
+    @classmethod
     def from_rows(cls, row: GatewayHealthRow, sensors: list[SensorHealthRow]) -> GatewayOut:
         """Build from a stored health row and its sensors."""
         batteries = [s.battery_pct for s in sensors if s.battery_pct is not None]

@@ -23,6 +23,10 @@ def gateway_homes(session: Session) -> dict[str, str]:
     }
 
 
+def get_gateway(session: Session, gateway_id: str) -> Gateway | None:
+    return session.get(Gateway, gateway_id)
+
+
 def get_home(session: Session, home_id: str) -> Home | None:
     return session.get(Home, home_id)
 

@@ -10,6 +10,7 @@ from api.deps import DbSession, require
 from api.models import User
 from ingest import repository as fleet
 from ingest.schemas import GatewayOut
+from registry import repository as registry
 
 router = APIRouter(tags=["gateways"])
 
@@ -18,12 +19,18 @@ router = APIRouter(tags=["gateways"])
 def list_gateways(
     session: DbSession, _user: Annotated[User, Depends(require("fleet:read"))]
 ) -> list[GatewayOut]:
-    """Every gateway ingest has heard from, by id."""
-    rows = fleet.list_gateway_health(session)
-    by_gateway: dict[str, list] = {row.gateway_id: [] for row in rows}
-    for sensor in fleet.sensor_health(session, list(by_gateway)):
+    """Every registered gateway, by id: those never heard from show no status and no last seen."""
+    rows = {row.gateway_id: row for row in fleet.list_gateway_health(session)}
+    by_gateway: dict[str, list] = {gateway_id: [] for gateway_id in rows}
+    for sensor in fleet.sensor_health(session, list(rows)):
         by_gateway[sensor.gateway_id].append(sensor)
-    return [GatewayOut.from_rows(row, by_gateway[row.gateway_id]) for row in rows]
+    homes = registry.gateway_homes(session)
+    return [
+        GatewayOut.from_rows(rows[gateway_id], by_gateway[gateway_id])
+        if gateway_id in rows
+        else GatewayOut.never_seen(gateway_id, homes[gateway_id])
+        for gateway_id in sorted(rows.keys() | homes.keys())
+    ]
 
 
 @router.get("/gateways/{gateway_id}", response_model=GatewayOut)
@@ -33,7 +40,8 @@ def get_gateway(
     """One gateway's health, with its sensors."""
     row = fleet.get_gateway_health(session, gateway_id)
     if row is None:
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND, f"no health recorded for gateway {gateway_id!r}"
-        )
+        gateway = registry.get_gateway(session, gateway_id)
+        if gateway is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no gateway {gateway_id!r}")
+        return GatewayOut.never_seen(gateway_id, gateway.home_id)
     return GatewayOut.from_rows(row, fleet.sensor_health(session, [gateway_id]))
