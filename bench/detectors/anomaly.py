@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections import defaultdict
 
 import numpy as np
@@ -28,8 +29,8 @@ def home_day_features(hourly: np.ndarray, home_of_sensor: np.ndarray, homes: int
     days = hourly.shape[0] // 24
     x = hourly[: days * 24].reshape(days, 24, hourly.shape[1], 3).astype(np.float64)
     t, rh, wme = x[..., 0], x[..., 1], x[..., 2]
-    with np.errstate(invalid="ignore"), np.testing.suppress_warnings() as sup:
-        sup.filter(RuntimeWarning)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
         per_sensor = {
             "t_mean": np.nanmean(t, 1), "t_min": np.nanmin(t, 1), "t_max": np.nanmax(t, 1),
             "rh_mean": np.nanmean(rh, 1), "rh_max": np.nanmax(rh, 1),
