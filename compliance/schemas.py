@@ -58,7 +58,9 @@ class ReportIn(BaseModel):
     def _hhsrs_hazard(cls, value: str) -> str:
         """Hazards are the HHSRS (2005) hazards by their snake-case keys (contract section 3)."""
         if value not in HAZARD_KEYS:
-            raise ValueError(f"{value!r} is not an HHSRS hazard key; one of {', '.join(sorted(HAZARD_KEYS))}")
+            raise ValueError(
+                f"{value!r} is not an HHSRS hazard key; one of {', '.join(sorted(HAZARD_KEYS))}"
+            )
         return value
 
 
@@ -146,6 +148,15 @@ class CaseDetailOut(CaseOut):
     summary_sent_at: datetime | None = None
     summary_sent_method: str | None = None
     triage_due_at: datetime | None = None
+    assigned_to: str | None = None
+
+
+class AssignmentIn(BaseModel):
+    """Who works the case: an officer's name, or null for nobody."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    officer: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class ReasonableStepsIn(BaseModel):

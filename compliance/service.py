@@ -380,6 +380,66 @@ def record_finding(
     )
 
 
+# --- evidence and assignment ----------------------------------------------------------------------
+
+
+def record_evidence(
+    session: Session,
+    *,
+    case_id: int,
+    kind: str,
+    source: str,
+    description: str | None = None,
+    figures: dict[str, Any] | None = None,
+    actor: str,
+    now: datetime,
+) -> Evidence:
+    """A fact joins the case's evidence (with its audit entry) without changing the case's state."""
+    case = _lock_case(session, case_id)
+    if case is None:
+        raise CaseNotFound(f"no case {case_id}")
+    figures = dict(figures or {})
+    evidence = Evidence(
+        kind=kind, recorded_at=now, source=source, description=description, figures=figures
+    )
+    case.evidence.append(evidence)
+    session.flush()
+    audit.append(
+        session,
+        at=now,
+        actor=actor,
+        action="case.evidence_added",
+        entity_type="case",
+        entity_id=case.id,
+        before=None,
+        after={"evidence": kind, "source": source, **figures},
+    )
+    return evidence
+
+
+def assign_case(
+    session: Session, *, case_id: int, officer: str | None, actor: str, now: datetime
+) -> Case:
+    """Give the case to an officer (None: to nobody); the audit log records who, when, from whom."""
+    case = _lock_case(session, case_id)
+    if case is None:
+        raise CaseNotFound(f"no case {case_id}")
+    before = {"assigned_to": case.assigned_to}
+    case.assigned_to = officer
+    session.flush()
+    audit.append(
+        session,
+        at=now,
+        actor=actor,
+        action="case.assigned",
+        entity_type="case",
+        entity_id=case.id,
+        before=before,
+        after={"assigned_to": officer},
+    )
+    return case
+
+
 # --- case events ----------------------------------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from compliance import audit
 from compliance import repository as cases
 from compliance import service as compliance
-from compliance.models import Case, Evidence
+from compliance.models import Case
 from compliance.schemas import EventIn, FindingIn
 from registry.clock import to_rfc3339
 from repairs import repository
@@ -77,21 +77,15 @@ def _case_evidence(
     now: datetime,
 ) -> None:
     """A repairs fact joins the case's evidence (and the audit log) without changing its state."""
-    case.evidence.append(
-        Evidence(
-            kind=kind, recorded_at=now, source=source, description=description, figures=figures
-        )
-    )
-    session.flush()
-    audit.append(
+    compliance.record_evidence(
         session,
-        at=now,
+        case_id=case.id,
+        kind=kind,
+        source=source,
+        description=description,
+        figures=figures,
         actor=actor,
-        action="case.evidence_added",
-        entity_type="case",
-        entity_id=case.id,
-        before=None,
-        after={"evidence": kind, "source": source, **figures},
+        now=now,
     )
 
 

@@ -17,7 +17,7 @@ from api.deps import AppContext, Context, DbSession, RowId, page_action, page_re
 from api.pages import charts, queries
 from api.pages.render import render, words
 from api.session import SignedIn
-from compliance import audit, repository, service
+from compliance import repository, service
 from compliance.models import Case
 from compliance.schemas import ClockKind, EventIn
 from ingest.store import TelemetryStoreError
@@ -315,25 +315,11 @@ def assign_form(
             return RedirectResponse("/queue?" + urlencode({"error": f"there is no case {case_id}"}), status.HTTP_303_SEE_OTHER)
         if officer and officer not in queries.officer_names(session):
             return _back(case_id, error=f"{officer} is not an officer")
-        assign_case(session, case=case, officer=officer or None, actor=signed.user.name, now=utc_now())
+        service.assign_case(session, case_id=case.id, officer=officer or None, actor=signed.user.name, now=utc_now())
     done = f"Case {case_id} assigned to {officer or 'nobody'}."
     if back == "queue":
         return RedirectResponse("/queue?" + urlencode({"message": done}), status.HTTP_303_SEE_OTHER)
     return _back(case_id, message=done)
-
-
-def assign_case(session: Session, *, case: Case, officer: str | None, actor: str, now: datetime) -> None:
-    """Set the case's officer and append the change to the audit log.
-
-    Belongs in compliance.service; kept here until that service offers assignment.
-    """
-    before = {"assigned_to": case.assigned_to}
-    case.assigned_to = officer
-    session.flush()
-    audit.append(
-        session, at=now, actor=actor, action="case.assigned", entity_type="case", entity_id=case.id,
-        before=before, after={"assigned_to": officer},
-    )
 
 
 @router.post("/cases/{case_id}/clocks/{kind}/reasonable-steps")

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from fastapi.responses import HTMLResponse
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import AppContext, Context, DbSession, RowId, require
@@ -13,6 +14,7 @@ from api.models import User
 from compliance import repository, service
 from compliance.models import Case
 from compliance.schemas import (
+    AssignmentIn,
     CannotMeetIn,
     CaseDetailOut,
     CaseOut,
@@ -46,6 +48,7 @@ def _detail(case: Case, engine: Engine) -> CaseDetailOut:
             "summary_sent_at": case.summary_sent_at,
             "summary_sent_method": case.summary_sent_method,
             "triage_due_at": service.triage_due(case, engine),
+            "assigned_to": case.assigned_to,
         }
     )
 
@@ -184,6 +187,29 @@ def post_cannot_meet(
         actor=user.name,
         now=utc_now(),
         engine=context.engine,
+    )
+    return _detail(case, context.engine)
+
+
+@router.post("/cases/{case_id}/assignment", response_model=CaseDetailOut)
+def post_assignment(
+    case_id: RowId,
+    body: AssignmentIn,
+    session: DbSession,
+    context: Context,
+    user: Annotated[User, Depends(require("cases:assign"))],
+) -> CaseDetailOut:
+    """Give the case to an officer (``{"officer": null}``: to nobody); 422 if they are not one."""
+    if body.officer is not None and not session.scalar(
+        select(User.id).where(
+            User.name == body.officer, User.role == "officer", User.disabled_at.is_(None)
+        )
+    ):
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"{body.officer} is not an officer"
+        )
+    case = service.assign_case(
+        session, case_id=case_id, officer=body.officer, actor=user.name, now=utc_now()
     )
     return _detail(case, context.engine)
 
