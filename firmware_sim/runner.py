@@ -53,7 +53,7 @@ class FleetRun:
                 continue
             per_home = self.factory.readings(c)
             messages = [(h, self.factory.message(h, rs) if rs else None) for h, rs in enumerate(per_home)]
-            yield Batch(c.ts, messages, [self.faults.offline(h, c.ts) for h in range(len(self.plans))])
+            yield Batch(c.ts, messages, self.faults.offline_all(c.ts))
 
     def truth_records(self) -> list[dict]:
         """Hazard and fault truth for the run so far."""

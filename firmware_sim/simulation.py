@@ -170,12 +170,32 @@ class FleetPhysics:
             [window_start_s + int(s.leak_onset_fraction * span) if s.leak_onset_fraction is not None and r.room == "kitchen" else -1
              for (_, _, r), s in zip(rooms, sc, strict=True)], dtype=np.int64,
         )
+        # Per-room constant vectors of the schedules, so a step multiplies them by the hour's flags.
+        living, bed, kitchen, bath = ((self.kind == i).astype(float) for i in range(4))
+        sleepers = np.minimum(self.occupants, 2.0)  # the main bedroom sleeps two; others sleep in rooms not modelled
+        self._gain_static_w = self.base_gains_w + 50.0 * kitchen  # fridge-freezer in the kitchen
+        self._gain_awake_w = living * (self.occupants * PERSON_AWAKE_W + 100.0)  # people, TV and lights
+        self._gain_asleep_w = bed * sleepers * PERSON_ASLEEP_W
+        self._gain_cooking_w = kitchen * COOKING_W
+        self._gain_shower_w = bath * 300.0
+        self._vapour_awake_kg_h = living * self.occupants * moisture.PERSON_AWAKE_KG_PER_H
+        self._vapour_asleep_kg_h = bed * sleepers * moisture.PERSON_ASLEEP_KG_PER_H
+        self._vapour_shower_kg_h = bath * self.occupants * moisture.SHOWER_KG_PER_SHOWER / 0.5
+        # clothes dried on airers in the bedroom and by the living-room radiator, half each
+        self._vapour_drying_kg_h = (living + bed) * 0.5 * moisture.CLOTHES_DRYING_KG_PER_DAY / 24.0
+        self._kitchen, self._bath, self._bed = kitchen > 0, bath > 0, bed > 0
+        self._extract_m3_s = kitchen * moisture.KITCHEN_EXTRACT_M3_PER_S + bath * moisture.BATHROOM_EXTRACT_M3_PER_S
+        self._any_change = bool((self.change_s >= 0).any())
+        self._any_leak = bool((self.leak_onset_s >= 0).any())
+        self._surface_vapour_m3_s = SURFACE_VAPOUR_TRANSFER_M_PER_S * self.glazing_m2
+        self._iz_flow_m3_s = INTERZONE_ACH * self.volume_m3 / 3600.0
         self.ts = 0
         self.temperature_c = np.full(self.room_count, 18.0)
         self.mass_c = np.full(self.room_count, 18.0)
         self.vapour_kg_m3 = np.full(self.room_count, 0.009)
         self.wme_pct = np.full(self.room_count, 14.0)
         self.mould = MouldState.zeros(self.room_count)
+        self._emc_pct: np.ndarray | None = None
         self._home_volume_m3 = np.bincount(self.home_of_room, weights=self.volume_m3, minlength=len(plans))
         self._weather_day: int | None = None
         self._weather: tuple[np.ndarray, ...] = ()
@@ -214,81 +234,98 @@ class FleetPhysics:
         ts, dt = self.ts, self.dt_s
         hour, weekend, month = local_clock(ts)
         out_c, out_rh, horiz, rain, out_mean = self.outdoor_now(ts)
-        k = self.kind
         at_home_awake = (7 <= hour < 23) if weekend else (7 <= hour < 9 or 17 <= hour < 23)
         asleep = hour >= 23 or hour < 7
         # SAP 10.2 Table 9 heating periods: weekdays 07–09 and 16–23, weekends 07–23.
         sap_period = (7 <= hour < 23) if weekend else (7 <= hour < 9 or 16 <= hour < 23)
+        minimal_period = 18 <= hour < 21
         heating_months = month in HEATING_MONTHS
         cooking = (7.5 <= hour < 8.0) or (18.0 <= hour < 19.0) or (weekend and 12.5 <= hour < 13.0)
         shower = 7.0 <= hour < 7.5
         fan_on = 7.0 <= hour < 7.75
-        n = self.occupants
-        sleepers = np.minimum(n, 2.0)  # the main bedroom sleeps two; others sleep in rooms not modelled
-        changed = ts >= self.change_s
-        infiltration = np.where(changed, self.infiltration_after_ach, self.infiltration_before_ach)
-        fans_work = np.where(changed, self.fans_after, self.fans_before)
-        drying = np.where(changed, self.drying_after, self.drying_before)
-        heating = np.where(changed, self.heating_after, self.heating_before)
-        setpoint_c = np.where(changed, self.setpoint_after_c, self.setpoint_before_c)
+        if self._any_change:
+            changed = ts >= self.change_s
+            infiltration = np.where(changed, self.infiltration_after_ach, self.infiltration_before_ach)
+            fans_work = np.where(changed, self.fans_after, self.fans_before)
+            drying = np.where(changed, self.drying_after, self.drying_before)
+            heating = np.where(changed, self.heating_after, self.heating_before)
+            setpoint_c = np.where(changed, self.setpoint_after_c, self.setpoint_before_c)
+        else:
+            infiltration, fans_work, drying = self.infiltration_after_ach, self.fans_after, self.drying_after
+            heating, setpoint_c = self.heating_after, self.setpoint_after_c
 
         # Windows opened in a warm room by day (bedrooms also at night, if the household does).
-        opening = (self.temperature_c > WINDOW_OPENING_ROOM_C) & (self.temperature_c > out_c + 1.0)
-        opening &= (not asleep) | (self.open_at_night & (k == 1))  # TM59 §3.3: open whenever occupied
-        ach = infiltration + np.where(opening, self.window_opening_ach, 0.0)
-        extract = np.where(
-            fans_work & (((k == 2) & cooking) | ((k == 3) & fan_on)),
-            np.where(k == 2, moisture.KITCHEN_EXTRACT_M3_PER_S, moisture.BATHROOM_EXTRACT_M3_PER_S),
-            0.0,
-        )
+        warm = self.temperature_c > WINDOW_OPENING_ROOM_C
+        opening = warm & (self.temperature_c > out_c + 1.0)
+        if asleep:  # TM59 §3.3: open whenever occupied
+            opening &= self.open_at_night & self._bed
+        ach = infiltration + opening * self.window_opening_ach
+        extract_on = (self._kitchen & cooking) | (self._bath & fan_on)
+        extract = self._extract_m3_s * (fans_work & extract_on)
         # Extract fans and hoods throw out warm air as well as vapour: ρ·cp·q W/K.
-        h_air_out = (self.h_window_w_per_k + thermal.ventilation_conductance_w_per_k(self.volume_m3, ach)
+        h_air_out = (self.h_window_w_per_k + thermal.AIR_HEAT_PER_ACH_W_PER_M3_K * ach * self.volume_m3
                      + thermal.AIR_HEAT_CAPACITY_J_PER_M3_K * extract)
 
-        heating_on = heating_months & (((heating == "sap") & sap_period) | ((heating == "minimal") & (18 <= hour < 21)))
+        if not heating_months:
+            max_power_w = np.zeros(self.room_count)
+        else:
+            periods = np.zeros(self.room_count, dtype=bool)
+            if sap_period:
+                periods |= heating == "sap"
+            if minimal_period:
+                periods |= heating == "minimal"
+            max_power_w = self.max_power_w * periods
         # Sensible gains, W; air through open doors carries heat between rooms (explicit: H·dt/C ≪ 1)
         home_air_c = (np.bincount(self.home_of_room, weights=self.temperature_c * self.volume_m3)
                       / self._home_volume_m3)[self.home_of_room]
         solar = thermal.solar_gain_w(self.window_area_m2, VERTICAL_IRRADIANCE_FACTOR * horiz)
-        solar = solar * np.where(self.curtains & (self.temperature_c > WINDOW_OPENING_ROOM_C), CURTAIN_SOLAR_FACTOR, 1.0)
-        gains = SOLAR_TO_AIR_FRACTION * solar + self.base_gains_w
-        gains = gains + self.h_interzone_w_per_k * (home_air_c - self.temperature_c)
-        gains = gains + np.where(k == 0, (n * PERSON_AWAKE_W + 100.0) * at_home_awake, 0.0)
-        gains = gains + np.where(k == 1, sleepers * PERSON_ASLEEP_W * asleep, 0.0)
-        gains = gains + np.where(k == 2, 50.0 + COOKING_W * cooking, 0.0)
-        gains = gains + np.where(k == 3, 300.0 * shower, 0.0)
+        if horiz > 0.0:
+            solar = solar * np.where(self.curtains & warm, CURTAIN_SOLAR_FACTOR, 1.0)
+        gains = SOLAR_TO_AIR_FRACTION * solar + self._gain_static_w
+        gains += self.h_interzone_w_per_k * (home_air_c - self.temperature_c)
+        if at_home_awake:
+            gains += self._gain_awake_w
+        if asleep:
+            gains += self._gain_asleep_w
+        if cooking:
+            gains += self._gain_cooking_w
+        if shower:
+            gains += self._gain_shower_w
         mass_gains = (1.0 - SOLAR_TO_AIR_FRACTION) * solar
         args = (h_air_out, self.h_air_mass_w_per_k, self.h_opaque_w_per_k, self.c_air_j_per_k, self.c_mass_j_per_k, dt)
         power = thermal.two_node_thermostat_power_w(
-            self.temperature_c, self.mass_c, out_c, gains, mass_gains, setpoint_c,
-            np.where(heating_on, self.max_power_w, 0.0), *args,
+            self.temperature_c, self.mass_c, out_c, gains, mass_gains, setpoint_c, max_power_w, *args,
         )
         self.temperature_c, self.mass_c = thermal.two_node_step_c(
             self.temperature_c, self.mass_c, out_c, gains + power, mass_gains, *args
         )
 
         # Moisture, kg/h
-        gen_kg_h = np.where(k == 0, n * moisture.PERSON_AWAKE_KG_PER_H * at_home_awake, 0.0)
-        gen_kg_h = gen_kg_h + np.where(k == 1, sleepers * moisture.PERSON_ASLEEP_KG_PER_H * asleep, 0.0)
-        cooking_h_per_day = 2.0 if weekend else 1.5
-        hood_factor = np.where(fans_work, 1.0 - HOOD_CAPTURE_FRACTION, 1.0)
-        gen_kg_h = gen_kg_h + np.where(k == 2, moisture.COOKING_ELECTRIC_KG_PER_DAY / cooking_h_per_day * cooking * hood_factor, 0.0)
-        gen_kg_h = gen_kg_h + np.where(k == 3, n * moisture.SHOWER_KG_PER_SHOWER / 0.5 * shower, 0.0)
-        # clothes dried on airers in the bedroom and by the living-room radiator, half each
-        gen_kg_h = gen_kg_h + np.where((k <= 1) & drying, 0.5 * moisture.CLOTHES_DRYING_KG_PER_DAY / 24.0, 0.0)
-        leaking = (self.leak_onset_s >= 0) & (ts >= self.leak_onset_s)
-        gen_kg_h = gen_kg_h + np.where(leaking, LEAK_EVAPORATION_KG_PER_H, 0.0)
+        gen_kg_h = self._vapour_drying_kg_h * drying
+        if at_home_awake:
+            gen_kg_h += self._vapour_awake_kg_h
+        if asleep:
+            gen_kg_h += self._vapour_asleep_kg_h
+        if shower:
+            gen_kg_h += self._vapour_shower_kg_h
+        if cooking:
+            cooking_h_per_day = 2.0 if weekend else 1.5
+            hood_factor = np.where(fans_work, 1.0 - HOOD_CAPTURE_FRACTION, 1.0)
+            gen_kg_h += self._kitchen * (moisture.COOKING_ELECTRIC_KG_PER_DAY / cooking_h_per_day) * hood_factor
+        leaking = (self.leak_onset_s >= 0) & (ts >= self.leak_onset_s) if self._any_leak else np.zeros(self.room_count, dtype=bool)
+        if self._any_leak:
+            gen_kg_h += leaking * LEAK_EVAPORATION_KG_PER_H
         out_rho = float(vapour_density_kg_m3(vapour_pressure_pa(out_c, out_rh), out_c))
         home_mean = (np.bincount(self.home_of_room, weights=self.vapour_kg_m3 * self.volume_m3)
                      / self._home_volume_m3)[self.home_of_room]
         # Outdoor air and the dwelling's mixed air both exchange with the room: combine as one
         # source at their flow-weighted mean vapour density.
         out_flow = ach * self.volume_m3 / 3600.0 + extract
-        iz_flow = INTERZONE_ACH * self.volume_m3 / 3600.0
+        iz_flow = self._iz_flow_m3_s
         # Condensation on the glazing acts as a sink towards saturation at the pane's temperature.
         pane_c = surface_temperature_c(self.temperature_c, out_c, GLAZING_FRSI)
         pane_rho = vapour_density_kg_m3(psat_pa(pane_c), pane_c)
-        cond_flow = np.where(self.vapour_kg_m3 > pane_rho, SURFACE_VAPOUR_TRANSFER_M_PER_S * self.glazing_m2, 0.0)
+        cond_flow = self._surface_vapour_m3_s * (self.vapour_kg_m3 > pane_rho)
         total_flow = out_flow + iz_flow + cond_flow
         source_rho = (out_flow * out_rho + iz_flow * home_mean + cond_flow * pane_rho) / total_flow
         self.vapour_kg_m3 = moisture.step_vapour_density_kg_m3(
@@ -306,7 +343,9 @@ class FleetPhysics:
         liquid = np.where(leaking & self.probe, damp_probe.LEAK_WET_TARGET_PCT,
                           np.where(self.penetrating & (rain > 0), damp_probe.PENETRATING_DAMP_TARGET_PCT, 0.0))
         tau = np.where(leaking, damp_probe.LEAK_WETTING_TIME_CONSTANT_H, damp_probe.RAIN_WETTING_TIME_CONSTANT_H)
-        self.wme_pct = damp_probe.step_wme_pct(self.wme_pct, theta_si, rh_si, liquid, tau, dt)
+        if self._emc_pct is None or ts % 3600 == 0:  # EMC follows surface conditions slowly: hourly
+            self._emc_pct = damp_probe.equilibrium_moisture_content_pct(theta_si, rh_si)
+        self.wme_pct = damp_probe.step_wme_towards_pct(self.wme_pct, self._emc_pct, liquid, tau, dt)
 
         self.ts = ts + dt
         if self.ts % 3600 == 0:

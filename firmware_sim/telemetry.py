@@ -83,6 +83,13 @@ class SensorFaults:
                 out.append({**base, "room": None, "sensor": None, "hazard": "clock_skew", "start_ts": self.window_start_s, "end_ts": None, "evidence": {"skew_s": s.clock_skew_s}})
         return out
 
+    def offline_all(self, ts: int) -> list[bool]:
+        """Whether each home's gateway is cut off at ts."""
+        cut = [False] * len(self.plans)
+        for h, (a, b) in self.outage.items():
+            cut[h] = a <= ts < b
+        return cut
+
     def offline(self, home: int, ts: int) -> bool:
         """Whether the home's gateway is cut off at ts."""
         window = self.outage.get(home)
@@ -103,20 +110,20 @@ class ReadingFactory:
     def readings(self, c: RoomConditions) -> list[list[dict]]:
         """Readings of every home at c.ts (one list per home, in sensor order)."""
         n = len(c.temperature_c)
-        temp = np.round(c.temperature_c + self.rng.normal(0, TEMPERATURE_NOISE_SD_C, n), 1)
-        rh = np.round(np.clip(c.humidity_pct + self.rng.normal(0, HUMIDITY_NOISE_SD_PCT, n), 0.0, 100.0), 1)
-        wme = np.round(np.clip(c.wme_pct + self.rng.normal(0, WME_NOISE_SD_PCT, n), 0.0, 100.0), 1)
+        temp = np.round(c.temperature_c + self.rng.normal(0, TEMPERATURE_NOISE_SD_C, n), 1).tolist()
+        rh = np.round(np.clip(c.humidity_pct + self.rng.normal(0, HUMIDITY_NOISE_SD_PCT, n), 0.0, 100.0), 1).tolist()
+        wme = np.round(np.clip(c.wme_pct + self.rng.normal(0, WME_NOISE_SD_PCT, n), 0.0, 100.0), 1).tolist()
         days = (c.ts - self.faults.window_start_s) / 86400.0
-        battery = np.round(np.clip(self.battery_start - BATTERY_DRAIN_PCT_PER_DAY * days, 0.0, 100.0), 1)
+        battery = np.round(np.clip(self.battery_start - BATTERY_DRAIN_PCT_PER_DAY * days, 0.0, 100.0), 1).tolist()
         out, j = [], 0
         for h, plan in enumerate(self.plans):
             s = plan.scenario
             ts = int(c.ts) + s.clock_skew_s
             home = []
             for room in plan.rooms:
-                r = {"sensor": room.sensor_id, "ts": ts, "temperature_c": float(temp[j]), "humidity_pct": float(rh[j]), "battery_pct": float(battery[j])}
+                r = {"sensor": room.sensor_id, "ts": ts, "temperature_c": temp[j], "humidity_pct": rh[j], "battery_pct": battery[j]}
                 if room.damp_probe:
-                    r["wme_pct"] = float(wme[j])
+                    r["wme_pct"] = wme[j]
                 j += 1
                 if s.fault and room.sensor_id == FAULT_SENSOR_ID:
                     r = self._apply_fault(h, s.fault, r, c.ts)

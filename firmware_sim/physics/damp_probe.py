@@ -37,6 +37,12 @@ def equilibrium_moisture_content_pct(temperature_c, humidity_pct):
 def step_wme_pct(wme_pct, surface_c, surface_humidity_pct, liquid_target_pct, wetting_time_constant_h, dt_s):
     """%WME after dt_s: towards liquid_target where water is present (0 = none), else dries to EMC."""
     emc = equilibrium_moisture_content_pct(surface_c, surface_humidity_pct)
+    return step_wme_towards_pct(wme_pct, emc, liquid_target_pct, wetting_time_constant_h, dt_s)
+
+
+def step_wme_towards_pct(wme_pct, emc_pct, liquid_target_pct, wetting_time_constant_h, dt_s):
+    """%WME after dt_s given the surface's EMC (which changes slowly, so callers may reuse it)."""
+    emc = np.asarray(emc_pct, dtype=float)
     target = np.maximum(emc, liquid_target_pct)
     wme = np.asarray(wme_pct, dtype=float)
     wetting = target > wme

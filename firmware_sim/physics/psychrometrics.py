@@ -27,6 +27,8 @@ def psat_pa(temperature_c):
     """Saturation vapour pressure in Pa over water (θ ≥ 0) or ice (θ < 0), BS EN ISO 13788."""
     t = np.asarray(temperature_c, dtype=float)
     over_water = _PSAT_P0_PA * np.exp(_PSAT_A_WATER * t / (_PSAT_B_WATER_C + t))
+    if t.ndim and t.size and t.min() >= 0.0:  # no ice anywhere: skip the second branch
+        return over_water
     over_ice = _PSAT_P0_PA * np.exp(_PSAT_A_ICE * t / (_PSAT_B_ICE_C + t))
     result = np.where(t >= 0.0, over_water, over_ice)
     return float(result) if result.ndim == 0 else result
