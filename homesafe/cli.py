@@ -73,16 +73,6 @@ def _wait_for_signal() -> None:
     stop.wait()
 
 
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise UsageError(f"bad setting {name}: {raw!r} is not a whole number") from None
-
-
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     import socket
 
@@ -91,22 +81,18 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
     if settings.mqtt_url is None:
         raise UsageError("homesafe ingest: HOMESAFE_MQTT_URL must name the broker")
-    if args.log_json or os.environ.get("HOMESAFE_LOG_FORMAT", "").lower() == "json":
+    if args.log_json or settings.log_format == "json":
         from ingest.logs import use_json_logs
 
         use_json_logs()
     host, port, username, password, tls = parse_mqtt_url(settings.mqtt_url)
-    metrics_port = (
-        args.metrics_port
-        if args.metrics_port is not None
-        else _env_int("HOMESAFE_METRICS_PORT", 9108)
-    )
+    metrics_port = args.metrics_port if args.metrics_port is not None else settings.metrics_port
     default_id = "homesafe-ingest" + (f"-{socket.gethostname()}" if args.shared else "")
     client_id = args.client_id or default_id
     spool_dir = Path(
-        args.spool_dir or os.environ.get("HOMESAFE_SPOOL_DIR") or f"var/spool/{client_id}"
+        args.spool_dir or settings.spool_dir or f"var/spool/{client_id}"
     )
-    spool_max_bytes = _env_int("HOMESAFE_SPOOL_MAX_BYTES", 0) or None
+    spool_max_bytes = settings.spool_max_bytes
 
     def serve(client_id: str, spool_dir: Path, metrics_port: int, shared: bool) -> None:
         services = _services(settings)
@@ -134,7 +120,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             ingest.stop()
             services.close()
 
-    workers = args.workers if args.workers is not None else _env_int("HOMESAFE_INGEST_WORKERS", 1)
+    workers = args.workers if args.workers is not None else settings.ingest_workers
     if workers < 1:
         raise UsageError("homesafe ingest: --workers must be 1 or more")
     if workers == 1:

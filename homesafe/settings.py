@@ -26,9 +26,18 @@ class Settings(BaseSettings):
         default=None, description="provisioning key from which each gateway's MQTT password derives"
     )
     mqtt_protocol: str = Field(default="5", description="'5' or '3.1.1' for an external broker")
+    audit_key: str | None = Field(
+        default=None, description="HMAC key signing the audit log's daily checkpoints"
+    )
     detect_interval_s: float = 900.0
     sweep_interval_s: float = 60.0
     awareness_from_sensors: str = "on_detection"
+    # Ingest (`homesafe ingest`); command-line flags override these.
+    metrics_port: int = Field(default=9108, ge=0, le=65535, description="Prometheus /metrics; 0 = off")
+    spool_dir: str | None = Field(default=None, description="default var/spool/<client id>")
+    spool_max_bytes: int | None = Field(default=None, gt=0)
+    ingest_workers: int = Field(default=1, ge=1, le=64)
+    log_format: str = Field(default="text", pattern="^(text|json)$")
 
     @field_validator("timezone")
     @classmethod
