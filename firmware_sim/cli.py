@@ -71,9 +71,9 @@ def run(args: argparse.Namespace, *, mqtt_url: str) -> int:
         sys.stdout.write(f"fleet: {result['readings']} readings in {result['messages']} messages, "
                          f"{result['seconds']:.1f} s publishing, {result['readings_per_s']:.0f} readings/s\n")
     else:
-        result = run_gateways(fleet, url.hostname, port, protocol=args.mqtt_protocol, gateway_key=key, speed=speed,
+        sent = run_gateways(fleet, url.hostname, port, protocol=args.mqtt_protocol, gateway_key=key, speed=speed,
                               wall_start_s=wall_start, stop=threading.Event(), username=user, password=password)
-        sys.stdout.write(f"{args.mode}: {result['messages']} messages, {result['readings']} readings, {result['acked']} acknowledged\n")
+        sys.stdout.write(f"{args.mode}: {sent['messages']} messages, {sent['readings']} readings, {sent['acked']} acknowledged\n")
     if args.truth:
         write_truth(args.truth, fleet.truth_records())
     return 0

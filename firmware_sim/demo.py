@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
+from typing import Any
 
 from firmware_sim.clock import wall_time_s
 from firmware_sim.gateway import Gateway
@@ -20,7 +21,7 @@ def demo_plans(homes: int, seed: int) -> list[HomePlan]:
     return plan_homes([scenario_for("condensation")] + [scenario_for("healthy")] * (homes - 1), seed)
 
 
-def demo_registry_rows(homes: int, seed: int) -> tuple[list[dict], list[dict]]:
+def demo_registry_rows(homes: int, seed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """homes.csv and households.csv rows (CONTRACTS.md §2 columns as keys) for the demo homes."""
     plans = demo_plans(homes, seed)
     return homes_rows(plans), households_rows(plans, seed)

@@ -9,9 +9,11 @@ import random
 import threading
 import time
 from collections import deque
+from typing import Any
 
 import orjson
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from firmware_sim.clock import wall_time_s
 from firmware_sim.telemetry import status_topic, telemetry_topic
@@ -27,7 +29,7 @@ def gateway_password(key: str, gateway_id: str) -> str:
     return hmac.new(key.encode(), gateway_id.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def protocol_of(name: str) -> mqtt.MQTTProtocolVersion:
+def protocol_of(name: str) -> MQTTProtocolVersion:
     """paho protocol constant for "3.1.1" or "5"."""
     return {"3.1.1": mqtt.MQTTv311, "5": mqtt.MQTTv5}[name]
 
@@ -55,7 +57,7 @@ class Gateway:
         self.published = 0
         self.acked = 0
         self._rng = random.Random(f"{seed}:{gateway_id}")
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=gateway_id, protocol=protocol_of(protocol))
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=gateway_id, protocol=protocol_of(protocol))
         if username is None:
             username = gateway_id if gateway_key else None
             password = gateway_password(gateway_key, gateway_id) if gateway_key else None
@@ -105,16 +107,16 @@ class Gateway:
             self._stop.wait(backoff_s(attempt, self._rng))
             attempt += 1
 
-    def _on_connect(self, client, userdata, flags, reason_code, properties=None) -> None:
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: Any, properties: Any = None) -> None:
         if reason_code == 0:
             client.publish(status_topic(self.gateway_id), self._status("online"), qos=1, retain=True)
             self.ever_connected = True
             self._connected.set()
 
-    def _on_disconnect(self, client, userdata, flags, reason_code, properties=None) -> None:
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: Any, properties: Any = None) -> None:
         self._connected.clear()
 
-    def _on_publish(self, client, userdata, mid, reason_code=None, properties=None) -> None:
+    def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int, reason_code: Any = None, properties: Any = None) -> None:
         with self._lock:
             self._unacked = max(self._unacked - 1, 0)
             self.acked += 1

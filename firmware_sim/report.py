@@ -16,6 +16,7 @@ import sys
 import time
 from collections import defaultdict
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +34,7 @@ def epoch_of(date: str) -> int:
     return int(datetime.strptime(date, "%Y-%m-%d").replace(tzinfo=UTC).timestamp())
 
 
-def run_window(start_s: int, days: float, homes_per_scenario: int, seed: int) -> tuple[FleetRun, list[dict]]:
+def run_window(start_s: int, days: float, homes_per_scenario: int, seed: int) -> tuple[FleetRun, list[dict[str, Any]]]:
     """Simulate every scenario (homes_per_scenario each) over the window; returns the run and its truth."""
     plans = plan_homes([s for s in SCENARIOS for _ in range(homes_per_scenario)], seed)
     run = FleetRun(plans, seed=seed, window_start_s=start_s, window_end_s=start_s + int(days * 86400), interval_s=3600)
@@ -42,7 +43,7 @@ def run_window(start_s: int, days: float, homes_per_scenario: int, seed: int) ->
     return run, run.truth_records()
 
 
-def summarise(run: FleetRun, truth: list[dict]) -> list[dict]:
+def summarise(run: FleetRun, truth: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per scenario: homes and, per hazard, homes with truth, mean hours per home, median day M reached 1."""
     start, end = run.window_start_s, run.window_end_s
     n_hours = (end - start) // 3600
@@ -61,7 +62,7 @@ def summarise(run: FleetRun, truth: list[dict]) -> list[dict]:
     rows = []
     for scenario in SCENARIOS:
         homes = [p.home_id for p in run.plans if p.scenario.key == scenario.key]
-        row: dict = {"scenario": scenario.key, "homes": len(homes),
+        row: dict[str, Any] = {"scenario": scenario.key, "homes": len(homes),
                      "expected": ",".join(expected_truth_keys(scenario, start, end)) or "-"}
         for hazard in HAZARDS:
             hours = [int(held[(h, hazard)].sum()) for h in homes if (h, hazard) in held]
@@ -73,7 +74,7 @@ def summarise(run: FleetRun, truth: list[dict]) -> list[dict]:
     return rows
 
 
-def print_rows(title: str, rows: list[dict], out=sys.stdout) -> None:  # type: ignore[no-untyped-def]
+def print_rows(title: str, rows: list[dict[str, Any]], out=sys.stdout) -> None:  # type: ignore[no-untyped-def]
     """The table: per hazard, homes with truth / mean hours per home (days in brackets)."""
     out.write(f"\n{title}\n{'scenario':<20}{'homes':>5}  " + "".join(f"{h:>22}" for h in HAZARDS)
               + f"{'M≥1 day':>9}  expected\n")

@@ -6,9 +6,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 
 from firmware_sim.clock import wall_time_s
 from firmware_sim.gateway import Gateway, protocol_of
@@ -55,12 +57,12 @@ class FleetRun:
             messages = [(h, self.factory.message(h, rs) if rs else None) for h, rs in enumerate(per_home)]
             yield Batch(c.ts, messages, self.faults.offline_all(c.ts))
 
-    def truth_records(self) -> list[dict]:
+    def truth_records(self) -> list[dict[str, Any]]:
         """Hazard and fault truth for the run so far."""
         return self.truth.records() + self.faults.records()
 
 
-def write_truth(path: str, records: list[dict]) -> None:
+def write_truth(path: str, records: list[dict[str, Any]]) -> None:
     """Ground truth as JSON lines."""
     with open(path, "wb") as f:
         for r in records:
@@ -113,7 +115,7 @@ def run_fleet_load(run: FleetRun, host: str, port: int, *, protocol: str, connec
     """
     clients = []
     for i in range(connections):
-        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"homesafe-fleet-{i}", protocol=protocol_of(protocol))
+        c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"homesafe-fleet-{i}", protocol=protocol_of(protocol))
         if username:
             c.username_pw_set(username, password)
         c.max_inflight_messages_set(65535)

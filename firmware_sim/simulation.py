@@ -100,6 +100,11 @@ def local_clock(ts: int) -> tuple[float, bool, int]:
     return local.hour + local.minute / 60.0, local.weekday() >= 5, local.month
 
 
+def _floats(xs: list[float] | list[int]) -> np.ndarray:
+    """A float array of a list."""
+    return np.array(xs, dtype=float)
+
+
 class FleetPhysics:
     """Every room of the given homes, stepped together from `start(ts)` by `dt_s`."""
 
@@ -116,11 +121,10 @@ class FleetPhysics:
         self.home_of_room = np.array([h for h, _, _ in rooms], dtype=np.int64)
         self.kind = np.array([ROOM_INDEX[r.room] for _, _, r in rooms])
         sc = [p.scenario for _, p, _ in rooms]
-        f = lambda xs: np.array(xs, dtype=float)  # noqa: E731
-        self.volume_m3 = f([r.volume_m3 for _, _, r in rooms])
-        floor_m2 = f([r.floor_area_m2 for _, _, r in rooms])
-        ua = f([r.fabric_ua_w_per_k * s.ua_scale for (_, _, r), s in zip(rooms, sc, strict=True)])
-        self.glazing_m2 = f([r.window_area_m2 for _, _, r in rooms])
+        self.volume_m3 = _floats([r.volume_m3 for _, _, r in rooms])
+        floor_m2 = _floats([r.floor_area_m2 for _, _, r in rooms])
+        ua = _floats([r.fabric_ua_w_per_k * s.ua_scale for (_, _, r), s in zip(rooms, sc, strict=True)])
+        self.glazing_m2 = _floats([r.window_area_m2 for _, _, r in rooms])
         self.h_window_w_per_k = self.glazing_m2 * WINDOW_U_W_PER_M2_K
         self.h_opaque_w_per_k = np.maximum(ua - self.h_window_w_per_k, 0.1)
         self.h_air_mass_w_per_k = thermal.MASS_COUPLING_W_PER_M2_K * thermal.MASS_AREA_PER_FLOOR_AREA * floor_m2
@@ -132,7 +136,7 @@ class FleetPhysics:
             window_start_s + int(s.household_change_fraction * span) if s.household_change_fraction is not None else -1
             for s in sc
         ], dtype=np.int64)
-        self.infiltration_after_ach = f([s.infiltration_ach for s in sc])
+        self.infiltration_after_ach = _floats([s.infiltration_ach for s in sc])
         self.fans_after = np.array([s.extract_fans_work for s in sc])
         self.drying_after = np.array([s.clothes_drying_indoors for s in sc])
         before = self.change_s >= 0
@@ -144,8 +148,8 @@ class FleetPhysics:
         self.max_power_w = EMITTER_MARGIN * design_loss_w_per_k * (21.0 - DESIGN_OUTDOOR_C)
         top = np.array([s.top_floor_heat for s in sc])
         # Top floor: roof solar load and big west glazing, roughly doubling solar gain (a setting).
-        self.window_area_m2 = f([r.window_area_m2 for _, _, r in rooms]) * np.where(top, TOP_FLOOR_SOLAR_FACTOR, 1.0)
-        self.frsi = f([s.cold_corner_frsi for s in sc])
+        self.window_area_m2 = _floats([r.window_area_m2 for _, _, r in rooms]) * np.where(top, TOP_FLOOR_SOLAR_FACTOR, 1.0)
+        self.frsi = _floats([s.cold_corner_frsi for s in sc])
         self.probe = np.array([r.damp_probe for _, _, r in rooms])
         heating = np.array([s.heating for s in sc])
         self.heating_after = heating
@@ -155,16 +159,16 @@ class FleetPhysics:
                          / np.bincount(self.home_of_room, weights=floor_m2), 6.0)[self.home_of_room]
         sap_th2_c = 21.0 - hlp + hlp**2 / 12.0
         other_c = np.array([np.nan if s.other_setpoint_c is None else s.other_setpoint_c for s in sc])
-        self.setpoint_after_c = np.where(self.kind == 0, f([s.living_setpoint_c for s in sc]),
+        self.setpoint_after_c = np.where(self.kind == 0, _floats([s.living_setpoint_c for s in sc]),
                                          np.where(np.isnan(other_c), sap_th2_c, other_c))
         default_setpoint = np.where(self.kind == 0, _DEFAULTS.living_setpoint_c, sap_th2_c)
         self.setpoint_before_c = np.where(before, default_setpoint, self.setpoint_after_c)
         self.base_gains_w = BASE_GAINS_W_PER_M2 * floor_m2
         self.h_interzone_w_per_k = thermal.ventilation_conductance_w_per_k(self.volume_m3, INTERZONE_ACH)
-        self.window_opening_ach = f([s.window_opening_ach for s in sc])
+        self.window_opening_ach = _floats([s.window_opening_ach for s in sc])
         self.open_at_night = np.array([s.windows_open_at_night for s in sc])
         self.curtains = np.array([s.curtains_drawn_when_warm for s in sc])
-        self.occupants = f([s.occupants for s in sc])
+        self.occupants = _floats([s.occupants for s in sc])
         self.penetrating = np.array([s.penetrating_damp for s in sc]) & (self.kind == 1)
         self.leak_onset_s = np.array(
             [window_start_s + int(s.leak_onset_fraction * span) if s.leak_onset_fraction is not None and r.room == "kitchen" else -1
@@ -215,7 +219,7 @@ class FleetPhysics:
         t, rh, sol, rain, mean = (float(a[i]) for a in self._weather)
         return t, rh, sol, rain, mean
 
-    def _outdoor(self, ts: int):
+    def _outdoor(self, ts: int) -> tuple[np.ndarray, ...]:
         """Outdoor conditions at ts as one array per room (all homes share the weather)."""
         return tuple(np.full(self.room_count, v) for v in self.outdoor_now(ts))
 

@@ -7,6 +7,7 @@ Gaussian noise. Values rounded to 0.1 as the gateways send them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import orjson
@@ -66,9 +67,9 @@ class SensorFaults:
                 start = self.window_start_s + int(0.4 * span)
                 self.outage[h] = (start, min(start + s.gateway_offline_s, self.window_end_s))
 
-    def records(self) -> list[dict]:
+    def records(self) -> list[dict[str, Any]]:
         """Truth records for faults (sensor faults, gateway outages and clock skew)."""
-        out = []
+        out: list[dict[str, Any]] = []
         for h, plan in enumerate(self.plans):
             s = plan.scenario
             base = {"home_id": plan.home_id, "gateway_id": plan.gateway_id, "kind": "fault", "category": None, "scenario": s.key}
@@ -104,10 +105,10 @@ class ReadingFactory:
         self.faults = faults
         self.rng = np.random.default_rng([seed, 23])
         self.battery_start = np.random.default_rng([seed, 29]).uniform(55.0, 100.0, size=sum(len(p.rooms) for p in plans))
-        self._stuck: dict[int, dict] = {}
+        self._stuck: dict[int, dict[str, Any]] = {}
         self.seq = [0] * len(plans)
 
-    def readings(self, c: RoomConditions) -> list[list[dict]]:
+    def readings(self, c: RoomConditions) -> list[list[dict[str, Any]]]:
         """Readings of every home at c.ts (one list per home, in sensor order)."""
         n = len(c.temperature_c)
         temp = np.round(c.temperature_c + self.rng.normal(0, TEMPERATURE_NOISE_SD_C, n), 1).tolist()
@@ -121,7 +122,8 @@ class ReadingFactory:
             ts = int(c.ts) + s.clock_skew_s
             home = []
             for room in plan.rooms:
-                r = {"sensor": room.sensor_id, "ts": ts, "temperature_c": temp[j], "humidity_pct": rh[j], "battery_pct": battery[j]}
+                r: dict[str, Any] | None = {"sensor": room.sensor_id, "ts": ts, "temperature_c": temp[j], "humidity_pct": rh[j], "battery_pct": battery[j]}
+                assert r is not None
                 if room.damp_probe:
                     r["wme_pct"] = wme[j]
                 j += 1
@@ -133,7 +135,7 @@ class ReadingFactory:
             out.append(home)
         return out
 
-    def _apply_fault(self, h: int, fault: str, r: dict, ts: int) -> dict | None:
+    def _apply_fault(self, h: int, fault: str, r: dict[str, Any], ts: int) -> dict[str, Any] | None:
         onset = self.faults.onset_s[h]
         if fault == "dead_battery":
             left = DEAD_BATTERY_START_PCT * (onset - ts) / max(onset - self.faults.window_start_s, 1)
@@ -154,13 +156,13 @@ class ReadingFactory:
                 return None
         return r
 
-    def message(self, home: int, readings: list[dict]) -> bytes:
+    def message(self, home: int, readings: list[dict[str, Any]]) -> bytes:
         """One contract payload for a home's readings, with the gateway's next seq."""
         payload = orjson.dumps({"v": 1, "seq": self.seq[home], "readings": readings})
         self.seq[home] += 1
         return payload
 
 
-def chunk_readings(readings: list[dict], size: int = MAX_READINGS_PER_MESSAGE) -> list[list[dict]]:
+def chunk_readings(readings: list[dict[str, Any]], size: int = MAX_READINGS_PER_MESSAGE) -> list[list[dict[str, Any]]]:
     """Split readings into message-sized lists (the contract allows at most 500 per message)."""
     return [readings[i : i + size] for i in range(0, len(readings), size)]

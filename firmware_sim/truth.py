@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
@@ -141,7 +142,7 @@ class TruthRecorder:
         for key, value in flags.items():
             self.flags.setdefault(key, []).append(value)
 
-    def records(self) -> list[dict]:
+    def records(self) -> list[dict[str, Any]]:
         """Truth records for hazards: one per contiguous interval per home and room."""
         if not self.hours:
             return []
@@ -151,7 +152,7 @@ class TruthRecorder:
         series = {"damp_and_mould": f["mould"] | f["wme"], "excess_cold": f["excess_cold"],
                   "excess_heat": f["excess_heat"], "leak": f["leak"]}
         temps = np.array(self.temperatures, dtype=np.float32)
-        out: list[dict] = []
+        out: list[dict[str, Any]] = []
         for hazard, flag in series.items():
             for room, a, b in _runs(flag):
                 plan = p.plans[p.home_of_room[room]]
@@ -165,7 +166,7 @@ class TruthRecorder:
                 })
         return out
 
-    def _evidence(self, hazard: str, room: int, temps: np.ndarray) -> dict:
+    def _evidence(self, hazard: str, room: int, temps: np.ndarray) -> dict[str, Any]:
         p = self.physics
         if hazard == "damp_and_mould":
             m1 = int(self.mould_1_ts[room]) if self.mould_1_ts[room] >= 0 else None

@@ -9,7 +9,11 @@ and dries over weeks (DETECTORS.md: >20 % wet, ≥28 % fibre saturation).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+
+from firmware_sim.physics import Numeric
 
 WME_WET_PCT = 20.0  # DETECTORS.md: above 20 % wet
 WME_FIBRE_SATURATION_PCT = 28.0  # DETECTORS.md
@@ -21,7 +25,7 @@ DRYING_TIME_CONSTANT_H = 24.0 * 21  # slow drying of masonry: weeks — a settin
 HYGROSCOPIC_TIME_CONSTANT_H = 24.0 * 3  # surface layer follows ambient RH over days — a setting
 
 
-def equilibrium_moisture_content_pct(temperature_c, humidity_pct):
+def equilibrium_moisture_content_pct(temperature_c: Numeric, humidity_pct: Numeric) -> Any:
     """Wood EMC in % (Hailwood–Horrobin, Wood Handbook 2010 Eq. 4-5, T in °C)."""
     t = np.asarray(temperature_c, dtype=float)
     h = np.clip(np.asarray(humidity_pct, dtype=float) / 100.0, 0.0, 0.98)
@@ -34,13 +38,13 @@ def equilibrium_moisture_content_pct(temperature_c, humidity_pct):
     return float(emc) if emc.ndim == 0 else emc
 
 
-def step_wme_pct(wme_pct, surface_c, surface_humidity_pct, liquid_target_pct, wetting_time_constant_h, dt_s):
+def step_wme_pct(wme_pct: Numeric, surface_c: Numeric, surface_humidity_pct: Numeric, liquid_target_pct: Numeric, wetting_time_constant_h: Numeric, dt_s: float) -> Any:
     """%WME after dt_s: towards liquid_target where water is present (0 = none), else dries to EMC."""
     emc = equilibrium_moisture_content_pct(surface_c, surface_humidity_pct)
     return step_wme_towards_pct(wme_pct, emc, liquid_target_pct, wetting_time_constant_h, dt_s)
 
 
-def step_wme_towards_pct(wme_pct, emc_pct, liquid_target_pct, wetting_time_constant_h, dt_s):
+def step_wme_towards_pct(wme_pct: Numeric, emc_pct: Numeric, liquid_target_pct: Numeric, wetting_time_constant_h: Numeric, dt_s: float) -> Any:
     """%WME after dt_s given the surface's EMC (which changes slowly, so callers may reuse it)."""
     emc = np.asarray(emc_pct, dtype=float)
     target = np.maximum(emc, liquid_target_pct)

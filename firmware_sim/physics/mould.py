@@ -7,8 +7,11 @@ index M and the hours since growth conditions last held.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+
+from firmware_sim.physics import Numeric
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ DEFAULT_SENSITIVITY = SENSITIVITY_BY_KEY["sensitive"]
 MOULD_INDEX_GROWTH_STARTS = 1.0  # M = 1: microscopic growth
 
 
-def critical_humidity_pct(temperature_c, rh_min_pct):
+def critical_humidity_pct(temperature_c: Numeric, rh_min_pct: float) -> Any:
     """RHcrit = max(−0.00267T³ + 0.160T² − 3.13T + 100, RHmin) for T ≥ 0; 100 below 0 °C."""
     t = np.asarray(temperature_c, dtype=float)
     poly = -0.00267 * t**3 + 0.160 * t**2 - 3.13 * t + 100.0
@@ -60,8 +63,8 @@ class MouldState:
 
 def step_mould_hour(
     state: MouldState,
-    temperature_c,
-    humidity_pct,
+    temperature_c: Numeric,
+    humidity_pct: Numeric,
     sensitivity: SensitivityClass = DEFAULT_SENSITIVITY,
     cmat: float | None = None,
 ) -> MouldState:

@@ -10,6 +10,7 @@ Outdoor RH: Met Office averages for southern England (*secondary*).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -43,12 +44,12 @@ class WeatherYear:
     heatwave_start_day: int
 
 
-def _month_profile(values, day_of_year: np.ndarray) -> np.ndarray:
+def _month_profile(values: Sequence[float] | np.ndarray, day_of_year: np.ndarray) -> np.ndarray:
     """Smooth daily values from monthly means, interpolated between mid-month points."""
     mid = np.array([15.5 + 30.44 * i for i in range(12)])
     xs = np.concatenate([[mid[-1] - 365.25], mid, [mid[0] + 365.25]])
     ys = np.concatenate([[values[-1]], values, [values[0]]])
-    return np.interp(day_of_year, xs, ys)
+    return np.asarray(np.interp(day_of_year, xs, ys), dtype=float)
 
 
 @lru_cache(maxsize=64)
@@ -95,7 +96,7 @@ class Outdoor:
     daily_mean_c: np.ndarray
 
 
-def outdoor_at(seed: int, epoch_s) -> Outdoor:
+def outdoor_at(seed: int, epoch_s: float | np.ndarray) -> Outdoor:
     """Outdoor temperature, RH, horizontal irradiance and rain at the given instants (UTC s)."""
     ts = np.atleast_1d(np.asarray(epoch_s, dtype=float))
     years, doy = _civil_year_and_day(ts)
