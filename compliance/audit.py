@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
-from compliance.models import AuditEntry
+from compliance.models import AuditCheckpoint, AuditEntry
 from registry.clock import to_rfc3339
 
 GENESIS_HASH = "0" * 64
@@ -147,10 +148,64 @@ class VerifyResult:
     entries: int
     first_broken_id: int | None = None
     reason: str | None = None
+    checkpoints: int = 0
 
 
-def verify(session: Session, *, batch: int = 5000) -> VerifyResult:
-    """Recompute the whole chain and name the first entry whose hash or link is wrong."""
+def checkpoint_signature(key: bytes, *, day: date, entries: int, head_hash: str) -> str:
+    """HMAC-SHA256 (hex) of a checkpoint's day, entry count and head hash."""
+    message = f"{day.isoformat()}|{entries}|{head_hash}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def write_checkpoint(
+    session: Session, *, day: date, now: datetime, key: bytes | None = None
+) -> AuditCheckpoint | None:
+    """Record the chain's head as it stands for ``day`` (signed when a key is given), once a day;
+    None when the day has its checkpoint already."""
+    next_id, head_hash = _lock_chain(session)  # appends wait until this transaction ends
+    if session.scalar(select(AuditCheckpoint.id).where(AuditCheckpoint.day == day)) is not None:
+        return None
+    entries = next_id - 1
+    checkpoint = AuditCheckpoint(
+        day=day,
+        written_at=now,
+        entries=entries,
+        head_hash=head_hash,
+        signature=(
+            checkpoint_signature(key, day=day, entries=entries, head_hash=head_hash)
+            if key
+            else None
+        ),
+    )
+    session.add(checkpoint)
+    session.flush()
+    return checkpoint
+
+
+def verify(session: Session, *, batch: int = 5000, key: bytes | None = None) -> VerifyResult:
+    """Recompute the whole chain and name the first entry whose hash or link is wrong.
+
+    Each daily checkpoint must match the chain: the entry it names has the head hash it recorded,
+    and the chain is at least as long as it was then (a cut-off tail shows here). With ``key``,
+    every checkpoint must also carry its valid signature.
+    """
+    checkpoints = session.scalars(
+        select(AuditCheckpoint).order_by(AuditCheckpoint.entries, AuditCheckpoint.day)
+    ).all()
+    at_entry: dict[int, list[AuditCheckpoint]] = {}
+    for checkpoint in checkpoints:
+        if key is not None and checkpoint.signature != checkpoint_signature(
+            key, day=checkpoint.day, entries=checkpoint.entries, head_hash=checkpoint.head_hash
+        ):
+            return VerifyResult(
+                False,
+                0,
+                checkpoint.entries,
+                f"the checkpoint of {checkpoint.day} does not carry a valid signature",
+                len(checkpoints),
+            )
+        at_entry.setdefault(checkpoint.entries, []).append(checkpoint)
+    found = len(checkpoints)
     prev_hash = GENESIS_HASH
     expected_id = 1
     count = 0
@@ -160,19 +215,45 @@ def verify(session: Session, *, batch: int = 5000) -> VerifyResult:
             select(AuditEntry).where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(batch)
         ).all()
         if not rows:
-            return VerifyResult(ok=True, entries=count)
+            break
         for entry in rows:
             if entry.id != expected_id:
-                return VerifyResult(False, count, expected_id, f"entry {expected_id} is missing")
+                return VerifyResult(
+                    False, count, expected_id, f"entry {expected_id} is missing", found
+                )
             if entry.prev_hash != prev_hash:
-                return VerifyResult(False, count, entry.id, "does not link to the entry before it")
+                return VerifyResult(
+                    False, count, entry.id, "does not link to the entry before it", found
+                )
             if entry_hash(entry) != entry.hash:
-                return VerifyResult(False, count, entry.id, "content does not match its hash")
+                return VerifyResult(
+                    False, count, entry.id, "content does not match its hash", found
+                )
+            for checkpoint in at_entry.get(entry.id, ()):
+                if checkpoint.head_hash != entry.hash:
+                    return VerifyResult(
+                        False,
+                        count,
+                        entry.id,
+                        f"does not match the head recorded by the checkpoint of {checkpoint.day}",
+                        found,
+                    )
             prev_hash = entry.hash
             expected_id += 1
             count += 1
             last_id = entry.id
         session.expunge_all()
+    if checkpoints and checkpoints[-1].entries > count:
+        latest = checkpoints[-1]
+        return VerifyResult(
+            False,
+            count,
+            count + 1,
+            f"the log ends at entry {count} but the checkpoint of {latest.day} recorded "
+            f"{latest.entries} entries: its tail was cut off",
+            found,
+        )
+    return VerifyResult(ok=True, entries=count, checkpoints=found)
 
 
 _PLAIN = (str, int, float, bool, type(None))

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from compliance import repository, service
+from compliance import audit, repository, service
 from compliance.models import Clock, ClockWarning
 from compliance.service import Engine
 
@@ -70,3 +70,13 @@ def run_warnings(sessions: sessionmaker[Session], *, now: datetime) -> int:
         total += fired
         if fired < BATCH:
             return total
+
+
+def run_checkpoint(
+    sessions: sessionmaker[Session], *, now: datetime, engine: Engine, key: bytes | None = None
+) -> bool:
+    """Write today's audit checkpoint (the local day in the calendar's time zone) if it is not
+    written yet; True when this call wrote it."""
+    day = now.astimezone(engine.calendar.tz).date()
+    with sessions.begin() as session:
+        return audit.write_checkpoint(session, day=day, now=now, key=key) is not None

@@ -8,7 +8,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from compliance.jobs import run_sweep, run_warnings
+from compliance.jobs import run_checkpoint, run_sweep, run_warnings
 from homesafe.bootstrap import Services, detect_once
 from registry.clock import utc_now
 
@@ -35,6 +35,21 @@ def verify_job(services: Services) -> None:
 
 
 VERIFY_INTERVAL_S = 3600.0
+
+
+def checkpoint_job(services: Services) -> None:
+    """Write today's audit-log checkpoint (head hash and count, signed with HOMESAFE_AUDIT_KEY)."""
+    key = services.settings.audit_key
+    if run_checkpoint(
+        services.sessions,
+        now=utc_now(),
+        engine=services.compliance,
+        key=key.encode() if key else None,
+    ):
+        log.info("wrote today's audit checkpoint")
+
+
+CHECKPOINT_INTERVAL_S = 3600.0
 
 
 def detect_job(services: Services) -> None:
@@ -78,6 +93,14 @@ def make_scheduler(
             seconds=VERIFY_INTERVAL_S,
             args=[services],
             id="verify_repairs",
+            **common,
+        )
+        scheduler.add_job(
+            checkpoint_job,
+            "interval",
+            seconds=CHECKPOINT_INTERVAL_S,
+            args=[services],
+            id="audit_checkpoint",
             **common,
         )
     if detect:
