@@ -26,6 +26,7 @@ class AppContext:
     telemetry: TelemetryStore
     engine: Engine
     fleet: Any = None  # ingest's live view of gateways, when ingest runs in this process
+    audit_key: str | None = None  # HOMESAFE_AUDIT_KEY: checkpoint signatures are checked with it
 
 
 def get_context(request: Request) -> AppContext:

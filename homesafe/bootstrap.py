@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import Engine as SqlEngine
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.deps import AppContext
 from compliance.calendar import WorkingDayCalendar
 from compliance.rules import ComplianceSettings
 from compliance.schemas import FindingIn
@@ -174,3 +175,13 @@ def detect_once(services: Services, *, now: datetime) -> int:
             emit=emit,
             timezone=services.settings.timezone,
         )
+
+
+def app_context(services: Services) -> AppContext:
+    """What the API runs on, from the same services as everything else."""
+    return AppContext(
+        sessions=services.sessions,
+        telemetry=services.telemetry,
+        engine=services.compliance,
+        audit_key=services.settings.audit_key,
+    )

@@ -54,14 +54,10 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from api.app import create_app
-    from api.deps import AppContext
+    from homesafe import bootstrap
 
     services = _services(settings)
-    app = create_app(
-        AppContext(
-            sessions=services.sessions, telemetry=services.telemetry, engine=services.compliance
-        )
-    )
+    app = create_app(bootstrap.app_context(services))
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
 
@@ -293,9 +289,9 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
 
     services = _services(settings)
     with services.sessions() as session:
-        result = verify(session)
+        result = verify(session, key=settings.audit_key)
     if result.ok:
-        print(f"audit log intact: {result.entries} entries")
+        print(f"audit log intact: {result.entries} entries, {result.checkpoints} checkpoint(s)")
         return 0
     print(f"audit log broken at entry {result.first_broken_id}: {result.reason}")
     return 1

@@ -14,7 +14,6 @@ from sqlalchemy import select
 
 from api.app import create_app
 from api.auth import add_user, create_token
-from api.deps import AppContext
 from api.models import User
 from homesafe import bootstrap, migrate
 from homesafe.embedded_broker import EmbeddedBroker
@@ -132,11 +131,7 @@ def run(settings: Settings, *, host: str, port: int, simulate: bool) -> int:
         f"  try: curl -H 'Authorization: Bearer {token}' http://{host}:{port}/api/v1/cases",
         flush=True,
     )
-    app = create_app(
-        AppContext(
-            sessions=services.sessions, telemetry=services.telemetry, engine=services.compliance
-        )
-    )
+    app = create_app(bootstrap.app_context(services))
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:

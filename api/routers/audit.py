@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
-from api.deps import DbSession, require
+from api.deps import Context, DbSession, require
 from api.models import User
 from compliance import audit
 
@@ -15,13 +15,16 @@ router = APIRouter(tags=["audit"])
 
 @router.get("/audit/verify")
 def verify_audit(
-    session: DbSession, _user: Annotated[User, Depends(require("audit:read"))]
+    session: DbSession,
+    context: Context,
+    _user: Annotated[User, Depends(require("audit:read"))],
 ) -> dict[str, Any]:
-    """Recompute every entry's hash and link; name the first broken entry, if any."""
-    result = audit.verify(session)
+    """Recompute every entry's hash and link, and the daily checkpoints; name the first break."""
+    result = audit.verify(session, key=context.audit_key)
     return {
         "ok": result.ok,
         "entries": result.entries,
+        "checkpoints": result.checkpoints,
         "first_broken_id": result.first_broken_id,
         "reason": result.reason,
     }

@@ -113,6 +113,7 @@ def test_api_and_cli_report_the_break(case_db, api, tmp_path):
     assert body == {
         "ok": False,
         "entries": 1,
+        "checkpoints": 0,
         "first_broken_id": 2,
         "reason": "content does not match its hash",
     }
