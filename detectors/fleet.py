@@ -164,6 +164,7 @@ class FleetState:
     arrays: dict[str, npt.NDArray[np.generic]] = field(default_factory=dict)
     index: dict[tuple[str, str], int] = field(default_factory=dict)
     late_ignored: int = 0  # folded sensor-hours with late readings in the last `hour_batch` (not persisted)
+    homes_cache: tuple[object, ...] | None = field(default=None, repr=False, compare=False)  # see `cold_homes`
 
     def __post_init__(self) -> None:
         """Build the index and any missing arrays."""
@@ -353,6 +354,93 @@ def surface_humidity_holds(state: FleetState, rows: npt.NDArray[np.int64]) -> np
         by_mean = (f.mean_30d_pct >= th.threshold_humidity_pct) & (f.mean_30d_surface_c >= low) & (
             f.mean_30d_surface_c <= high)
     return np.asarray((f.hours_over_7d_h >= th.min_hours_h) | by_mean, dtype=bool)
+
+
+@dataclass(frozen=True)
+class ColdHomes:
+    """Each state row's home number, whether it is a cold-rule room, and its home's representative."""
+
+    home: npt.NDArray[np.int64]  # row → home number (rows without a site share one extra number)
+    member: npt.NDArray[np.bool_]  # a living room or bedroom (EXCESS_COLD_RULE rooms)
+    representative: npt.NDArray[np.bool_]  # the row that carries the home's "never reached" finding
+    homes: int
+
+
+def cold_homes(state: FleetState, sites: Sequence[SiteInfo | None]) -> ColdHomes:
+    """The home grouping of the cold rule's rooms (cached on the state for this `sites` list and size).
+
+    The representative of a home is its first living room in state order, else its first bedroom.
+    """
+    n = len(state.keys)
+    cached = state.homes_cache
+    if cached is not None and cached[0] is sites and cached[1] == len(sites) and cached[2] == n:
+        return cached[3]  # type: ignore[return-value]
+    rooms = EXCESS_COLD_RULE.thresholds.rooms
+    numbers: dict[str, int] = {}
+    home = np.empty(n, dtype=np.int64)
+    member = np.zeros(n, dtype=bool)
+    picked: dict[int, tuple[int, int]] = {}  # home → (preference, row)
+    for row in range(n):
+        site = sites[row] if row < len(sites) else None
+        if site is None:
+            home[row] = -1
+            continue
+        h = numbers.setdefault(site.home_id, len(numbers))
+        home[row] = h
+        if site.room in rooms:
+            member[row] = True
+            rank = (rooms.index(site.room), row)
+            if h not in picked or rank < picked[h]:
+                picked[h] = rank
+    home[home < 0] = len(numbers)
+    representative = np.zeros(n, dtype=bool)
+    representative[[row for _, row in picked.values()]] = True
+    result = ColdHomes(home, member, representative, len(numbers) + 1)
+    state.homes_cache = (sites, len(sites), n, result)
+    return result
+
+
+def home_cold_week(state: FleetState, sites: Sequence[SiteInfo | None], rows: npt.NDArray[np.int64],
+                   ordinal: int) -> tuple[F, npt.NDArray[np.int64]]:
+    """Per row: its home's highest temperature over the cold rule's days, and the most days measured.
+
+    Across the home's living rooms and bedrooms, on local days `ordinal − days + 1 … ordinal` counted
+    when a sensor measured `min_hours_per_day_h` (slots aligned by each sensor's own day ordinal).
+    """
+    c = EXCESS_COLD_RULE.thresholds
+    g = cold_homes(state, sites)
+    s = state.arrays
+    day_ordinal = s["day_ordinal"].astype(np.int64)
+    age = (ordinal - day_ordinal)[:, None] + (DAYS_D - 1 - np.arange(DAYS_D))[None, :]  # days before today
+    counted = (g.member & (day_ordinal > 0))[:, None] & (age >= 0) & (age < c.days) & (
+        s["day_measured_h"] >= c.min_hours_per_day_h)
+    with np.errstate(invalid="ignore"):
+        row_max = np.where(counted, s["day_max_c"], -np.inf).max(1)
+    home_max = np.full(g.homes, -np.inf)
+    np.maximum.at(home_max, g.home, row_max)
+    home_days = np.zeros(g.homes, dtype=np.int64)
+    np.maximum.at(home_days, g.home, counted.sum(1))
+    return home_max[g.home[rows]], home_days[g.home[rows]]
+
+
+def serious_hours_per_day(state: FleetState, rows: npt.NDArray[np.int64], hour: int) -> F:
+    """Mean hours a day below the serious threshold over about the last `days`·24 h, per row.
+
+    A rolling week from day slots: today so far, the `days − 1` days before, and the day before
+    those weighted by the share of it still inside the 168 h (hours assumed spread evenly); with no
+    day before those, the complete days only.
+    """
+    days = EXCESS_COLD_RULE.thresholds.days
+    s = state.arrays
+    below = s["day_below_serious_h"][rows, -days - 1:].astype(np.float64)
+    measured = s["day_measured_h"][rows, -days - 1:].astype(np.float64)
+    weight = np.ones((rows.size, days + 1))
+    weight[:, 0] = 1.0 - (hour + 1) / 24.0
+    # Without the day before (a short history), today's part-day would stand in for nothing: leave it out.
+    weight[:, -1] = np.where(measured[:, 0] > 0, 1.0, 0.0)
+    below, measured = (below * weight).sum(1), (measured * weight).sum(1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(measured > 0, 24.0 * below / np.maximum(measured, 1e-9), 0.0)
 
 
 def _shift(ring: npt.NDArray[np.generic], rows: npt.NDArray[np.int64], by: npt.NDArray[np.int64],
@@ -547,13 +635,26 @@ def _conditions(state: FleetState, rows: npt.NDArray[np.int64], local: LocalHour
                 leak |= (wme_rise >= lk.step_wme_pct) & ~explained
         out["leak_step"] = leak
         c = EXCESS_COLD_RULE.thresholds
-        counted = s["day_measured_h"][rows, -c.days:] >= c.min_hours_per_day_h
-        never = (counted.sum(1) >= c.min_days) & np.all(~counted | (s["day_max_c"][rows, -c.days:] < health_c[:, None]), axis=1)
-        serious = (counted & (s["day_below_serious_h"][rows, -c.days:] >= c.serious_hours_per_day_h)).sum(1) >= c.serious_days
-        hypothermia = (ring_t < hypo_c[:, None]).sum(1) >= c.hypothermia_hours_h
         in_season = local.month in c.season_months
+        if in_season:
+            # (a) the HOME never reached the health threshold in any living room or bedroom over the
+            # days (DETECTORS.md): raised once, on the home's representative room.
+            home_max, home_days = home_cold_week(state, sites, rows, local.ordinal)
+            never = (home_days >= c.min_days) & (home_max < health_c) & cold_homes(state, sites).representative[rows]
+            # (b) the ROOM averaged ≥ `sustained_serious_hours_per_day_h` a day below the serious threshold.
+            per_day = serious_hours_per_day(state, rows, local.hour)
+            enough = (s["day_measured_h"][rows, -c.days:] >= c.min_hours_per_day_h).sum(1) >= c.min_days
+            serious = enough & (per_day >= c.sustained_serious_hours_per_day_h)
+        else:
+            home_max, per_day = np.full(rows.size, np.nan), np.zeros(rows.size)
+            never = serious = np.zeros(rows.size, dtype=bool)
+        hypothermia = (ring_t < hypo_c[:, None]).sum(1) >= c.hypothermia_hours_h
         out["excess_cold"] = (never | serious | hypothermia) & in_season
         out["_cold_hypothermia"] = hypothermia
+        out["_cold_home_never"] = never
+        out["_cold_serious"] = serious
+        out["_cold_home_max_c"] = home_max  # type: ignore[assignment]
+        out["_cold_per_day_h"] = per_day  # type: ignore[assignment]
         out["tm59_bedroom_night"] = s["heat_night_h"][rows] > BEDROOM_NIGHT_HEAT.thresholds.max_hours_h
         out["tm59_adaptive"] = s["adaptive_h"][rows] > adaptive_limit_h(sites, rows)
         out["surface_humidity"] = surface_humidity_holds(state, rows)
@@ -708,17 +809,28 @@ def _finding(state: FleetState, key: str, row: int, j: int, ref: SensorRef, site
                      if rises * 2 >= max(counted, 1)
                      else "heating appears off or rarely on (possible fuel poverty: support)")
             hypothermia = bool(conditions["_cold_hypothermia"][j])
+            criteria = [name for name, flag in (
+                ("the home never reached the health threshold in any living room or bedroom",
+                 conditions["_cold_home_never"][j]),
+                ("the room averaged the sustained hours a day below the serious threshold",
+                 conditions["_cold_serious"][j]),
+                ("hypothermia-risk hours in the last 24 h", hypothermia)) if flag]
             figures = {"hours_below_health_threshold_7d_h": int(s["day_below_health_h"][row, -th.days:].sum()),
                        "hours_below_serious_threshold_7d_h": int(s["day_below_serious_h"][row, -th.days:].sum()),
                        "hours_below_hypothermia_threshold_24h_h": int((ring_t < hypo_c[j]).sum()),
                        "health_threshold_c": float(health_c[j]), "serious_threshold_c": float(serious_c[j]),
                        "hypothermia_threshold_c": float(hypo_c[j]),
                        "temperature_c_max_7d": float(np.nanmax(s["day_max_c"][row, -th.days:])),
-                       "days_measured_d": counted, "heating_rise_days_d": rises}
+                       "days_measured_d": counted, "heating_rise_days_d": rises,
+                       "hours_per_day_below_serious_threshold_7d_h": float(conditions["_cold_per_day_h"][j]),
+                       "sustained_serious_hours_per_day_h": th.sustained_serious_hours_per_day_h}
+            home_max = float(conditions["_cold_home_max_c"][j])
+            if np.isfinite(home_max):
+                figures["home_temperature_c_max_7d"] = home_max
             vulnerable = float(health_c[j]) > th.health_c
             category = "emergency" if hypothermia and vulnerable else "potential"
-            confidence = 0.8 if figures["hours_below_serious_threshold_7d_h"] else 0.6
-            basis = f"room air temperature; {cause}"
+            confidence = 0.8 if (conditions["_cold_serious"][j] or hypothermia) else 0.6
+            basis = f"room air temperature; {'; '.join(criteria)}; {cause}"
         elif key == "surface_humidity":
             th = rule.thresholds
             f = surface_figures(state, np.array([row]))

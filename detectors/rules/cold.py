@@ -2,7 +2,9 @@
 
 Sources (DETECTORS.md): WHO 2018 18 °C minimum; HHSRS serious below 16 °C, hypothermia risk
 below 10 °C, health risk below 19 °C; "never reached 18 °C on any of the previous 7 days" in
-social-housing practice. The hour counts and the heating test are design choices (settings).
+social-housing practice — a HOME criterion: this per-sensor rule sees one room, so it applies it to
+the room; the fleet fast path (`detectors.fleet`) applies it across the home's living rooms and
+bedrooms. The hour counts and the heating test are design choices (settings).
 """
 
 from __future__ import annotations
@@ -34,8 +36,10 @@ class ExcessColdSettings:
     days: int = 7
     min_hours_per_day_h: int = 18  # a day counts when this many hours were measured
     min_days: int = 5
-    serious_hours_per_day_h: int = 8
-    serious_days: int = 3
+    # Sustained serious cold: the room averaged at least this many hours a day below serious_c over
+    # the `days` (per measured hour, x24). A healthy bedroom cooling overnight (heating off 23:00-07:00,
+    # 8 h) stays under it; firmware_sim's truth uses the same 12 h/day (half of every day).
+    sustained_serious_hours_per_day_h: float = 12.0
     hypothermia_hours_h: int = 6  # in the last 24 h
     heating_rise_c: float = 1.5  # a rise within 3 h that only heating explains
     heating_rise_window_h: int = 3
@@ -74,7 +78,9 @@ def evaluate_excess_cold(
     last_day = temperature.iloc[-24:]
     hypo_hours = int((last_day < hypo_c).sum())
     never_reached = len(days) >= s.min_days and bool((days["max"] < health_c).all())
-    serious = int((days["below_serious"] >= s.serious_hours_per_day_h).sum()) >= s.serious_days
+    measured_h = int(days["measured"].sum())
+    serious = len(days) >= s.min_days and (
+        24.0 * int(days["below_serious"].sum()) >= s.sustained_serious_hours_per_day_h * measured_h)
     hypothermia = hypo_hours >= s.hypothermia_hours_h
     if not (never_reached or serious or hypothermia):
         return Evaluation()

@@ -46,7 +46,7 @@ SURFACE_HUMIDITY: Rule[SurfaceHumiditySettings] = Rule(
 VENTILATION: Rule[VentilationSettings] = Rule(
     "ventilation_adf", 1, DAMP_AND_MOULD, VentilationSettings(), evaluate_ventilation)
 EXCESS_COLD_RULE: Rule[ExcessColdSettings] = Rule(
-    "excess_cold", 1, EXCESS_COLD, ExcessColdSettings(), evaluate_excess_cold)
+    "excess_cold", 2, EXCESS_COLD, ExcessColdSettings(), evaluate_excess_cold)
 BEDROOM_NIGHT_HEAT: Rule[BedroomNightSettings] = Rule(
     "tm59_bedroom_night", 1, EXCESS_HEAT, BedroomNightSettings(), evaluate_bedroom_night)
 ADAPTIVE_HEAT: Rule[AdaptiveSettings] = Rule(
