@@ -1,7 +1,13 @@
 """Detector evaluation: the simulator's scenario mix straight into the fleet fast path, scored.
 
     .venv/bin/python -m bench.detectors.evaluate --homes 1000 --days 60 --seed 7
+    .venv/bin/python -m bench.detectors.evaluate --start 2026-06-01 --days 60 --seed 7   # summer: heat
 
+The default window ends 15 February 2026; `--start` sets its first day instead. False alarms on
+healthy homes are also given split by the household's vulnerability (over 65, child under 5 or a
+respiratory condition), since the detectors raise the cold thresholds for them and the truth does not.
+Early damp: `condensation_onset` homes, whose household changes a fifth of the way into the window,
+scored on a damp_and_mould finding before the truth's mould index reaches 1 (`mould_index_1_ts`).
 Readings come from firmware_sim's physics and sensor code in-process (noise, faults, a gateway
 offline for three days that then replays its backlog — folded late, as the runner would).
 Hourly means are folded into `detectors.fleet`; findings are scored against the truth records.
@@ -38,16 +44,24 @@ class Collected:
     tasks: list[FleetTask] = field(default_factory=list)  # humidity drift (daily, home-level)
     hourly: np.ndarray | None = None  # (hours, sensors, 3) means of T, RH, %WME, when kept
     home_of_sensor: np.ndarray | None = None
+    vulnerable_homes: set[str] = field(default_factory=set)
     folded_hours: int = 0
     fold_seconds: float = 0.0
 
 
 def simulate(homes: int, days: float, seed: int, *, outdoor: bool, settings: FleetSettings = FleetSettings(),
-             keep_hourly: bool = False) -> tuple[Collected, list[dict], list, int, int]:
-    """Run the fleet and fold its hourly means; returns findings, truth, plans and the window."""
+             keep_hourly: bool = False, start: datetime | None = None) -> tuple[Collected, list[dict], list, int, int]:
+    """Run the fleet and fold its hourly means; returns findings, truth, plans and the window.
+
+    The window ends at `WINDOW_END` unless `start` (UTC midnight of its first day) is given.
+    """
     plans = plan_homes(mix_scenarios(homes, seed), seed)
-    end_s = int(WINDOW_END.timestamp())
-    start_s = end_s - int(days * 86400)
+    if start is None:
+        end_s = int(WINDOW_END.timestamp())
+        start_s = end_s - int(days * 86400)
+    else:
+        start_s = int(start.timestamp())
+        end_s = start_s + int(days * 86400)
     run = FleetRun(plans, seed=seed, window_start_s=start_s, window_end_s=end_s, interval_s=900)
     households = {r["home_id"]: r for r in households_rows(plans, seed)}
     state = FleetState()
@@ -69,6 +83,7 @@ def simulate(homes: int, days: float, seed: int, *, outdoor: bool, settings: Fle
     backlog: dict[int, list[HourBatch]] = defaultdict(list)
     collected = Collected()
     collected.home_of_sensor = home_of_row
+    collected.vulnerable_homes = {site.home_id for site in sites if site is not None and site.vulnerable}
     if keep_hourly:
         collected.hourly = np.full((int(days * 24) + 1, n, 3), np.nan, dtype=np.float32)
     current_hour = None
@@ -93,7 +108,7 @@ def simulate(homes: int, days: float, seed: int, *, outdoor: bool, settings: Fle
             result = fold_hours(state, b, sites, settings=settings)
             collected.folded_hours += result.hours_folded
             collected.findings += [(hour_s + 3600, f) for f in result.findings]
-        if (hour_s + 3600) % 86400 == 0:  # local midnight (GMT in the evaluation window): a day completed
+        if (hour_s + 3600) % 86400 == 0:  # UTC midnight (local midnight in GMT, 01:00 in BST): a day completed
             collected.tasks += drift_tasks(state, sites, now=datetime.fromtimestamp(hour_s + 3600, UTC))
         collected.fold_seconds += time.perf_counter() - t0
         if collected.hourly is not None:
@@ -161,6 +176,9 @@ def score(collected: Collected, truth: list[dict], plans: list, start_s: int, en
         incident = {h: t for h, t in truth_homes.items() if t > start_s}
         in_time = [h for h, t in incident.items() if h in hits and (hits[h] - t) / 3600 <= target_h]
         false_alarms = sum(1 for h in hits if h in healthy and h not in truth_homes)
+        vulnerable = healthy & collected.vulnerable_homes
+        fa_vulnerable = sum(1 for h in hits if h in vulnerable and h not in truth_homes)
+        fa_other = false_alarms - fa_vulnerable
         rows.append({
             "hazard": hazard, "truth_homes": len(truth_homes), "flagged_homes": len(hits),
             "precision": precision, "recall": recall,
@@ -169,8 +187,48 @@ def score(collected: Collected, truth: list[dict], plans: list, start_s: int, en
             "delay_median_h": float(np.median(delays_h)) if delays_h.size else float("nan"),
             "delay_p90_h": float(np.percentile(delays_h, 90)) if delays_h.size else float("nan"),
             "false_alarms_per_1000_healthy_home_days": 1000 * false_alarms / max(len(healthy) * days, 1),
+            "false_alarm_homes": false_alarms,
+            "fa_vulnerable_per_1000": 1000 * fa_vulnerable / max(len(vulnerable) * days, 1),
+            "fa_not_vulnerable_per_1000": 1000 * fa_other / max((len(healthy) - len(vulnerable)) * days, 1),
+            "healthy_vulnerable_homes": len(vulnerable), "healthy_homes": len(healthy),
         })
     return rows
+
+
+def score_early_damp(collected: Collected, truth: list[dict], plans: list, start_s: int) -> dict:
+    """condensation_onset homes: a damp_and_mould finding before the truth's mould index reaches 1."""
+    onset_homes = {p.home_id for p in plans if p.scenario.key == "condensation_onset"}
+    m1: dict[str, int] = {}
+    for r in truth:
+        if r["kind"] == "hazard" and r["hazard"] == DAMP_AND_MOULD and r["home_id"] in onset_homes:
+            ts = (r.get("evidence") or {}).get("mould_index_1_ts")
+            if ts is not None:
+                m1[r["home_id"]] = min(m1.get(r["home_id"], ts), ts)
+    first: dict[str, int] = {}
+    for at, f in sorted(collected.findings, key=lambda x: x[0]):
+        if f.home_id in onset_homes and f.hazard in (DAMP_AND_MOULD, LEAK):
+            first.setdefault(f.home_id, at)
+    reached = {h: t for h, t in m1.items() if t > start_s}  # M reached 1 inside the window
+    early = [h for h, t in reached.items() if h in first and first[h] < t]
+    leads_h = np.array([(reached[h] - first[h]) / 3600 for h in early])
+    return {
+        "onset_homes": len(onset_homes), "m1_in_window": len(reached),
+        "m1_before_window": sum(1 for t in m1.values() if t <= start_s),
+        "detected": len([h for h in onset_homes if h in first]), "early": len(early),
+        "early_recall": len(early) / len(reached) if reached else float("nan"),
+        "lead_median_h": float(np.median(leads_h)) if leads_h.size else float("nan"),
+        "lead_p10_h": float(np.percentile(leads_h, 10)) if leads_h.size else float("nan"),
+        "detected_without_m1": len([h for h in onset_homes if h in first and h not in m1]),
+    }
+
+
+def print_early_damp(r: dict, out=sys.stdout) -> None:  # type: ignore[no-untyped-def]
+    """The early-damp line."""
+    out.write(f"early damp (condensation_onset): {r['onset_homes']} homes, M reached 1 in window in "
+              f"{r['m1_in_window']} (before it in {r['m1_before_window']}); flagged before M = 1 in {r['early']} "
+              f"(early recall {r['early_recall']:.3f}), lead median {r['lead_median_h']:.0f} h, "
+              f"p10 {r['lead_p10_h']:.0f} h; {r['detected']} flagged at all, {r['detected_without_m1']} "
+              f"of them with M < 1 throughout\n")
 
 
 def score_drift(collected: Collected, truth: list[dict], plans: list) -> str:
@@ -189,12 +247,17 @@ def score_drift(collected: Collected, truth: list[dict], plans: list) -> str:
 def print_table(rows: list[dict], out=sys.stdout) -> None:  # type: ignore[no-untyped-def]
     """The evaluation table."""
     out.write(f"{'hazard':<16}{'truth':>6}{'flag':>6}{'prec':>7}{'recall':>8}{'incid':>7}"
-              f"{'in-tgt':>8}{'med_h':>9}{'p90_h':>9}{'FA/1000hd':>11}\n")
+              f"{'in-tgt':>8}{'med_h':>9}{'p90_h':>9}{'FA/1000hd':>11}{'FA_vuln':>9}{'FA_not':>8}\n")
     for r in rows:
         out.write(f"{r['hazard']:<16}{r['truth_homes']:>6}{r['flagged_homes']:>6}{r['precision']:>7.3f}"
                   f"{r['recall']:>8.3f}{r['incident_homes']:>7}{r['recall_in_target']:>8.3f}"
                   f"{r['delay_median_h']:>9.1f}{r['delay_p90_h']:>9.1f}"
-                  f"{r['false_alarms_per_1000_healthy_home_days']:>11.3f}\n")
+                  f"{r['false_alarms_per_1000_healthy_home_days']:>11.3f}"
+                  f"{r['fa_vulnerable_per_1000']:>9.3f}{r['fa_not_vulnerable_per_1000']:>8.3f}\n")
+    if rows:
+        out.write(f"(FA: false-alarm homes per 1,000 healthy home-days; healthy homes {rows[0]['healthy_homes']}, "
+                  f"of them vulnerable {rows[0]['healthy_vulnerable_homes']}: FA_vuln / FA_not per 1,000 of "
+                  f"their home-days)\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -205,18 +268,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--detail", action="store_true", help="rules by scenario, for tuning")
     parser.add_argument("--no-outdoor", action="store_true", help="no weather feed: room-air criteria")
+    parser.add_argument("--start", type=_date, default=None,
+                        help="YYYY-MM-DD: first day of the window (default: the window ends 2026-02-15)")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
-    collected, truth, plans, start_s, end_s = simulate(args.homes, args.days, args.seed, outdoor=not args.no_outdoor)
-    sys.stdout.write(f"{args.homes} homes x {args.days:g} days, seed {args.seed}, "
+    collected, truth, plans, start_s, end_s = simulate(args.homes, args.days, args.seed, outdoor=not args.no_outdoor,
+                                                       start=args.start)
+    sys.stdout.write(f"{args.homes} homes x {args.days:g} days from "
+                     f"{datetime.fromtimestamp(start_s, UTC).date()}, seed {args.seed}, "
                      f"outdoor {'room air' if args.no_outdoor else 'weather feed'}: "
                      f"{collected.folded_hours} sensor-hours folded in {collected.fold_seconds:.1f} s "
                      f"(run {time.perf_counter() - t0:.0f} s)\n")
     print_table(score(collected, truth, plans, start_s, end_s))
+    print_early_damp(score_early_damp(collected, truth, plans, start_s))
     sys.stdout.write(score_drift(collected, truth, plans))
     if args.detail:
         detail(collected, truth, plans, start_s)
     return 0
+
+
+def _date(text: str) -> datetime:
+    """A YYYY-MM-DD argument as UTC midnight."""
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {text!r}") from None
 
 
 def detail(collected: Collected, truth: list[dict], plans: list, start_s: int) -> None:
