@@ -410,17 +410,21 @@ def home_cold_week(state: FleetState, sites: Sequence[SiteInfo | None], rows: np
     c = EXCESS_COLD_RULE.thresholds
     g = cold_homes(state, sites)
     s = state.arrays
-    day_ordinal = s["day_ordinal"].astype(np.int64)
+    homes_here = g.home[rows]
+    wanted = np.zeros(g.homes, dtype=bool)
+    wanted[homes_here] = True
+    sel = np.flatnonzero(g.member & wanted[g.home])  # the living rooms and bedrooms of these homes
+    day_ordinal = s["day_ordinal"][sel].astype(np.int64)
     age = (ordinal - day_ordinal)[:, None] + (DAYS_D - 1 - np.arange(DAYS_D))[None, :]  # days before today
-    counted = (g.member & (day_ordinal > 0))[:, None] & (age >= 0) & (age < c.days) & (
-        s["day_measured_h"] >= c.min_hours_per_day_h)
+    counted = (day_ordinal > 0)[:, None] & (age >= 0) & (age < c.days) & (
+        s["day_measured_h"][sel] >= c.min_hours_per_day_h)
     with np.errstate(invalid="ignore"):
-        row_max = np.where(counted, s["day_max_c"], -np.inf).max(1)
+        row_max = np.where(counted, s["day_max_c"][sel], -np.inf).max(1)
     home_max = np.full(g.homes, -np.inf)
-    np.maximum.at(home_max, g.home, row_max)
+    np.maximum.at(home_max, g.home[sel], row_max)
     home_days = np.zeros(g.homes, dtype=np.int64)
-    np.maximum.at(home_days, g.home, counted.sum(1))
-    return home_max[g.home[rows]], home_days[g.home[rows]]
+    np.maximum.at(home_days, g.home[sel], counted.sum(1))
+    return home_max[homes_here], home_days[homes_here]
 
 
 def serious_hours_per_day(state: FleetState, rows: npt.NDArray[np.int64], hour: int) -> F:
