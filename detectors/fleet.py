@@ -358,18 +358,18 @@ def surface_humidity_holds(state: FleetState, rows: npt.NDArray[np.int64]) -> np
 
 @dataclass(frozen=True)
 class ColdHomes:
-    """Each state row's home number, whether it is a cold-rule room, and its home's representative."""
+    """Each state row's home number, whether it is a cold-rule room, and its rank as its home's voice."""
 
     home: npt.NDArray[np.int64]  # row → home number (rows without a site share one extra number)
     member: npt.NDArray[np.bool_]  # a living room or bedroom (EXCESS_COLD_RULE rooms)
-    representative: npt.NDArray[np.bool_]  # the row that carries the home's "never reached" finding
+    rank: npt.NDArray[np.int64]  # living rooms first, then bedrooms, each in row order
     homes: int
 
 
 def cold_homes(state: FleetState, sites: Sequence[SiteInfo | None]) -> ColdHomes:
     """The home grouping of the cold rule's rooms (cached on the state for this `sites` list and size).
 
-    The representative of a home is its first living room in state order, else its first bedroom.
+    The home's "never reached" finding is carried by its best-ranked room with the days measured.
     """
     n = len(state.keys)
     cached = state.homes_cache
@@ -379,7 +379,7 @@ def cold_homes(state: FleetState, sites: Sequence[SiteInfo | None]) -> ColdHomes
     numbers: dict[str, int] = {}
     home = np.empty(n, dtype=np.int64)
     member = np.zeros(n, dtype=bool)
-    picked: dict[int, tuple[int, int]] = {}  # home → (preference, row)
+    rank = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
     for row in range(n):
         site = sites[row] if row < len(sites) else None
         if site is None:
@@ -389,20 +389,17 @@ def cold_homes(state: FleetState, sites: Sequence[SiteInfo | None]) -> ColdHomes
         home[row] = h
         if site.room in rooms:
             member[row] = True
-            rank = (rooms.index(site.room), row)
-            if h not in picked or rank < picked[h]:
-                picked[h] = rank
+            rank[row] = rooms.index(site.room) * (1 << 40) + row
     home[home < 0] = len(numbers)
-    representative = np.zeros(n, dtype=bool)
-    representative[[row for _, row in picked.values()]] = True
-    result = ColdHomes(home, member, representative, len(numbers) + 1)
+    result = ColdHomes(home, member, rank, len(numbers) + 1)
     state.homes_cache = (sites, len(sites), n, result)
     return result
 
 
 def home_cold_week(state: FleetState, sites: Sequence[SiteInfo | None], rows: npt.NDArray[np.int64],
-                   ordinal: int) -> tuple[F, npt.NDArray[np.int64]]:
-    """Per row: its home's highest temperature over the cold rule's days, and the most days measured.
+                   ordinal: int) -> tuple[F, npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """Per row: its home's highest temperature over the cold rule's days, the most days measured,
+    and whether the row speaks for the home (its best-ranked room with `min_days` measured).
 
     Across the home's living rooms and bedrooms, on local days `ordinal − days + 1 … ordinal` counted
     when a sensor measured `min_hours_per_day_h` (slots aligned by each sensor's own day ordinal).
@@ -424,7 +421,10 @@ def home_cold_week(state: FleetState, sites: Sequence[SiteInfo | None], rows: np
     np.maximum.at(home_max, g.home[sel], row_max)
     home_days = np.zeros(g.homes, dtype=np.int64)
     np.maximum.at(home_days, g.home[sel], counted.sum(1))
-    return home_max[homes_here], home_days[homes_here]
+    best = np.full(g.homes, np.iinfo(np.int64).max, dtype=np.int64)
+    ok = counted.sum(1) >= c.min_days
+    np.minimum.at(best, g.home[sel[ok]], g.rank[sel[ok]])
+    return home_max[homes_here], home_days[homes_here], best[homes_here] == g.rank[rows]
 
 
 def serious_hours_per_day(state: FleetState, rows: npt.NDArray[np.int64], hour: int) -> F:
@@ -643,8 +643,8 @@ def _conditions(state: FleetState, rows: npt.NDArray[np.int64], local: LocalHour
         if in_season:
             # (a) the HOME never reached the health threshold in any living room or bedroom over the
             # days (DETECTORS.md): raised once, on the home's representative room.
-            home_max, home_days = home_cold_week(state, sites, rows, local.ordinal)
-            never = (home_days >= c.min_days) & (home_max < health_c) & cold_homes(state, sites).representative[rows]
+            home_max, home_days, speaks = home_cold_week(state, sites, rows, local.ordinal)
+            never = (home_days >= c.min_days) & (home_max < health_c) & speaks
             # (b) the ROOM averaged ≥ `sustained_serious_hours_per_day_h` a day below the serious threshold.
             per_day = serious_hours_per_day(state, rows, local.hour)
             enough = (s["day_measured_h"][rows, -c.days:] >= c.min_hours_per_day_h).sum(1) >= c.min_days

@@ -104,3 +104,11 @@ def test_hypothermia_and_summer():
     assert "hypothermia" in finding.evidence_basis
     _, summer = _fold({"living": np.full(24 * DAYS, 8.0)}, start=datetime(2026, 7, 1, tzinfo=UTC))
     assert summer == []
+
+
+def test_a_silent_living_room_leaves_the_home_finding_to_the_bedroom():
+    living = np.full(24 * DAYS, np.nan)
+    living[:24] = 17.0  # reports for a day, then falls silent
+    _, found = _fold({"living": living, "bedroom": np.full(24 * DAYS, 17.0)})
+    assert [f.room for _, f in found] == ["bedroom"]
+    assert "home never reached" in found[0][1].evidence_basis
