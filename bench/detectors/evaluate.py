@@ -195,9 +195,11 @@ def score(collected: Collected, truth: list[dict], plans: list, start_s: int, en
     return rows
 
 
-def score_early_damp(collected: Collected, truth: list[dict], plans: list, start_s: int) -> dict:
+def score_early_damp(collected: Collected, truth: list[dict], plans: list, start_s: int, end_s: int) -> dict:
     """condensation_onset homes: a damp_and_mould finding before the truth's mould index reaches 1."""
     onset_homes = {p.home_id for p in plans if p.scenario.key == "condensation_onset"}
+    fraction = next((p.scenario.household_change_fraction for p in plans if p.home_id in onset_homes), 0.0)
+    change_s = start_s + fraction * (end_s - start_s)  # when the household changes its ways
     m1: dict[str, int] = {}
     for r in truth:
         if r["kind"] == "hazard" and r["hazard"] == DAMP_AND_MOULD and r["home_id"] in onset_homes:
@@ -211,6 +213,7 @@ def score_early_damp(collected: Collected, truth: list[dict], plans: list, start
     reached = {h: t for h, t in m1.items() if t > start_s}  # M reached 1 inside the window
     early = [h for h, t in reached.items() if h in first and first[h] < t]
     leads_h = np.array([(reached[h] - first[h]) / 3600 for h in early])
+    after_change_h = np.array([(first[h] - change_s) / 3600 for h in first])
     return {
         "onset_homes": len(onset_homes), "m1_in_window": len(reached),
         "m1_before_window": sum(1 for t in m1.values() if t <= start_s),
@@ -219,6 +222,10 @@ def score_early_damp(collected: Collected, truth: list[dict], plans: list, start
         "lead_median_h": float(np.median(leads_h)) if leads_h.size else float("nan"),
         "lead_p10_h": float(np.percentile(leads_h, 10)) if leads_h.size else float("nan"),
         "detected_without_m1": len([h for h in onset_homes if h in first and h not in m1]),
+        "before_change": int((after_change_h < 0).sum()),
+        "after_change_median_h": float(np.median(after_change_h)) if after_change_h.size else float("nan"),
+        "m1_after_change_median_h": float(np.median([(t - change_s) / 3600 for t in reached.values()]))
+        if reached else float("nan"),
     }
 
 
@@ -228,7 +235,9 @@ def print_early_damp(r: dict, out=sys.stdout) -> None:  # type: ignore[no-untype
               f"{r['m1_in_window']} (before it in {r['m1_before_window']}); flagged before M = 1 in {r['early']} "
               f"(early recall {r['early_recall']:.3f}), lead median {r['lead_median_h']:.0f} h, "
               f"p10 {r['lead_p10_h']:.0f} h; {r['detected']} flagged at all, {r['detected_without_m1']} "
-              f"of them with M < 1 throughout\n")
+              f"of them with M < 1 throughout; from the household change: first flag median "
+              f"{r['after_change_median_h']:.0f} h ({r['before_change']} flagged before it), M = 1 median "
+              f"{r['m1_after_change_median_h']:.0f} h\n")
 
 
 def score_drift(collected: Collected, truth: list[dict], plans: list) -> str:
@@ -280,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
                      f"{collected.folded_hours} sensor-hours folded in {collected.fold_seconds:.1f} s "
                      f"(run {time.perf_counter() - t0:.0f} s)\n")
     print_table(score(collected, truth, plans, start_s, end_s))
-    print_early_damp(score_early_damp(collected, truth, plans, start_s))
+    print_early_damp(score_early_damp(collected, truth, plans, start_s, end_s))
     sys.stdout.write(score_drift(collected, truth, plans))
     if args.detail:
         detail(collected, truth, plans, start_s)
