@@ -206,14 +206,17 @@ def _snapshot(case: Case) -> dict[str, Any]:
     }
 
 
-def _lock_case(session: Session, case_id: int) -> Case | None:
+def _lock_case(session: Session, case_id: int) -> Case:
     """The case row, locked for this transaction on PostgreSQL, fresh from the database."""
-    return session.get(
+    case = session.get(
         Case,
         case_id,
         with_for_update=session.get_bind().dialect.name == "postgresql",
         populate_existing=True,
     )
+    if case is None:
+        raise CaseNotFound(f"no case {case_id}")
+    return case
 
 
 def _rule_set_at(aware_at: datetime, engine: Engine) -> RuleSet:
@@ -248,7 +251,6 @@ def open_or_join_case(
     found = repository.open_case_for(session, home_id=home_id, hazard=hazard)
     if found is not None:
         case = _lock_case(session, found.id)
-        assert case is not None
         before = _snapshot(case)
         case.evidence.append(evidence)
         state = case_state(case)
@@ -396,8 +398,6 @@ def record_evidence(
 ) -> Evidence:
     """A fact joins the case's evidence (with its audit entry) without changing the case's state."""
     case = _lock_case(session, case_id)
-    if case is None:
-        raise CaseNotFound(f"no case {case_id}")
     figures = dict(figures or {})
     evidence = Evidence(
         kind=kind, recorded_at=now, source=source, description=description, figures=figures
@@ -422,8 +422,6 @@ def assign_case(
 ) -> Case:
     """Give the case to an officer (None: to nobody); the audit log records who, when, from whom."""
     case = _lock_case(session, case_id)
-    if case is None:
-        raise CaseNotFound(f"no case {case_id}")
     before = {"assigned_to": case.assigned_to}
     case.assigned_to = officer
     session.flush()
@@ -448,8 +446,6 @@ def record_event(
 ) -> Case:
     """Apply one step of the case's life, or raise EventRefused saying why not."""
     case = _lock_case(session, case_id)
-    if case is None:
-        raise CaseNotFound(f"no case {case_id}")
     before = _snapshot(case)
     state = case_state(case)
     rule_set = engine.rule_set(case.rule_set, case.aware_at)
@@ -596,8 +592,6 @@ def record_reasonable_steps(
 ) -> Clock:
     """An officer records the reasonable steps taken against a breached clock (the breach stays)."""
     case = _lock_case(session, case_id)
-    if case is None:
-        raise CaseNotFound(f"no case {case_id}")
     if not steps.strip():
         raise EventRefused("say what reasonable steps were taken")
     _, clock = _clock_of(case, kind, statuses=("breached",))
@@ -629,8 +623,6 @@ def excuse_breach(
 ) -> Clock:
     """A compliance officer accepts the recorded reasonable steps: breached -> breached_excused."""
     case = _lock_case(session, case_id)
-    if case is None:
-        raise CaseNotFound(f"no case {case_id}")
     index, clock = _clock_of(case, kind, statuses=("breached",))
     if not clock.reasonable_steps:
         raise EventRefused("no reasonable steps are recorded against this breach yet")
@@ -668,8 +660,6 @@ def safety_work_cannot_be_met(
 ) -> Case:
     """Safety work cannot be done in time: the case shows the duty to offer alternative accommodation."""
     case = _lock_case(session, case_id)
-    if case is None:
-        raise CaseNotFound(f"no case {case_id}")
     before = _snapshot(case)
     transition = lifecycle.safety_work_cannot_be_met(case_state(case), now, reason=reason)
     _write_back(session, case, transition.after, engine)
