@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Query, Request, status
 from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
 
 from api.auth import ROLES, add_user, may
 from api.deps import Context, DbSession, SignedInOrNot, page_action, page_require
@@ -19,6 +20,7 @@ from compliance import audit, service
 from compliance.reporting import breach_reason, report_csv
 from equity import service as equity_service
 from equity.analysis import MEASURE_KEYS
+from equity.schemas import YouSaidWeDidIn
 from ingest import repository as dead_letters
 from ingest import repository as fleet_repository
 from ingest.schemas import GatewayOut
@@ -225,6 +227,26 @@ def equity_page(
     )
 
 
+@router.get("/equity/outcomes.csv")
+def equity_csv(
+    session: DbSession,
+    signed: Annotated[SignedIn, Depends(page_require("equity:read"))],
+    outcome: Annotated[str, Query(max_length=40)] = "breached",
+    by: Annotated[str, Query(max_length=40)] = "ethnicity",
+) -> Response:
+    """The equity page's table (the same CSV as the API's) as a download."""
+    if outcome not in MEASURE_KEYS:
+        outcome = "breached"
+    if by not in equity_service.GROUPS:
+        by = "ethnicity"
+    report = equity_service.outcomes_report(session, by=[by], outcome=outcome)
+    return Response(
+        equity_service.outcomes_csv(report),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="equity-{outcome}-by-{by}.csv"'},
+    )
+
+
 @router.get("/admin")
 def admin_page(
     request: Request,
@@ -272,8 +294,35 @@ def rate(numerator: int, denominator: int) -> str:
     return f"{100 * numerator / denominator:.0f} %"
 
 
+@router.post("/transparency/you-said-we-did")
+def you_said_we_did_form(
+    context: Context,
+    signed: Annotated[SignedIn, Depends(page_action("transparency:write"))],
+    you_said: Annotated[str, Form(max_length=2000)] = "",
+    we_did: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Publish a "you said, we did" entry on the public page (the same service as the API)."""
+    try:
+        entry = YouSaidWeDidIn(you_said=you_said.strip(), we_did=we_did.strip())
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        error = f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+        return RedirectResponse("/transparency?" + urlencode({"error": error}), status.HTTP_303_SEE_OTHER)
+    with context.sessions.begin() as session:
+        equity_service.add_you_said_we_did(session, entry=entry, author=signed.user.name, now=utc_now())
+    return RedirectResponse(
+        "/transparency?" + urlencode({"message": "Published: you said, we did."}), status.HTTP_303_SEE_OTHER
+    )
+
+
 @router.get("/transparency")
-def transparency_page(request: Request, session: DbSession, signed: SignedInOrNot) -> Response:
+def transparency_page(
+    request: Request,
+    session: DbSession,
+    signed: SignedInOrNot,
+    message: Annotated[str | None, Query(max_length=200)] = None,
+    error: Annotated[str | None, Query(max_length=400)] = None,
+) -> Response:
     """Public: headline figures, clocks met, repairs within target, you said, we did."""
     now = utc_now()
     figures = queries.headline(session, now=now)
@@ -293,5 +342,7 @@ def transparency_page(request: Request, session: DbSession, signed: SignedInOrNo
         figures=figures,
         published=equity_service.transparency_summary(session),
         rate=rate,
+        message=message,
+        error=error,
         chart=charts.bar_chart(bars, title="Legal deadlines met on time, last 12 months", unit=" %", max_value=100.0) if bars else None,
     )

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import AppContext, Context, DbSession, RowId, page_action, page_require
 from api.pages import charts, queries
-from api.pages.render import render, words
+from api.pages.render import duration, render, words
 from api.session import SignedIn
 from compliance import repository, service
 from compliance.models import Case
@@ -24,6 +24,8 @@ from ingest.store import TelemetryStoreError
 from registry import repository as registry
 from registry.clock import from_epoch_s, utc_now
 from repairs import repository as repairs_repository
+from repairs.models import WorkOrder
+from repairs.rules import PRIORITY_KEYS
 
 router = APIRouter(include_in_schema=False)
 
@@ -101,6 +103,37 @@ def allowed_actions(case: Case) -> list[str]:
         actions += ["alternative_accommodation_offered", "alternative_accommodation_declined"]
     actions.append("closed")
     return actions
+
+
+def raisable_work(case: Case) -> list[str]:
+    """The kinds of work order an open case may have, those its clocks call for first."""
+    if case.status != "open":
+        return []
+    clocked = {c.kind for c in case.clocks}
+    return sorted(("safety", "supplementary"), key=lambda kind: f"{kind}_work" not in clocked)
+
+
+@dataclass(frozen=True)
+class Journey:
+    """The two parts of a repair's journey: report to dispatch, dispatch to completion."""
+
+    to_dispatch: timedelta | None
+    dispatch_to_complete: timedelta | None
+
+    @classmethod
+    def of(cls, order: WorkOrder) -> Journey:
+        """The parts measured so far (None for a part not yet ended)."""
+        first = order.dispatched_at - order.reported_at if order.dispatched_at else None
+        second = (
+            order.completed_at - order.dispatched_at
+            if order.completed_at and order.dispatched_at
+            else None
+        )
+        return cls(first, second)
+
+    def words(self, part: timedelta | None) -> str:
+        """A part as a person reads it, or 'not yet'."""
+        return duration(part) if part is not None else "not yet"
 
 
 @dataclass(frozen=True)
@@ -221,6 +254,7 @@ def case_page(
     now = utc_now()
     household_visible = _may(signed, "households:read")
     tz = ZoneInfo(context.engine.calendar.timezone)
+    work_orders = repairs_repository.list_work_orders(session, case_id=case.id)
     return render(
         request,
         "case.html",
@@ -237,7 +271,11 @@ def case_page(
         household_visible=household_visible,
         household=registry.get_household(session, case.home_id) if household_visible else None,
         charts=sensor_charts(context, session, case, now),
-        work_orders=repairs_repository.list_work_orders(session, case_id=case.id),
+        work_orders=work_orders,
+        journeys={w.id: Journey.of(w) for w in work_orders},
+        contractors=repairs_repository.contractors(session),
+        priorities=PRIORITY_KEYS,
+        raisable=raisable_work(case),
         summaries=[e for e in case.events if e.type == "summary_sent"],
         timeline=timeline(session, case),
         message=message,
