@@ -52,6 +52,32 @@ def test_an_officer_records_an_event_and_sees_the_clock_change(live, page):
     assert "Investigation concluded: Significant" in page.locator("ol.timeline").inner_text()
     shot(page, "03-case-after")
 
+    raise_form = page.get_by_role("form", name="Raise a work order")
+    raise_form.get_by_label("Work", exact=True).select_option("safety")
+    raise_form.get_by_label("Priority").select_option("urgent")
+    raise_form.get_by_label("Or add a new contractor").fill("Dryhomes Ltd")
+    raise_form.get_by_label("What needs doing (optional)").fill("Replace the extractor fan; treat the mould.")
+    raise_form.get_by_role("button").click()
+    page.wait_for_load_state()
+    notice = page.get_by_role("status").inner_text()
+    assert "raised: safety work, urgent." in notice, notice
+    row = page.locator("tr[data-work-order]")
+    assert row.count() == 1
+    assert "Dryhomes Ltd" in row.inner_text()
+    order_id = row.get_attribute("data-work-order")
+
+    visit = page.get_by_role("form", name=f"Record a visit for work order {order_id}")
+    visit.get_by_label("What happened").select_option("completed")
+    visit.get_by_label("Work done (when completed)").fill("Fan replaced, mould washed and treated.")
+    visit.get_by_role("button").click()
+    page.wait_for_load_state()
+    assert f"Visit recorded on work order {order_id}: completed." in page.get_by_role("status").inner_text()
+    assert page.locator(f'tr[data-work-order="{order_id}"] .wo-status').inner_text().startswith("Completed")
+    assert "Dispatch to completion: 0 min" in page.locator(f'tr[data-work-order="{order_id}"] .journey').inner_text()
+    assert page.locator('tr[data-clock="safety_work"] .clock-status').inner_text().startswith("Met")
+    assert "Safety work completed" in page.locator("ol.timeline").inner_text()
+    shot(page, "03b-case-work-order-completed")
+
 
 def test_a_step_the_state_no_longer_allows_is_refused_with_the_reason(live, page, browser_context):
     site, base = live
