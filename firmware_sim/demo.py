@@ -16,9 +16,18 @@ DEMO_SPINUP_S = 4 * 86400
 BACKFILL_INTERVAL_S = 900
 
 
+# Home 1: the condensation household (damp in the heating season) with, all year, a slow leak
+# under the kitchen sink that began weeks before the demo (the probe there reads soaked, > 20 %WME).
+DEMO_DAMP_HOME = replace(
+    scenario_for("condensation"), key="condensation_and_slow_leak",
+    description="condensation household with a slow leak under the kitchen sink, weeks old",
+    truth_keys=("damp_and_mould",), season=None, leak_onset_fraction=-0.05,
+)
+
+
 def demo_plans(homes: int, seed: int) -> list[HomePlan]:
-    """Home 1 in the condensation scenario, the rest healthy."""
-    return plan_homes([scenario_for("condensation")] + [scenario_for("healthy")] * (homes - 1), seed)
+    """Home 1 damp in every season (condensation and an old slow leak), the rest healthy."""
+    return plan_homes([DEMO_DAMP_HOME] + [scenario_for("healthy")] * (homes - 1), seed)
 
 
 def demo_registry_rows(homes: int, seed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

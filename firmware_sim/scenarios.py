@@ -35,7 +35,8 @@ class Scenario:
     occupants: int = 2
     cold_corner_frsi: float = 0.80  # BRE IP1/06: ≥ 0.75 in a sound home
     ua_scale: float = 1.0
-    leak_onset_fraction: float | None = None  # of the published window
+    leak_onset_fraction: float | None = None  # of the published window (negative: leaking before it)
+    leak_room: str = "kitchen"  # the room whose damp probe the leak wets
     penetrating_damp: bool = False
     top_floor_heat: bool = False
     # Window opening when a room is warm (> 22 °C and warmer than outdoors), as TM59 §3.3 assumes

@@ -171,7 +171,7 @@ class FleetPhysics:
         self.occupants = _floats([s.occupants for s in sc])
         self.penetrating = np.array([s.penetrating_damp for s in sc]) & (self.kind == 1)
         self.leak_onset_s = np.array(
-            [window_start_s + int(s.leak_onset_fraction * span) if s.leak_onset_fraction is not None and r.room == "kitchen" else -1
+            [window_start_s + int(s.leak_onset_fraction * span) if s.leak_onset_fraction is not None and r.room == s.leak_room else -1
              for (_, _, r), s in zip(rooms, sc, strict=True)], dtype=np.int64,
         )
         # Per-room constant vectors of the schedules, so a step multiplies them by the hour's flags.
