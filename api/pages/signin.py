@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from api.auth import authenticate
 from api.deps import Context, DbSession, SignedInOrNot, public_page
+from api.models import User
 from api.pages.render import render
 from api.session import COOKIE_NAME, SESSION_LIFETIME, csrf_ok, end_session, start_session
 from registry.clock import utc_now
@@ -45,6 +46,7 @@ def login_form(request: Request, signed: SignedInOrNot, next: str | None = None)
 def login(
     request: Request,
     session: DbSession,
+    context: Context,
     name: Annotated[str, Form(max_length=64)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
     login_csrf: Annotated[str | None, Form()] = None,
@@ -73,7 +75,10 @@ def login(
             LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request)
         )
         return response
-    cookie_value, _ = start_session(session, user=user, now=utc_now())
+    # The web session is committed before the redirect goes out: the request's own transaction
+    # commits only after the response is sent, and the browser's next request could beat it.
+    with context.sessions.begin() as own:
+        cookie_value, _ = start_session(own, user=own.get(User, user.id), now=utc_now())  # type: ignore[arg-type]
     response = RedirectResponse(safe_next(next), status.HTTP_303_SEE_OTHER)
     response.set_cookie(
         COOKIE_NAME,

@@ -76,6 +76,7 @@ def test_an_officer_records_an_event_and_sees_the_clock_change(live, page):
     assert "Dispatch to completion: 0 min" in page.locator(f'tr[data-work-order="{order_id}"] .journey').inner_text()
     assert page.locator('tr[data-clock="safety_work"] .clock-status').inner_text().startswith("Met")
     assert "Safety work completed" in page.locator("ol.timeline").inner_text()
+    assert "Not sent yet" not in page.locator("#h-summary + p").inner_text()
     shot(page, "03b-case-work-order-completed")
 
 
