@@ -43,7 +43,9 @@ def get_db(context: Context) -> Iterator[Session]:
         yield session
 
 
-DbSession = Annotated[Session, Depends(get_db)]
+# scope="function": the commit happens before the response is sent, so a client never reads ahead of
+# its own write, and a failed commit is an error answer, never a success followed by a rollback.
+DbSession = Annotated[Session, Depends(get_db, scope="function")]
 
 # A row id in a path: an integer both SQLite and PostgreSQL can hold (larger ones are a 422, not a 500).
 RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]

@@ -133,14 +133,16 @@ def test_a_damp_home_becomes_a_case_with_its_clock_and_bad_input_is_dead_lettere
     _wait_until_ingest_listens(client, broker)
     stop = threading.Event()
     start_demo_fleet(
-        broker.host, broker.port, homes=4, seed=1, backfill_hours=14, stop=stop, protocol="5"
+        broker.host, broker.port, homes=4, seed=1, backfill_hours=26, stop=stop, protocol="5"
     )
     try:
-        since = (datetime.now(UTC) - timedelta(hours=15)).isoformat()
+        since = (datetime.now(UTC) - timedelta(hours=27)).isoformat()
         _wait_for(
-            lambda: len(_readings(client, "H00001", since)) >= 4 * 56,
+            lambda: (
+                len(_readings(client, "H00001", since)) >= 4 * 4 * 26
+            ),  # 4 sensors, a reading each 15 min, 26 hours
             60,
-            "14 hours of the damp home's readings in InfluxDB",
+            "26 hours of the damp home's readings in InfluxDB (the damp-probe rule needs 20 of 24)",
         )
     finally:
         stop.set()
