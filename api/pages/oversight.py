@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
@@ -173,19 +174,34 @@ def repairs_page(
     )
 
 
+@dataclass(frozen=True)
+class EquityChoice:
+    """The outcome and the grouping an equity view shows."""
+
+    outcome: str
+    by: str
+
+
+def equity_choice(
+    outcome: Annotated[str, Query(max_length=40)] = "breached",
+    by: Annotated[str, Query(max_length=40)] = "ethnicity",
+) -> EquityChoice:
+    """The outcome and grouping asked for; an unknown one falls back to the default."""
+    return EquityChoice(
+        outcome if outcome in MEASURE_KEYS else "breached",
+        by if by in equity_service.GROUPS else "ethnicity",
+    )
+
+
 @router.get("/equity")
 def equity_page(
     request: Request,
     session: DbSession,
     signed: Annotated[SignedIn, Depends(page_require("equity:read"))],
-    outcome: Annotated[str, Query(max_length=40)] = "breached",
-    by: Annotated[str, Query(max_length=40)] = "ethnicity",
+    choice: Annotated[EquityChoice, Depends(equity_choice)],
 ) -> Response:
     """One outcome by one group of residents, homes or areas: rates with 95 % intervals, suppressed when small."""
-    if outcome not in MEASURE_KEYS:
-        outcome = "breached"
-    if by not in equity_service.GROUPS:
-        by = "ethnicity"
+    outcome, by = choice.outcome, choice.by
     report = equity_service.outcomes_report(session, by=[by], outcome=outcome)
     proportion = report["kind"] == "proportion"
     scale = 100.0 if proportion else 1.0
@@ -231,14 +247,10 @@ def equity_page(
 def equity_csv(
     session: DbSession,
     signed: Annotated[SignedIn, Depends(page_require("equity:read"))],
-    outcome: Annotated[str, Query(max_length=40)] = "breached",
-    by: Annotated[str, Query(max_length=40)] = "ethnicity",
+    choice: Annotated[EquityChoice, Depends(equity_choice)],
 ) -> Response:
     """The equity page's table (the same CSV as the API's) as a download."""
-    if outcome not in MEASURE_KEYS:
-        outcome = "breached"
-    if by not in equity_service.GROUPS:
-        by = "ethnicity"
+    outcome, by = choice.outcome, choice.by
     report = equity_service.outcomes_report(session, by=[by], outcome=outcome)
     return Response(
         equity_service.outcomes_csv(report),
