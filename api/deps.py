@@ -177,7 +177,9 @@ def page_action(permission: str) -> Callable[..., SignedIn]:
                 f"Your role ({signed.user.role}) may not {permission.replace(':', ' ')}.", signed
             )
         if not csrf_ok(signed.csrf_token, csrf_token):
-            raise PageForbidden("The form had expired or was not sent by this site. Try again.", signed)
+            raise PageForbidden(
+                "The form had expired or was not sent by this site. Try again.", signed
+            )
         return signed
 
     return check

@@ -51,7 +51,9 @@ def start_session(session: Session, *, user: User, now: datetime) -> tuple[str, 
     )
     session.add(row)
     session.flush()
-    return cookie_value, SignedIn(user=Person.of(user), csrf_token=row.csrf_token, expires_at=row.expires_at)
+    return cookie_value, SignedIn(
+        user=Person.of(user), csrf_token=row.csrf_token, expires_at=row.expires_at
+    )
 
 
 def _live_row(session: Session, cookie_value: str, now: datetime) -> WebSession | None:

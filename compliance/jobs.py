@@ -21,7 +21,7 @@ from compliance.service import Engine
 BATCH = 500
 
 
-def sweep_breaches(session: Session, *, now: datetime, engine: Engine, limit: int = BATCH) -> int:
+def sweep_breaches(session: Session, *, now: datetime, limit: int = BATCH) -> int:
     """Breach running clocks whose deadline has passed; returns how many this sweep claimed."""
     return service.breach_due_clocks(session, now=now, actor="scheduler", limit=limit)
 
@@ -50,12 +50,12 @@ def sweep_warnings(session: Session, *, now: datetime, limit: int = BATCH) -> in
     return len(pairs)
 
 
-def run_sweep(sessions: sessionmaker[Session], *, now: datetime, engine: Engine) -> int:
+def run_sweep(sessions: sessionmaker[Session], *, now: datetime) -> int:
     """One breach tick: batches, each in its own transaction, until nothing is due."""
     total = 0
     while True:
         with sessions.begin() as session:
-            claimed = sweep_breaches(session, now=now, engine=engine)
+            claimed = sweep_breaches(session, now=now)
         total += claimed
         if claimed < BATCH:
             return total

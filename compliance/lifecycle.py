@@ -329,7 +329,7 @@ def apply_event(
     return step.done(case)
 
 
-def _before_conclusion(step: _Step, event: Event) -> None:
+def _before_conclusion(step: _Step, _event: Event) -> None:
     if step.case.outcome is not None:
         raise EventRefused("the investigation is already concluded")
 
@@ -403,7 +403,7 @@ def _require_safety_duty(step: _Step) -> None:
         raise EventRefused("no safety work is due: the home is already made safe")
 
 
-def _safety_work_started(step: _Step, event: Event) -> None:
+def _safety_work_started(step: _Step, _event: Event) -> None:
     _require_safety_duty(step)
     step.case = replace(step.case, stage="safety_work_started")
 

@@ -34,12 +34,12 @@ from registry.clock import to_rfc3339
 from registry.models import Home
 
 __all__ = [
+    "OUT_OF_SCOPE",
+    "TRIAGE_CONFIRMED",
     "CaseNotFound",
     "Engine",
     "EventRefused",
     "HomeNotFound",
-    "OUT_OF_SCOPE",
-    "TRIAGE_CONFIRMED",
 ]
 
 TRIAGE_CONFIRMED = "triage_confirmed"

@@ -74,14 +74,37 @@ DRIFT_D = 15  # local days of vapour-pressure sums (14 complete days and today)
 # occupied-room rules (room humidity, ventilation, cold, heat) do not run there; mould is still
 # modelled, on the space's own air, and raised only when the index reaches its level.
 UNOCCUPIED_ROOMS = ("other",)
-OCCUPIED_ONLY = ("sustained_humidity", "ventilation_adf", "surface_humidity", "excess_cold",
-                 "tm59_bedroom_night", "tm59_adaptive")
+OCCUPIED_ONLY = (
+    "sustained_humidity",
+    "ventilation_adf",
+    "surface_humidity",
+    "excess_cold",
+    "tm59_bedroom_night",
+    "tm59_adaptive",
+)
 
 # Rule bits for "condition holds" (one finding per episode).
-BIT = {key: 1 << i for i, key in enumerate((
-    "sustained_humidity", "ventilation_adf", "mould_growth", "damp_wme", "leak_step", "excess_cold",
-    "tm59_bedroom_night", "stuck_value", "out_of_range", "flat_battery", "silent",
-    "surface_humidity", "tm59_adaptive", "humidity_drift"))}
+BIT = {
+    key: 1 << i
+    for i, key in enumerate(
+        (
+            "sustained_humidity",
+            "ventilation_adf",
+            "mould_growth",
+            "damp_wme",
+            "leak_step",
+            "excess_cold",
+            "tm59_bedroom_night",
+            "stuck_value",
+            "out_of_range",
+            "flat_battery",
+            "silent",
+            "surface_humidity",
+            "tm59_adaptive",
+            "humidity_drift",
+        )
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -137,7 +160,9 @@ ARRAYS: dict[str, tuple[tuple[int, ...], type, float]] = {
 
 def state_layout() -> np.dtype[np.void]:
     """One sensor's state as a fixed-width record (field order and types of `ARRAYS`)."""
-    return np.dtype([(name, np.dtype(dtype).str, shape) for name, (shape, dtype, _fill) in ARRAYS.items()])
+    return np.dtype(
+        [(name, np.dtype(dtype).str, shape) for name, (shape, dtype, _fill) in ARRAYS.items()]
+    )
 
 
 def layout_id(layout: np.dtype[np.void]) -> str:
@@ -148,7 +173,9 @@ def layout_id(layout: np.dtype[np.void]) -> str:
 def layout_fields(layout: np.dtype[np.void]) -> list[list[object]]:
     """A layout as JSON-able [name, type, shape] triples."""
     fields = layout.fields or {}
-    return [[name, fields[name][0].base.str, list(fields[name][0].shape)] for name in layout.names or ()]
+    return [
+        [name, fields[name][0].base.str, list(fields[name][0].shape)] for name in layout.names or ()
+    ]
 
 
 def layout_from_fields(fields: list[list[object]]) -> np.dtype[np.void]:
@@ -163,8 +190,12 @@ class FleetState:
     keys: list[tuple[str, str]] = field(default_factory=list)
     arrays: dict[str, npt.NDArray[np.generic]] = field(default_factory=dict)
     index: dict[tuple[str, str], int] = field(default_factory=dict)
-    late_ignored: int = 0  # folded sensor-hours with late readings in the last `hour_batch` (not persisted)
-    homes_cache: tuple[object, ...] | None = field(default=None, repr=False, compare=False)  # see `cold_homes`
+    late_ignored: int = (
+        0  # folded sensor-hours with late readings in the last `hour_batch` (not persisted)
+    )
+    homes_cache: tuple[object, ...] | None = field(
+        default=None, repr=False, compare=False
+    )  # see `cold_homes`
 
     def __post_init__(self) -> None:
         """Build the index and any missing arrays."""
@@ -284,8 +315,9 @@ def local_hour(hour_s: int, timezone: str) -> LocalHour:
     return LocalHour(local.toordinal(), local.hour, local.month, local.year)
 
 
-def running_mean_update(trm_c: npt.ArrayLike, day_sum: npt.ArrayLike, day_n: npt.ArrayLike,
-                        alpha: float) -> npt.NDArray[np.float32]:
+def running_mean_update(
+    trm_c: npt.ArrayLike, day_sum: npt.ArrayLike, day_n: npt.ArrayLike, alpha: float
+) -> npt.NDArray[np.float32]:
     """TM59 / BS EN 15251 running mean at a new day: Trm = (1 − α)·Tod(yesterday) + α·Trm(before).
 
     The first day with outdoor data starts Trm at its mean; a day without keeps Trm.
@@ -342,7 +374,9 @@ def surface_figures(state: FleetState, rows: npt.NDArray[np.int64]) -> SurfaceFi
         enough = hours_30 >= th.min_running_mean_coverage * th.running_mean_h
         mean_30 = np.where(enough, rh_sum.sum(1) / hours_30, np.nan)
         t_30 = np.where(enough, t_sum.sum(1) / hours_30, np.nan)
-    return SurfaceFigures(s["surface_day_over_h"][rows, -days_7:].sum(1).astype(np.int64), mean_7, mean_30, t_30)
+    return SurfaceFigures(
+        s["surface_day_over_h"][rows, -days_7:].sum(1).astype(np.int64), mean_7, mean_30, t_30
+    )
 
 
 def surface_humidity_holds(state: FleetState, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
@@ -351,8 +385,11 @@ def surface_humidity_holds(state: FleetState, rows: npt.NDArray[np.int64]) -> np
     f = surface_figures(state, rows)
     low, high = th.surface_temperature_c
     with np.errstate(invalid="ignore"):
-        by_mean = (f.mean_30d_pct >= th.threshold_humidity_pct) & (f.mean_30d_surface_c >= low) & (
-            f.mean_30d_surface_c <= high)
+        by_mean = (
+            (f.mean_30d_pct >= th.threshold_humidity_pct)
+            & (f.mean_30d_surface_c >= low)
+            & (f.mean_30d_surface_c <= high)
+        )
     return np.asarray((f.hours_over_7d_h >= th.min_hours_h) | by_mean, dtype=bool)
 
 
@@ -396,8 +433,9 @@ def cold_homes(state: FleetState, sites: Sequence[SiteInfo | None]) -> ColdHomes
     return result
 
 
-def home_cold_week(state: FleetState, sites: Sequence[SiteInfo | None], rows: npt.NDArray[np.int64],
-                   ordinal: int) -> tuple[F, npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+def home_cold_week(
+    state: FleetState, sites: Sequence[SiteInfo | None], rows: npt.NDArray[np.int64], ordinal: int
+) -> tuple[F, npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
     """Per row: its home's highest temperature over the cold rule's days, the most days measured,
     and whether the row speaks for the home (its best-ranked room with `min_days` measured).
 
@@ -412,9 +450,15 @@ def home_cold_week(state: FleetState, sites: Sequence[SiteInfo | None], rows: np
     wanted[homes_here] = True
     sel = np.flatnonzero(g.member & wanted[g.home])  # the living rooms and bedrooms of these homes
     day_ordinal = s["day_ordinal"][sel].astype(np.int64)
-    age = (ordinal - day_ordinal)[:, None] + (DAYS_D - 1 - np.arange(DAYS_D))[None, :]  # days before today
-    counted = (day_ordinal > 0)[:, None] & (age >= 0) & (age < c.days) & (
-        s["day_measured_h"][sel] >= c.min_hours_per_day_h)
+    age = (ordinal - day_ordinal)[:, None] + (DAYS_D - 1 - np.arange(DAYS_D))[
+        None, :
+    ]  # days before today
+    counted = (
+        (day_ordinal > 0)[:, None]
+        & (age >= 0)
+        & (age < c.days)
+        & (s["day_measured_h"][sel] >= c.min_hours_per_day_h)
+    )
     with np.errstate(invalid="ignore"):
         row_max = np.where(counted, s["day_max_c"][sel], -np.inf).max(1)
     home_max = np.full(g.homes, -np.inf)
@@ -436,8 +480,8 @@ def serious_hours_per_day(state: FleetState, rows: npt.NDArray[np.int64], hour: 
     """
     days = EXCESS_COLD_RULE.thresholds.days
     s = state.arrays
-    below = s["day_below_serious_h"][rows, -days - 1:].astype(np.float64)
-    measured = s["day_measured_h"][rows, -days - 1:].astype(np.float64)
+    below = s["day_below_serious_h"][rows, -days - 1 :].astype(np.float64)
+    measured = s["day_measured_h"][rows, -days - 1 :].astype(np.float64)
     weight = np.ones((rows.size, days + 1))
     weight[:, 0] = 1.0 - (hour + 1) / 24.0
     # Without the day before (a short history), today's part-day would stand in for nothing: leave it out.
@@ -447,8 +491,12 @@ def serious_hours_per_day(state: FleetState, rows: npt.NDArray[np.int64], hour: 
         return np.where(measured > 0, 24.0 * below / np.maximum(measured, 1e-9), 0.0)
 
 
-def _shift(ring: npt.NDArray[np.generic], rows: npt.NDArray[np.int64], by: npt.NDArray[np.int64],
-           fill: float | bool) -> None:
+def _shift(
+    ring: npt.NDArray[np.generic],
+    rows: npt.NDArray[np.int64],
+    by: npt.NDArray[np.int64],
+    fill: float | bool,
+) -> None:
     """Shift each row's ring left by `by` slots (≥ 1), filling the freed slots."""
     width = ring.shape[1]
     for step in np.unique(by):
@@ -457,7 +505,7 @@ def _shift(ring: npt.NDArray[np.generic], rows: npt.NDArray[np.int64], by: npt.N
             ring[sel] = fill
         else:
             ring[sel, : width - step] = ring[sel, step:]
-            ring[sel, width - step:] = fill
+            ring[sel, width - step :] = fill
 
 
 def fold_hours(
@@ -489,9 +537,17 @@ def fold_hours(
     return result
 
 
-def _fold_one_hour(state: FleetState, rows: npt.NDArray[np.int64], hour_s: int, batch: HourBatch,
-                   take: npt.NDArray[np.int64], sites: Sequence[SiteInfo | None], timezone: str,
-                   settings: FleetSettings, result: FoldResult) -> None:
+def _fold_one_hour(
+    state: FleetState,
+    rows: npt.NDArray[np.int64],
+    hour_s: int,
+    batch: HourBatch,
+    take: npt.NDArray[np.int64],
+    sites: Sequence[SiteInfo | None],
+    timezone: str,
+    settings: FleetSettings,
+    result: FoldResult,
+) -> None:
     s = state.arrays
     t = batch.temperature_c[take]
     rh = batch.humidity_pct[take]
@@ -519,29 +575,53 @@ def _fold_one_hour(state: FleetState, rows: npt.NDArray[np.int64], hour_s: int, 
         _shift(s["day_max_c"], mrows, by, np.nan)
         _shift(s["day_heating_rise"], mrows, by, False)
         _shift(s["day_end_m"], mrows, by, np.nan)
-        for name in ("surface_rh_day_sum", "surface_t_day_sum", "surface_day_n", "surface_day_over_h",
-                     "pv_day_sum"):
+        for name in (
+            "surface_rh_day_sum",
+            "surface_t_day_sum",
+            "surface_day_n",
+            "surface_day_over_h",
+            "pv_day_sum",
+        ):
             _shift(s[name], mrows, by, 0)
-        s["trm_c"][mrows] = running_mean_update(s["trm_c"][mrows], s["outdoor_day_sum"][mrows],
-                                                s["outdoor_day_n"][mrows], ADAPTIVE_HEAT.thresholds.alpha)
+        s["trm_c"][mrows] = running_mean_update(
+            s["trm_c"][mrows],
+            s["outdoor_day_sum"][mrows],
+            s["outdoor_day_n"][mrows],
+            ADAPTIVE_HEAT.thresholds.alpha,
+        )
         s["outdoor_day_sum"][mrows] = 0.0
         s["outdoor_day_n"][mrows] = 0
         s["day_ordinal"][mrows] = local.ordinal
 
     # Mould: surface conditions where outdoor temperature is known, room air elsewhere.
     mould = MOULD_GROWTH.thresholds
-    occupied = np.fromiter(((site.room not in UNOCCUPIED_ROOMS) if site else True for site in (sites[r] for r in rows)),
-                           dtype=bool, count=rows.size)
-    has_out = np.isfinite(outdoor) & occupied  # an unheated space's air is already near its surfaces
+    occupied = np.fromiter(
+        (
+            (site.room not in UNOCCUPIED_ROOMS) if site else True
+            for site in (sites[r] for r in rows)
+        ),
+        dtype=bool,
+        count=rows.size,
+    )
+    has_out = (
+        np.isfinite(outdoor) & occupied
+    )  # an unheated space's air is already near its surfaces
     out_safe = np.where(has_out, outdoor, t)
     with np.errstate(invalid="ignore"):
         t_surface = np.where(has_out, surface_temperature_c(t, out_safe, mould.f_rsi), t)
         rh_surface = np.where(has_out, surface_rh_pct(t, rh, out_safe, mould.f_rsi), rh)
-    stepped = step_mould(MouldState(s["mould_m"][rows], s["mould_hours_h"][rows]), t_surface,
-                         np.minimum(rh_surface, 100.0), mould.sensitivity, mould.decline_factor)
+    stepped = step_mould(
+        MouldState(s["mould_m"][rows], s["mould_hours_h"][rows]),
+        t_surface,
+        np.minimum(rh_surface, 100.0),
+        mould.sensitivity,
+        mould.decline_factor,
+    )
     s["mould_m"][rows] = stepped.index_m
     s["mould_hours_h"][rows] = stepped.hours_since_growth_h
-    s["mould_room_air_h"][rows] += (np.isfinite(t) & np.isfinite(rh) & ~has_out & occupied).astype(np.int32)
+    s["mould_room_air_h"][rows] += (np.isfinite(t) & np.isfinite(rh) & ~has_out & occupied).astype(
+        np.int32
+    )
     s["day_end_m"][rows, -1] = stepped.index_m
 
     # Surface RH day sums (7-day hours over, 30-day mean) and vapour pressure (drift).
@@ -558,11 +638,18 @@ def _fold_one_hour(state: FleetState, rows: npt.NDArray[np.int64], hour_s: int, 
     s["outdoor_day_n"][rows] += has_out
 
     # Cold day counters.
-    vulnerable = np.fromiter(((site.vulnerable if site else False) for site in (sites[r] for r in rows)),
-                             dtype=bool, count=rows.size)
+    vulnerable = np.fromiter(
+        ((site.vulnerable if site else False) for site in (sites[r] for r in rows)),
+        dtype=bool,
+        count=rows.size,
+    )
     cold = EXCESS_COLD_RULE.thresholds
     raise_c = np.where(vulnerable, cold.vulnerable_raise_c, 0.0)
-    health_c, serious_c, hypo_c = cold.health_c + raise_c, cold.serious_c + raise_c, cold.hypothermia_c + raise_c
+    health_c, serious_c, hypo_c = (
+        cold.health_c + raise_c,
+        cold.serious_c + raise_c,
+        cold.hypothermia_c + raise_c,
+    )
     has_t = np.isfinite(t)
     s["day_measured_h"][rows, -1] += has_t
     with np.errstate(invalid="ignore"):
@@ -590,34 +677,60 @@ def _fold_one_hour(state: FleetState, rows: npt.NDArray[np.int64], hour_s: int, 
     s["adaptive_year"][rows] = local.year
     if local.month in ad.season_months:
         intercept = np.where(vulnerable, ad.vulnerable_intercept_c, ad.intercept_c)
-        in_use = np.fromiter((_occupied(site, local.hour) for site in (sites[r] for r in rows)),
-                             dtype=bool, count=rows.size)
+        in_use = np.fromiter(
+            (_occupied(site, local.hour) for site in (sites[r] for r in rows)),
+            dtype=bool,
+            count=rows.size,
+        )
         with np.errstate(invalid="ignore"):
             over = (t - (ad.slope * s["trm_c"][rows] + intercept)) >= ad.exceed_k
         s["adaptive_h"][rows] += (in_use & over).astype(np.int16)
 
     # Stuck: identical hourly means of temperature and RH hour after hour.
     ring_rh = s["humidity_ring"][rows]
-    same = (ring_t[:, -1] == ring_t[:, -2]) & (ring_rh[:, -1] == ring_rh[:, -2]) & (ring_rh[:, -1] < 99.5)
+    same = (
+        (ring_t[:, -1] == ring_t[:, -2])
+        & (ring_rh[:, -1] == ring_rh[:, -2])
+        & (ring_rh[:, -1] < 99.5)
+    )
     s["stuck_run_h"][rows] = np.where(same, s["stuck_run_h"][rows] + 1, 0)
 
-    conditions = _conditions(state, rows, local, vulnerable, health_c, serious_c, hypo_c, settings, sites)
-    _emit(state, rows, hour_s, conditions, sites, result, local, health_c, serious_c, hypo_c, settings)
+    conditions = _conditions(
+        state, rows, local, vulnerable, health_c, serious_c, hypo_c, settings, sites
+    )
+    _emit(
+        state, rows, hour_s, conditions, sites, result, local, health_c, serious_c, hypo_c, settings
+    )
 
 
-def _conditions(state: FleetState, rows: npt.NDArray[np.int64], local: LocalHour,
-                vulnerable: npt.NDArray[np.bool_], health_c: F, serious_c: F, hypo_c: F,
-                settings: FleetSettings, sites: Sequence[SiteInfo | None]) -> dict[str, npt.NDArray[np.bool_]]:
+def _conditions(
+    state: FleetState,
+    rows: npt.NDArray[np.int64],
+    local: LocalHour,
+    _vulnerable: npt.NDArray[np.bool_],
+    health_c: F,
+    _serious_c: F,
+    hypo_c: F,
+    settings: FleetSettings,
+    sites: Sequence[SiteInfo | None],
+) -> dict[str, npt.NDArray[np.bool_]]:
     """Which rule conditions hold for each row after the hour just folded."""
     s = state.arrays
-    ring_t, ring_rh, ring_wme = s["temperature_ring"][rows], s["humidity_ring"][rows], s["wme_ring"][rows]
+    ring_t, ring_rh, ring_wme = (
+        s["temperature_ring"][rows],
+        s["humidity_ring"][rows],
+        s["wme_ring"][rows],
+    )
     out: dict[str, npt.NDArray[np.bool_]] = {}
     with np.errstate(invalid="ignore"):
         sh = SUSTAINED_HUMIDITY.thresholds
-        out["sustained_humidity"] = (ring_rh[:, -sh.window_h:] >= sh.threshold_humidity_pct).sum(1) >= sh.min_hours_h
+        out["sustained_humidity"] = (ring_rh[:, -sh.window_h :] >= sh.threshold_humidity_pct).sum(
+            1
+        ) >= sh.min_hours_h
         v = VENTILATION.thresholds
-        out["ventilation_adf"] = (((ring_rh[:, -v.window_h:] > v.high_humidity_pct).sum(1) > v.high_max_h)
-                                  | ((ring_rh[:, -v.window_h:] > v.very_high_humidity_pct).sum(1) > v.very_high_max_h))
+        out["ventilation_adf"] = (
+            (ring_rh[:, -v.window_h :] > v.high_humidity_pct).sum(1) > v.high_max_h
+        ) | ((ring_rh[:, -v.window_h :] > v.very_high_humidity_pct).sum(1) > v.very_high_max_h)
         m = MOULD_GROWTH.thresholds
         index_m = s["mould_m"][rows]
         week_ago = s["day_end_m"][rows, -1 - m.trend_days]
@@ -625,10 +738,13 @@ def _conditions(state: FleetState, rows: npt.NDArray[np.int64], local: LocalHour
         rate_per_day = rise_per_week / 7.0
         safe_rate = np.where(rate_per_day > 0, rate_per_day, 1.0)
         projected_days = np.where(rate_per_day > 0, (m.level_index - index_m) / safe_rate, np.inf)
-        out["mould_growth"] = ((index_m >= m.level_index) | (rise_per_week >= m.rise_per_week)
-                               | ((index_m >= m.min_index) & (projected_days <= m.horizon_days)))
+        out["mould_growth"] = (
+            (index_m >= m.level_index)
+            | (rise_per_week >= m.rise_per_week)
+            | ((index_m >= m.min_index) & (projected_days <= m.horizon_days))
+        )
         d = DAMP.thresholds
-        out["damp_wme"] = (ring_wme[:, -d.window_h:] > d.threshold_wme_pct).sum(1) >= d.min_hours_h
+        out["damp_wme"] = (ring_wme[:, -d.window_h :] > d.threshold_wme_pct).sum(1) >= d.min_hours_h
         lk = LEAK_STEP.thresholds
         leak = np.zeros(rows.size, dtype=bool)
         for end in range(1, lk.recent_h + 1):
@@ -647,7 +763,9 @@ def _conditions(state: FleetState, rows: npt.NDArray[np.int64], local: LocalHour
             never = (home_days >= c.min_days) & (home_max < health_c) & speaks
             # (b) the ROOM averaged ≥ `sustained_serious_hours_per_day_h` a day below the serious threshold.
             per_day = serious_hours_per_day(state, rows, local.hour)
-            enough = (s["day_measured_h"][rows, -c.days:] >= c.min_hours_per_day_h).sum(1) >= c.min_days
+            enough = (s["day_measured_h"][rows, -c.days :] >= c.min_hours_per_day_h).sum(
+                1
+            ) >= c.min_days
             serious = enough & (per_day >= c.sustained_serious_hours_per_day_h)
         else:
             home_max, per_day = np.full(rows.size, np.nan), np.zeros(rows.size)
@@ -659,7 +777,9 @@ def _conditions(state: FleetState, rows: npt.NDArray[np.int64], local: LocalHour
         out["_cold_serious"] = serious
         out["_cold_home_max_c"] = home_max  # type: ignore[assignment]
         out["_cold_per_day_h"] = per_day  # type: ignore[assignment]
-        out["tm59_bedroom_night"] = s["heat_night_h"][rows] > BEDROOM_NIGHT_HEAT.thresholds.max_hours_h
+        out["tm59_bedroom_night"] = (
+            s["heat_night_h"][rows] > BEDROOM_NIGHT_HEAT.thresholds.max_hours_h
+        )
         out["tm59_adaptive"] = s["adaptive_h"][rows] > adaptive_limit_h(sites, rows)
         out["surface_humidity"] = surface_humidity_holds(state, rows)
         out["stuck_value"] = s["stuck_run_h"][rows] >= settings.stuck_hours_h
@@ -671,17 +791,32 @@ def _conditions(state: FleetState, rows: npt.NDArray[np.int64], local: LocalHour
 
 
 HAZARD_RULES = {
-    "sustained_humidity": SUSTAINED_HUMIDITY, "ventilation_adf": VENTILATION, "mould_growth": MOULD_GROWTH,
-    "damp_wme": DAMP, "leak_step": LEAK_STEP, "excess_cold": EXCESS_COLD_RULE,
-    "tm59_bedroom_night": BEDROOM_NIGHT_HEAT, "surface_humidity": SURFACE_HUMIDITY, "tm59_adaptive": ADAPTIVE_HEAT,
+    "sustained_humidity": SUSTAINED_HUMIDITY,
+    "ventilation_adf": VENTILATION,
+    "mould_growth": MOULD_GROWTH,
+    "damp_wme": DAMP,
+    "leak_step": LEAK_STEP,
+    "excess_cold": EXCESS_COLD_RULE,
+    "tm59_bedroom_night": BEDROOM_NIGHT_HEAT,
+    "surface_humidity": SURFACE_HUMIDITY,
+    "tm59_adaptive": ADAPTIVE_HEAT,
 }
 TASK_KINDS = ("stuck_value", "out_of_range", "flat_battery")
 
 
-def _emit(state: FleetState, rows: npt.NDArray[np.int64], hour_s: int,
-          conditions: dict[str, npt.NDArray[np.bool_]], sites: Sequence[SiteInfo | None],
-          result: FoldResult, local: LocalHour, health_c: F, serious_c: F, hypo_c: F,
-          settings: FleetSettings) -> None:
+def _emit(
+    state: FleetState,
+    rows: npt.NDArray[np.int64],
+    hour_s: int,
+    conditions: dict[str, npt.NDArray[np.bool_]],
+    sites: Sequence[SiteInfo | None],
+    result: FoldResult,
+    _local: LocalHour,
+    health_c: F,
+    serious_c: F,
+    hypo_c: F,
+    settings: FleetSettings,
+) -> None:
     """Set the episode bits and build findings and tasks on rising edges."""
     s = state.arrays
     active = s["active"][rows]
@@ -706,22 +841,30 @@ def _emit(state: FleetState, rows: npt.NDArray[np.int64], hour_s: int,
             if key in room_ok and site.room not in room_ok[key]:
                 continue
             if site.room in UNOCCUPIED_ROOMS and (
-                    key in OCCUPIED_ONLY
-                    or (key == "mould_growth" and s["mould_m"][row] < MOULD_GROWTH.thresholds.level_index)):
+                key in OCCUPIED_ONLY
+                or (
+                    key == "mould_growth"
+                    and s["mould_m"][row] < MOULD_GROWTH.thresholds.level_index
+                )
+            ):
                 active[j] &= ~bit  # re-checked next hour: raised when the index reaches its level
                 continue
             gateway_id, sensor_id = state.keys[row]
             ref = SensorRef(gateway_id, sensor_id)
             if key in HAZARD_RULES:
-                result.findings.append(_finding(state, key, row, j, ref, site, end, conditions,
-                                                health_c, serious_c, hypo_c))
+                result.findings.append(
+                    _finding(
+                        state, key, row, j, ref, site, end, conditions, health_c, serious_c, hypo_c
+                    )
+                )
             else:
                 result.tasks.append(_task(state, key, row, ref, site, end, settings))
     s["active"][rows] = active
 
 
-def _ring_window(state: FleetState, row: int, name: str, end: datetime, mask: npt.NDArray[np.bool_] | None = None
-                 ) -> tuple[datetime, datetime]:
+def _ring_window(
+    state: FleetState, row: int, name: str, end: datetime, mask: npt.NDArray[np.bool_] | None = None
+) -> tuple[datetime, datetime]:
     """The span of ring hours (where mask holds) ending at `end`."""
     ring = state[name][row]
     hours = np.flatnonzero(np.isfinite(ring) if mask is None else mask)
@@ -732,12 +875,27 @@ def _ring_window(state: FleetState, row: int, name: str, end: datetime, mask: np
     return end - timedelta(hours=RING_H - first), end - timedelta(hours=RING_H - 1 - last)
 
 
-def _finding(state: FleetState, key: str, row: int, j: int, ref: SensorRef, site: SiteInfo, end: datetime,
-             conditions: dict[str, npt.NDArray[np.bool_]], health_c: F, serious_c: F, hypo_c: F) -> Finding:
+def _finding(
+    state: FleetState,
+    key: str,
+    row: int,
+    j: int,
+    ref: SensorRef,
+    site: SiteInfo,
+    end: datetime,
+    conditions: dict[str, npt.NDArray[np.bool_]],
+    health_c: F,
+    serious_c: F,
+    hypo_c: F,
+) -> Finding:
     """The finding of one rule for one sensor, with the figures behind it."""
     rule = HAZARD_RULES[key]
     s = state.arrays
-    ring_t, ring_rh, ring_wme = s["temperature_ring"][row], s["humidity_ring"][row], s["wme_ring"][row]
+    ring_t, ring_rh, ring_wme = (
+        s["temperature_ring"][row],
+        s["humidity_ring"][row],
+        s["wme_ring"][row],
+    )
     room_air = int(s["mould_room_air_h"][row]) > 0
     ctx_home, ctx_room = site.home_id, site.room
     figures: dict[str, float]
@@ -745,20 +903,27 @@ def _finding(state: FleetState, key: str, row: int, j: int, ref: SensorRef, site
     with np.errstate(invalid="ignore"):
         if key == "sustained_humidity":
             th = rule.thresholds
-            window = ring_rh[-th.window_h:] >= th.threshold_humidity_pct
+            window = ring_rh[-th.window_h :] >= th.threshold_humidity_pct
             mask = np.zeros(RING_H, dtype=bool)
-            mask[-th.window_h:] = window
+            mask[-th.window_h :] = window
             start, stop = _ring_window(state, row, "humidity_ring", end, mask)
-            figures = {"hours_over_threshold_h": int(window.sum()),
-                       "humidity_pct_max": float(np.nanmax(ring_rh[-th.window_h:])),
-                       "threshold_humidity_pct": th.threshold_humidity_pct}
+            figures = {
+                "hours_over_threshold_h": int(window.sum()),
+                "humidity_pct_max": float(np.nanmax(ring_rh[-th.window_h :])),
+                "threshold_humidity_pct": th.threshold_humidity_pct,
+            }
             confidence, basis = window.sum() / th.window_h, "room air humidity"
         elif key == "ventilation_adf":
             start, stop = _ring_window(state, row, "humidity_ring", end, ring_rh > 70.0)
-            figures = {"hours_over_70_pct_in_12h_h": int((ring_rh[-12:] > 70).sum()),
-                       "hours_over_90_pct_in_12h_h": int((ring_rh[-12:] > 90).sum()),
-                       "humidity_pct_max": float(np.nanmax(ring_rh))}
-            confidence, basis = 0.4, "room air against the Approved Document F (2006) ventilation criterion"
+            figures = {
+                "hours_over_70_pct_in_12h_h": int((ring_rh[-12:] > 70).sum()),
+                "hours_over_90_pct_in_12h_h": int((ring_rh[-12:] > 90).sum()),
+                "humidity_pct_max": float(np.nanmax(ring_rh)),
+            }
+            confidence, basis = (
+                0.4,
+                "room air against the Approved Document F (2006) ventilation criterion",
+            )
         elif key == "mould_growth":
             th = rule.thresholds
             m_now = float(s["mould_m"][row])
@@ -766,68 +931,108 @@ def _finding(state: FleetState, key: str, row: int, j: int, ref: SensorRef, site
             rise = m_now - week_ago if np.isfinite(week_ago) else 0.0
             reached = m_now >= th.level_index
             start, stop = end - timedelta(days=th.trend_days), end
-            figures = {"mould_index": m_now, "mould_index_rise_per_week": rise,
-                       "level_mould_index": th.level_index}
+            figures = {
+                "mould_index": m_now,
+                "mould_index_rise_per_week": rise,
+                "level_mould_index": th.level_index,
+            }
             if not reached and rise > 0:
                 figures["projected_days_to_level_d"] = (th.level_index - m_now) / (rise / 7.0)
-            trigger = "reached level" if reached else ("rising fast" if rise >= th.rise_per_week
-                                                       else "projected to reach level")
-            on = ("room air: no outdoor temperature — fell back to room-air criteria" if room_air
-                  else f"surface conditions from outdoor temperature, fRsi {th.f_rsi}")
+            trigger = (
+                "reached level"
+                if reached
+                else ("rising fast" if rise >= th.rise_per_week else "projected to reach level")
+            )
+            on = (
+                "room air: no outdoor temperature — fell back to room-air criteria"
+                if room_air
+                else f"surface conditions from outdoor temperature, fRsi {th.f_rsi}"
+            )
             if site.room in UNOCCUPIED_ROOMS:
                 on = "the air of an unheated space (roof void, cupboard): the structure's risk, not a lived-in room"
             confidence = (0.9 if reached else 0.6) - (0.15 if room_air else 0.0)
             basis = f"VTT mould index ({th.sensitivity}, {trigger}) on {on}"
         elif key == "damp_wme":
             th = rule.thresholds
-            day = ring_wme[-th.window_h:]
+            day = ring_wme[-th.window_h :]
             start, stop = _ring_window(state, row, "wme_ring", end, ring_wme > th.threshold_wme_pct)
-            figures = {"hours_over_threshold_h": int((day > th.threshold_wme_pct).sum()),
-                       "wme_pct_mean_24h": float(np.nanmean(day)), "wme_pct_max": float(np.nanmax(day)),
-                       "threshold_wme_pct": th.threshold_wme_pct}
+            figures = {
+                "hours_over_threshold_h": int((day > th.threshold_wme_pct).sum()),
+                "wme_pct_mean_24h": float(np.nanmean(day)),
+                "wme_pct_max": float(np.nanmax(day)),
+                "threshold_wme_pct": th.threshold_wme_pct,
+            }
             confidence = 0.8 if float(np.nanmin(day)) >= 28.0 else 0.6
             basis = "damp probe (%WME; on masonry qualitative, salts read high)"
         elif key == "leak_step":
             th = rule.thresholds
-            base = ring_wme[-1 - th.step_window_h - th.recent_h:-1]
+            base = ring_wme[-1 - th.step_window_h - th.recent_h : -1]
             low = int(np.nanargmin(base)) if np.isfinite(base).any() else 0
             hours_back = base.size - low
             start, stop = end - timedelta(hours=hours_back + 1), end
             rise_wme = float(ring_wme[-1] - base[low]) if np.isfinite(base).any() else float("nan")
             rh_rise = float(ring_rh[-1] - ring_rh[-1 - hours_back])
-            figures = {"wme_pct_rise": rise_wme, "rise_hours_h": hours_back,
-                       "humidity_pct_rise": rh_rise, "wme_pct_now": float(ring_wme[-1]),
-                       "step_threshold_wme_pct": th.step_wme_pct}
+            figures = {
+                "wme_pct_rise": rise_wme,
+                "rise_hours_h": hours_back,
+                "humidity_pct_rise": rh_rise,
+                "wme_pct_now": float(ring_wme[-1]),
+                "step_threshold_wme_pct": th.step_wme_pct,
+            }
             category = "emergency"
             known = np.isfinite(rh_rise)
             confidence = 0.7 if known else 0.5
-            basis = "damp probe step rise; " + ("room humidity did not rise with it" if known
-                                                else "no room humidity to rule out")
+            basis = "damp probe step rise; " + (
+                "room humidity did not rise with it" if known else "no room humidity to rule out"
+            )
         elif key == "excess_cold":
             th = rule.thresholds
-            days = s["day_measured_h"][row, -th.days:]
+            days = s["day_measured_h"][row, -th.days :]
             start, stop = end - timedelta(days=th.days), end
-            rises = int(s["day_heating_rise"][row, -th.days:][days >= th.min_hours_per_day_h].sum())
+            rises = int(
+                s["day_heating_rise"][row, -th.days :][days >= th.min_hours_per_day_h].sum()
+            )
             counted = int((days >= th.min_hours_per_day_h).sum())
-            cause = ("heating on but the home does not warm up (points to the home: repairs)"
-                     if rises * 2 >= max(counted, 1)
-                     else "heating appears off or rarely on (possible fuel poverty: support)")
+            cause = (
+                "heating on but the home does not warm up (points to the home: repairs)"
+                if rises * 2 >= max(counted, 1)
+                else "heating appears off or rarely on (possible fuel poverty: support)"
+            )
             hypothermia = bool(conditions["_cold_hypothermia"][j])
-            criteria = [name for name, flag in (
-                ("the home never reached the health threshold in any living room or bedroom",
-                 conditions["_cold_home_never"][j]),
-                ("the room averaged the sustained hours a day below the serious threshold",
-                 conditions["_cold_serious"][j]),
-                ("hypothermia-risk hours in the last 24 h", hypothermia)) if flag]
-            figures = {"hours_below_health_threshold_7d_h": int(s["day_below_health_h"][row, -th.days:].sum()),
-                       "hours_below_serious_threshold_7d_h": int(s["day_below_serious_h"][row, -th.days:].sum()),
-                       "hours_below_hypothermia_threshold_24h_h": int((ring_t < hypo_c[j]).sum()),
-                       "health_threshold_c": float(health_c[j]), "serious_threshold_c": float(serious_c[j]),
-                       "hypothermia_threshold_c": float(hypo_c[j]),
-                       "temperature_c_max_7d": float(np.nanmax(s["day_max_c"][row, -th.days:])),
-                       "days_measured_d": counted, "heating_rise_days_d": rises,
-                       "hours_per_day_below_serious_threshold_7d_h": float(conditions["_cold_per_day_h"][j]),
-                       "sustained_serious_hours_per_day_h": th.sustained_serious_hours_per_day_h}
+            criteria = [
+                name
+                for name, flag in (
+                    (
+                        "the home never reached the health threshold in any living room or bedroom",
+                        conditions["_cold_home_never"][j],
+                    ),
+                    (
+                        "the room averaged the sustained hours a day below the serious threshold",
+                        conditions["_cold_serious"][j],
+                    ),
+                    ("hypothermia-risk hours in the last 24 h", hypothermia),
+                )
+                if flag
+            ]
+            figures = {
+                "hours_below_health_threshold_7d_h": int(
+                    s["day_below_health_h"][row, -th.days :].sum()
+                ),
+                "hours_below_serious_threshold_7d_h": int(
+                    s["day_below_serious_h"][row, -th.days :].sum()
+                ),
+                "hours_below_hypothermia_threshold_24h_h": int((ring_t < hypo_c[j]).sum()),
+                "health_threshold_c": float(health_c[j]),
+                "serious_threshold_c": float(serious_c[j]),
+                "hypothermia_threshold_c": float(hypo_c[j]),
+                "temperature_c_max_7d": float(np.nanmax(s["day_max_c"][row, -th.days :])),
+                "days_measured_d": counted,
+                "heating_rise_days_d": rises,
+                "hours_per_day_below_serious_threshold_7d_h": float(
+                    conditions["_cold_per_day_h"][j]
+                ),
+                "sustained_serious_hours_per_day_h": th.sustained_serious_hours_per_day_h,
+            }
             home_max = float(conditions["_cold_home_max_c"][j])
             if np.isfinite(home_max):
                 figures["home_temperature_c_max_7d"] = home_max
@@ -839,51 +1044,80 @@ def _finding(state: FleetState, key: str, row: int, j: int, ref: SensorRef, site
             th = rule.thresholds
             f = surface_figures(state, np.array([row]))
             start, stop = end - timedelta(days=th.running_mean_h // 24), end
-            figures = {"hours_over_threshold_7d_h": int(f.hours_over_7d_h[0]),
-                       "surface_rh_pct_mean_7d": float(f.mean_7d_pct[0]),
-                       "surface_rh_pct_mean_30d": float(f.mean_30d_pct[0]),
-                       "surface_temperature_c_mean_30d": float(f.mean_30d_surface_c[0]),
-                       "threshold_surface_rh_pct": th.threshold_humidity_pct}
+            figures = {
+                "hours_over_threshold_7d_h": int(f.hours_over_7d_h[0]),
+                "surface_rh_pct_mean_7d": float(f.mean_7d_pct[0]),
+                "surface_rh_pct_mean_30d": float(f.mean_30d_pct[0]),
+                "surface_temperature_c_mean_30d": float(f.mean_30d_surface_c[0]),
+                "threshold_surface_rh_pct": th.threshold_humidity_pct,
+            }
             confidence = 0.5 if room_air else 0.7
-            basis = ("room air: no outdoor temperature — fell back to room-air criteria" if room_air
-                     else f"surface conditions from outdoor temperature, fRsi {th.f_rsi}"
-                     ) + "; ISO 13788 / ASHRAE 160-2009 30-day mean"
+            basis = (
+                "room air: no outdoor temperature — fell back to room-air criteria"
+                if room_air
+                else f"surface conditions from outdoor temperature, fRsi {th.f_rsi}"
+            ) + "; ISO 13788 / ASHRAE 160-2009 30-day mean"
         elif key == "tm59_adaptive":
             th = rule.thresholds
             year = int(s["adaptive_year"][row])
             start, stop = datetime(year, th.season_months[0], 1, tzinfo=UTC), end
             limit = float(adaptive_limit_h([site], np.array([0]))[0])
-            figures = {"hours_over_threshold_h": int(s["adaptive_h"][row]), "limit_hours_h": limit,
-                       "running_mean_outdoor_c": float(s["trm_c"][row]), "exceed_threshold_k": th.exceed_k}
+            figures = {
+                "hours_over_threshold_h": int(s["adaptive_h"][row]),
+                "limit_hours_h": limit,
+                "running_mean_outdoor_c": float(s["trm_c"][row]),
+                "exceed_threshold_k": th.exceed_k,
+            }
             confidence = 0.5
-            basis = ("TM59 adaptive criterion from outdoor temperature; "
-                     "air temperature, not the operative temperature TM59 specifies")
+            basis = (
+                "TM59 adaptive criterion from outdoor temperature; "
+                "air temperature, not the operative temperature TM59 specifies"
+            )
         else:  # tm59_bedroom_night
             th = rule.thresholds
             year = int(s["heat_year"][row])
             start = datetime(year, 1, 1, tzinfo=UTC)
             stop = end
-            figures = {"hours_over_threshold_h": int(s["heat_night_h"][row]), "limit_hours_h": th.max_hours_h,
-                       "threshold_c": th.threshold_c}
+            figures = {
+                "hours_over_threshold_h": int(s["heat_night_h"][row]),
+                "limit_hours_h": th.max_hours_h,
+                "threshold_c": th.threshold_c,
+            }
             confidence = 0.6
             basis = "bedroom night hours this year; air temperature, not the operative temperature TM59 specifies"
     return Finding(
-        home_id=ctx_home, sensor=ref, room=ctx_room, hazard=rule.hazard, category=category,  # type: ignore[arg-type]
-        window_start=min(start, stop), window_end=stop,
+        home_id=ctx_home,
+        sensor=ref,
+        room=ctx_room,
+        hazard=rule.hazard,
+        category=category,  # type: ignore[arg-type]
+        window_start=min(start, stop),
+        window_end=stop,
         figures={k: round(float(v), 4) for k, v in figures.items()},
         confidence=round(min(max(float(confidence), 0.0), 1.0), 3),
-        rule_key=rule.key, rule_version=rule.version, evidence_basis=basis,
+        rule_key=rule.key,
+        rule_version=rule.version,
+        evidence_basis=basis,
     )
 
 
-def _task(state: FleetState, key: str, row: int, ref: SensorRef, site: SiteInfo, end: datetime,
-          settings: FleetSettings) -> FleetTask:
+def _task(
+    state: FleetState,
+    key: str,
+    row: int,
+    ref: SensorRef,
+    site: SiteInfo,
+    end: datetime,
+    _settings: FleetSettings,
+) -> FleetTask:
     """A fleet task for a sensor-health rule."""
     s = state.arrays
     if key == "stuck_value":
         run_h = int(s["stuck_run_h"][row])
         window = (end - timedelta(hours=run_h + 1), end)
-        description = f"temperature and humidity have repeated the same hourly value for {run_h + 1} h"
+        description = (
+            f"temperature and humidity have repeated the same hourly value for {run_h + 1} h"
+        )
         figures = {"hours_identical_h": float(run_h + 1)}
     elif key == "out_of_range":
         window = (end - timedelta(hours=RING_H), end)
@@ -894,16 +1128,26 @@ def _task(state: FleetState, key: str, row: int, ref: SensorRef, site: SiteInfo,
         battery = float(s["battery_pct"][row])
         description = f"battery at {battery:.0f} %"
         figures = {"battery_pct": battery}
-    return FleetTask(home_id=site.home_id, sensor=ref, kind=key, detected_at=end, window_start=window[0],
-                     window_end=window[1], description=description, rule_key=key, rule_version=1,
-                     figures=figures)
+    return FleetTask(
+        home_id=site.home_id,
+        sensor=ref,
+        kind=key,
+        detected_at=end,
+        window_start=window[0],
+        window_end=window[1],
+        description=description,
+        rule_key=key,
+        rule_version=1,
+        figures=figures,
+    )
 
 
 DRIFT_MIN_HOURS_PER_DAY_H = 12  # a day's mean vapour pressure counts with this many hours
 
 
-def drift_offsets(state: FleetState, sites: Sequence[SiteInfo | None]
-                  ) -> tuple[npt.NDArray[np.int64], F]:
+def drift_offsets(
+    state: FleetState, sites: Sequence[SiteInfo | None]
+) -> tuple[npt.NDArray[np.int64], F]:
     """Rows assessed for humidity drift, and each one's change of offset from its home's others (Pa).
 
     Daily mean vapour pressure over the last complete days; a sensor's offset is its mean minus the
@@ -925,7 +1169,7 @@ def drift_offsets(state: FleetState, sites: Sequence[SiteInfo | None]
     in_step = ordinal == newest[home_idx]  # a sensor behind its home is not compared this time
     count = s["surface_day_n"][rows, -DRIFT_D:-1][:, -days:].astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        pv = s["pv_day_sum"][rows, -1 - days:-1].astype(np.float64) / count
+        pv = s["pv_day_sum"][rows, -1 - days : -1].astype(np.float64) / count
     pv[(count < DRIFT_MIN_HOURS_PER_DAY_H) | ~in_step[:, None]] = np.nan
     order = np.argsort(home_idx, kind="stable")
     sorted_home = home_idx[order]
@@ -940,9 +1184,11 @@ def drift_offsets(state: FleetState, sites: Sequence[SiteInfo | None]
         present = np.isfinite(others).sum(1)
         with np.errstate(invalid="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            median = np.nanmedian(others, axis=1) if width > 1 else np.full((homes.size, days), np.nan)
+            median = (
+                np.nanmedian(others, axis=1) if width > 1 else np.full((homes.size, days), np.nan)
+            )
             offset = np.where(present >= th.min_other_sensors, grid[:, k] - median, np.nan)
-            head, tail = offset[:, : th.edge_days], offset[:, -th.edge_days:]
+            head, tail = offset[:, : th.edge_days], offset[:, -th.edge_days :]
             ok = (np.isfinite(head).sum(1) >= 2) & (np.isfinite(tail).sum(1) >= 2)
             moved = np.where(ok, np.nanmean(tail, axis=1) - np.nanmean(head, axis=1), np.nan)
         here = np.flatnonzero(slot == k)
@@ -950,7 +1196,9 @@ def drift_offsets(state: FleetState, sites: Sequence[SiteInfo | None]
     return rows, change
 
 
-def drift_tasks(state: FleetState, sites: Sequence[SiteInfo | None], *, now: datetime) -> list[FleetTask]:
+def drift_tasks(
+    state: FleetState, sites: Sequence[SiteInfo | None], *, now: datetime
+) -> list[FleetTask]:
     """Fleet tasks for sensors whose humidity drifts from their home's others (once per episode)."""
     th = DRIFT.thresholds
     rows, change = drift_offsets(state, sites)
@@ -967,19 +1215,34 @@ def drift_tasks(state: FleetState, sites: Sequence[SiteInfo | None], *, now: dat
         row = int(rows[j])
         site = sites[row]
         assert site is not None
-        tasks.append(FleetTask(
-            home_id=site.home_id, sensor=SensorRef(*state.keys[row]), kind="drift", detected_at=now,
-            window_start=now - timedelta(days=th.window_days + 1), window_end=now,
-            description=f"humidity drifting: offset from the home's other sensors moved {change[j]:+.0f} Pa",
-            rule_key="humidity_drift", rule_version=1,
-            figures={"vapour_pressure_offset_change_pa": round(float(change[j]), 1),
-                     "max_change_pa": th.max_change_pa}))
+        tasks.append(
+            FleetTask(
+                home_id=site.home_id,
+                sensor=SensorRef(*state.keys[row]),
+                kind="drift",
+                detected_at=now,
+                window_start=now - timedelta(days=th.window_days + 1),
+                window_end=now,
+                description=f"humidity drifting: offset from the home's other sensors moved {change[j]:+.0f} Pa",
+                rule_key="humidity_drift",
+                rule_version=1,
+                figures={
+                    "vapour_pressure_offset_change_pa": round(float(change[j]), 1),
+                    "max_change_pa": th.max_change_pa,
+                },
+            )
+        )
     return tasks
 
 
-def update_silence(state: FleetState, sites: Sequence[SiteInfo | None], *, now: datetime,
-                   latest_ts_s: npt.NDArray[np.int64],
-                   settings: FleetSettings = FleetSettings()) -> tuple[list[FleetTask], list[int]]:
+def update_silence(
+    state: FleetState,
+    sites: Sequence[SiteInfo | None],
+    *,
+    now: datetime,
+    latest_ts_s: npt.NDArray[np.int64],
+    settings: FleetSettings = FleetSettings(),
+) -> tuple[list[FleetTask], list[int]]:
     """Silent tasks for sensors with no new reading for `silent_h` hours; rows heard again.
 
     `latest_ts_s` is the newest reading ts per row in this pass's data (0 where none).
@@ -990,10 +1253,14 @@ def update_silence(state: FleetState, sites: Sequence[SiteInfo | None], *, now: 
     newer = latest_ts_s[:n] > s["latest_ts_s"]
     s["latest_ts_s"] = np.where(newer, latest_ts_s[:n], s["latest_ts_s"])
     bit = BIT["silent"]
-    caught_up = s["latest_ts_s"] > now_s - settings.silent_h * HOUR_S  # a replay still running stays silent
+    caught_up = (
+        s["latest_ts_s"] > now_s - settings.silent_h * HOUR_S
+    )  # a replay still running stays silent
     cleared = np.flatnonzero(newer & caught_up & ((s["active"] & bit) != 0))
     s["active"][cleared] &= ~bit
-    registered = np.fromiter((site is not None for site in sites[:n]), dtype=bool, count=min(n, len(sites)))
+    registered = np.fromiter(
+        (site is not None for site in sites[:n]), dtype=bool, count=min(n, len(sites))
+    )
     if registered.size < n:
         registered = np.concatenate([registered, np.zeros(n - registered.size, dtype=bool)])
     last = s["latest_ts_s"]
@@ -1005,8 +1272,18 @@ def update_silence(state: FleetState, sites: Sequence[SiteInfo | None], *, now: 
         site = sites[row]
         assert site is not None
         since = _utc(int(last[row]))
-        tasks.append(FleetTask(home_id=site.home_id, sensor=SensorRef(*state.keys[row]), kind="silent",
-                               detected_at=now, window_start=since, window_end=now,
-                               description=f"no readings since {since.isoformat()}", rule_key="silent",
-                               rule_version=1, figures={"silent_h": (now_s - int(last[row])) / HOUR_S}))
+        tasks.append(
+            FleetTask(
+                home_id=site.home_id,
+                sensor=SensorRef(*state.keys[row]),
+                kind="silent",
+                detected_at=now,
+                window_start=since,
+                window_end=now,
+                description=f"no readings since {since.isoformat()}",
+                rule_key="silent",
+                rule_version=1,
+                figures={"silent_h": (now_s - int(last[row])) / HOUR_S},
+            )
+        )
     return tasks, cleared.tolist()

@@ -32,7 +32,9 @@ class DetectorSensorState(Base):
     gateway_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     sensor_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     layout: Mapped[str] = mapped_column(String(16))  # detector_state_layout.layout of `state`
-    through_s: Mapped[int] = mapped_column(BigInteger)  # epoch s: end of the last hour folded (0: never)
+    through_s: Mapped[int] = mapped_column(
+        BigInteger
+    )  # epoch s: end of the last hour folded (0: never)
     state: Mapped[bytes] = mapped_column(LargeBinary)
 
 

@@ -119,7 +119,9 @@ class MouldState:
     @classmethod
     def clean(cls, surfaces: int, index_m: float = 0.0) -> MouldState:
         """A state for `surfaces` surfaces at index `index_m`, growth just stopped."""
-        return cls(np.full(surfaces, index_m, dtype=np.float64), np.zeros(surfaces, dtype=np.float64))
+        return cls(
+            np.full(surfaces, index_m, dtype=np.float64), np.zeros(surfaces, dtype=np.float64)
+        )
 
 
 def step_mould(

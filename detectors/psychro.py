@@ -48,7 +48,9 @@ def dew_point_c(theta_c: npt.ArrayLike, rh_pct: npt.ArrayLike) -> FloatArray:
     theta = _as_float(theta_c)
     rh = _as_float(rh_pct)
     with np.errstate(divide="ignore", invalid="ignore"):
-        gamma = np.log(np.where(rh > 0.0, rh, np.nan) / 100.0) + MAGNUS_A * theta / (MAGNUS_B_C + theta)
+        gamma = np.log(np.where(rh > 0.0, rh, np.nan) / 100.0) + MAGNUS_A * theta / (
+            MAGNUS_B_C + theta
+        )
         return _as_float(MAGNUS_B_C * gamma / (MAGNUS_A - gamma))
 
 
@@ -69,8 +71,9 @@ def surface_rh_pct(
     return _as_float(100.0 * vapour_pressure_pa(theta_i, rh_i) / psat_pa(theta_si))
 
 
-def is_condensing(theta_i: npt.ArrayLike, rh_i: npt.ArrayLike, theta_e: npt.ArrayLike,
-                  f_rsi: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+def is_condensing(
+    theta_i: npt.ArrayLike, rh_i: npt.ArrayLike, theta_e: npt.ArrayLike, f_rsi: npt.ArrayLike
+) -> npt.NDArray[np.bool_]:
     """True where the surface is at or below the room air's dew point (θsi ≤ Td)."""
     theta_si = surface_temperature_c(theta_i, theta_e, f_rsi)
     result: npt.NDArray[Any] = theta_si <= dew_point_c(theta_i, rh_i)

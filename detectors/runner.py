@@ -53,8 +53,10 @@ from ingest.contract import Reading
 from ingest.store import TelemetryStore
 
 log = logging.getLogger(__name__)
-LATE_READINGS = Counter("homesafe_detector_late_sensor_hours_total",
-                        "Sensor-hours that received readings after the detectors had folded them (ignored).")
+LATE_READINGS = Counter(
+    "homesafe_detector_late_sensor_hours_total",
+    "Sensor-hours that received readings after the detectors had folded them (ignored).",
+)
 
 OutdoorFeed = Callable[[Sequence[str], npt.NDArray[np.int64]], npt.NDArray[np.float64]]
 
@@ -79,7 +81,7 @@ class RunnerSettings:
     replay_horizon_h: int = 24 * 35  # the contract refuses readings older than 35 days
     max_gateway_queries: int = 5000  # beyond this, one wide query replaces per-gateway ones
     late_check_h: int = 0  # re-read this many folded hours to count late arrivals (costs read time)
-    fleet: FleetSettings = FleetSettings()
+    fleet: FleetSettings = field(default_factory=FleetSettings)
 
 
 @dataclass
@@ -91,8 +93,12 @@ class PassResult:
     readings: int = 0
     sensor_hours: int = 0
     behind_gateways: int = 0
-    late_ignored: int = 0  # sensor-hours already folded that got more readings (see `late_folded_hours`)
-    cleared: list[tuple[str, str]] = field(default_factory=list)  # sensors heard again after silence
+    late_ignored: int = (
+        0  # sensor-hours already folded that got more readings (see `late_folded_hours`)
+    )
+    cleared: list[tuple[str, str]] = field(
+        default_factory=list
+    )  # sensors heard again after silence
 
 
 def hourly_frame(readings: Iterable[Reading]) -> pd.DataFrame:
@@ -105,19 +111,28 @@ def hourly_frame(readings: Iterable[Reading]) -> pd.DataFrame:
     return frame.resample("1h").mean()
 
 
-def hour_batch(state: FleetState, readings: Sequence[Reading], *, now: datetime, final_from_s: int,
-               grace_h: int, sites: Sequence[SiteInfo | None], outdoor: OutdoorFeed | None
-               ) -> tuple[HourBatch, npt.NDArray[np.int64]]:
+def hour_batch(
+    state: FleetState,
+    readings: Sequence[Reading],
+    *,
+    now: datetime,
+    sites: Sequence[SiteInfo | None],
+    outdoor: OutdoorFeed | None,
+) -> tuple[HourBatch, npt.NDArray[np.int64]]:
     """Hourly means of the final hours among `readings` (one row per sensor and hour), and each row's newest ts."""
     state.late_ignored = 0
     if not readings:
         empty = np.zeros(0, dtype=np.int64)
         nan = np.zeros(0)
-        return HourBatch(empty, empty, nan, nan, nan, nan, nan), np.zeros(len(state.keys), dtype=np.int64)
+        return HourBatch(empty, empty, nan, nan, nan, nan, nan), np.zeros(
+            len(state.keys), dtype=np.int64
+        )
     rows = state.rows([(r.gateway_id, r.sensor) for r in readings])
     ts = np.fromiter((r.ts for r in readings), dtype=np.int64, count=len(readings))
-    values = np.array([(r.temperature_c, r.humidity_pct, r.wme_pct, r.battery_pct) for r in readings],
-                      dtype=np.float64)
+    values = np.array(
+        [(r.temperature_c, r.humidity_pct, r.wme_pct, r.battery_pct) for r in readings],
+        dtype=np.float64,
+    )
     hour = ts // HOUR_S * HOUR_S
     key = rows * (1 << 32) + (hour // HOUR_S)
     unique, inverse = np.unique(key, return_inverse=True)
@@ -141,14 +156,21 @@ def hour_batch(state: FleetState, readings: Sequence[Reading], *, now: datetime,
     u_rows, u_hour, means = u_rows[final], u_hour[final], means[final]
     outdoor_c = np.full(u_rows.size, np.nan)
     if outdoor is not None and u_rows.size:
-        homes = [site.home_id if site else "" for site in (sites[r] if r < len(sites) else None for r in u_rows)]
+        homes = [
+            site.home_id if site else ""
+            for site in (sites[r] if r < len(sites) else None for r in u_rows)
+        ]
         outdoor_c = np.asarray(outdoor(homes, u_hour), dtype=np.float64)
     batch = HourBatch(u_rows, u_hour, means[:, 0], means[:, 1], means[:, 2], means[:, 3], outdoor_c)
     return batch, latest
 
 
-def late_folded_hours(state: FleetState, rows: npt.NDArray[np.int64], hour_s: npt.NDArray[np.int64],
-                      means: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+def late_folded_hours(
+    state: FleetState,
+    rows: npt.NDArray[np.int64],
+    hour_s: npt.NDArray[np.int64],
+    means: npt.NDArray[np.float64],
+) -> npt.NDArray[np.bool_]:
     """Which (sensor, hour) groups are late data: an hour already folded whose mean now differs.
 
     Checked against the hourly means kept in the state's 24-h rings, so a re-read of an hour
@@ -165,8 +187,11 @@ def late_folded_hours(state: FleetState, rows: npt.NDArray[np.int64], hour_s: np
     for m, name in enumerate(("temperature_ring", "humidity_ring", "wme_ring")):
         folded = state[name][rows[idx], slot].astype(np.float64)
         now_mean = means[idx, m].astype(np.float32).astype(np.float64)
-        differs = np.where(np.isfinite(folded), ~np.isclose(now_mean, folded, rtol=0, atol=1e-4, equal_nan=True),
-                           np.isfinite(now_mean))
+        differs = np.where(
+            np.isfinite(folded),
+            ~np.isclose(now_mean, folded, rtol=0, atol=1e-4, equal_nan=True),
+            np.isfinite(now_mean),
+        )
         out[idx] |= differs
     return out
 
@@ -180,8 +205,14 @@ def site_table(state: FleetState, sites: Sequence[SensorSite]) -> list[SiteInfo 
     return table
 
 
-def read_new(store: TelemetryStore, state: FleetState, sites: Sequence[SensorSite], *, now: datetime,
-             settings: RunnerSettings) -> tuple[list[Reading], int, int]:
+def read_new(
+    store: TelemetryStore,
+    state: FleetState,
+    sites: Sequence[SensorSite],
+    *,
+    now: datetime,
+    settings: RunnerSettings,
+) -> tuple[list[Reading], int, int]:
     """One fleet-wide query for recent hours, plus catch-up queries for gateways that are behind."""
     fetch_from = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=settings.fetch_h)
     first_pass = not state.keys or bool((state["through_s"] == 0).all())
@@ -210,26 +241,48 @@ def read_new(store: TelemetryStore, state: FleetState, sites: Sequence[SensorSit
         if start_s >= fetch_from_s:
             continue
         start = datetime.fromtimestamp(start_s, UTC)
-        readings += store.query(start=start, end=fetch_from,
-                                gateway_id=None if gateway_id == "*" else gateway_id)
+        readings += store.query(
+            start=start, end=fetch_from, gateway_id=None if gateway_id == "*" else gateway_id
+        )
     return readings, fetch_from_s, len(behind)
 
 
-def advance(state: FleetState, readings: Sequence[Reading], sites: Sequence[SensorSite], *, now: datetime,
-            final_from_s: int, settings: RunnerSettings = RunnerSettings(), timezone: str = "Europe/London",
-            outdoor: OutdoorFeed | None = None) -> PassResult:
+def advance(
+    state: FleetState,
+    readings: Sequence[Reading],
+    sites: Sequence[SensorSite],
+    *,
+    now: datetime,
+    settings: RunnerSettings = RunnerSettings(),
+    timezone: str = "Europe/London",
+    outdoor: OutdoorFeed | None = None,
+) -> PassResult:
     """Fold the final hours of `readings` into the state; findings and tasks on rising edges."""
     table = site_table(state, sites)
-    batch, latest = hour_batch(state, readings, now=now, final_from_s=final_from_s, grace_h=settings.grace_h,
-                       sites=table, outdoor=outdoor)
+    batch, latest = hour_batch(
+        state,
+        readings,
+        now=now,
+        sites=table,
+        outdoor=outdoor,
+    )
     table += [None] * (len(state.keys) - len(table))
     days_before = state["day_ordinal"].copy()
     folded = fold_hours(state, batch, table, timezone=timezone, settings=settings.fleet)
-    result = PassResult(findings=folded.findings, tasks=folded.tasks, readings=len(readings),
-                        sensor_hours=folded.hours_folded, late_ignored=state.late_ignored)
-    if (state["day_ordinal"][: days_before.size] != days_before).any():  # a local day completed somewhere
+    result = PassResult(
+        findings=folded.findings,
+        tasks=folded.tasks,
+        readings=len(readings),
+        sensor_hours=folded.hours_folded,
+        late_ignored=state.late_ignored,
+    )
+    if (
+        state["day_ordinal"][: days_before.size] != days_before
+    ).any():  # a local day completed somewhere
         result.tasks += drift_tasks(state, table, now=now)
-    silent, cleared = update_silence(state, table, now=now, latest_ts_s=latest, settings=settings.fleet)
+    silent, cleared = update_silence(
+        state, table, now=now, latest_ts_s=latest, settings=settings.fleet
+    )
     result.tasks += silent
     result.cleared = [state.keys[r] for r in cleared]
     return result
@@ -271,10 +324,17 @@ def stored_pass(
     stored = repository.load_state(session)
     state = FleetState.from_records(stored.keys, stored.records)
     t1 = clock()
-    readings, fetch_from_s, behind = read_new(store, state, sites, now=now, settings=settings)
+    readings, _fetch_from_s, behind = read_new(store, state, sites, now=now, settings=settings)
     t2 = clock()
-    result = advance(state, readings, sites, now=now, final_from_s=fetch_from_s, settings=settings,
-                     timezone=timezone, outdoor=outdoor)
+    result = advance(
+        state,
+        readings,
+        sites,
+        now=now,
+        settings=settings,
+        timezone=timezone,
+        outdoor=outdoor,
+    )
     result.behind_gateways = behind
     LATE_READINGS.inc(result.late_ignored)
     t3 = clock()
@@ -292,13 +352,24 @@ def stored_pass(
     t4 = clock()
     records = state.records()
     changed = repository.changed_rows(stored.records, records)
-    written = repository.save_state(session, [state.keys[i] for i in changed.tolist()], records[changed])
+    written = repository.save_state(
+        session, [state.keys[i] for i in changed.tolist()], records[changed]
+    )
     t5 = clock()
     stats = PassStats(result, len(state.keys), written, t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)
-    log.info("detector pass: %d readings, %d sensor-hours, %d behind gateways, %d late sensor-hours ignored, "
-             "%d findings, %d tasks, %d of %d states written; %.1f s",
-             result.readings, result.sensor_hours, behind, result.late_ignored, len(result.findings),
-             len(result.tasks), written, len(state.keys), stats.total_s)
+    log.info(
+        "detector pass: %d readings, %d sensor-hours, %d behind gateways, %d late sensor-hours ignored, "
+        "%d findings, %d tasks, %d of %d states written; %.1f s",
+        result.readings,
+        result.sensor_hours,
+        behind,
+        result.late_ignored,
+        len(result.findings),
+        len(result.tasks),
+        written,
+        len(state.keys),
+        stats.total_s,
+    )
     return stats
 
 
@@ -315,6 +386,14 @@ def run_pass(
     **_ignored: Any,
 ) -> int:
     """One incremental pass (`stored_pass`); returns the number of findings emitted."""
-    stats = stored_pass(session, store=store, sites=sites, now=now, emit=emit, settings=settings,
-                        timezone=timezone, outdoor=outdoor)
+    stats = stored_pass(
+        session,
+        store=store,
+        sites=sites,
+        now=now,
+        emit=emit,
+        settings=settings,
+        timezone=timezone,
+        outdoor=outdoor,
+    )
     return len(stats.result.findings)

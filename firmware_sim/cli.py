@@ -19,14 +19,25 @@ MAX_ACCELERATED_DAYS = 34  # the contract rejects readings older than 35 days at
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `homesafe simulate`."""
     parser.add_argument("--homes", type=int, default=10)
-    parser.add_argument("--scenario", default="mix", help=f"mix or one of: {', '.join(SCENARIO_BY_KEY)}")
+    parser.add_argument(
+        "--scenario", default="mix", help=f"mix or one of: {', '.join(SCENARIO_BY_KEY)}"
+    )
     parser.add_argument("--days", type=float, default=30.0)
-    parser.add_argument("--speed", type=float, default=86400.0, help="simulated seconds per real second")
+    parser.add_argument(
+        "--speed", type=float, default=86400.0, help="simulated seconds per real second"
+    )
     parser.add_argument("--truth", default=None, help="write ground truth (JSON lines) here")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--write-registry", default=None, metavar="DIR", help="write homes.csv and households.csv here")
+    parser.add_argument(
+        "--write-registry",
+        default=None,
+        metavar="DIR",
+        help="write homes.csv and households.csv here",
+    )
     parser.add_argument("--mode", choices=("live", "accelerated", "fleet"), default="accelerated")
-    parser.add_argument("--gateway-key", default=None, help="provisioning key (else HOMESAFE_GATEWAY_KEY)")
+    parser.add_argument(
+        "--gateway-key", default=None, help="provisioning key (else HOMESAFE_GATEWAY_KEY)"
+    )
     parser.add_argument("--mqtt-protocol", choices=("3.1.1", "5"), default="5")
     parser.add_argument("--interval", type=int, default=900, help="seconds between readings")
     parser.add_argument("--connections", type=int, default=2, help="fleet mode: MQTT connections")
@@ -45,11 +56,15 @@ def run(args: argparse.Namespace, *, mqtt_url: str) -> int:
     if args.homes < 1:
         return _fail("--homes must be at least 1")
     if args.scenario != "mix" and args.scenario not in SCENARIO_BY_KEY:
-        return _fail(f"--scenario {args.scenario!r} unknown; use mix or one of {', '.join(SCENARIO_BY_KEY)}")
+        return _fail(
+            f"--scenario {args.scenario!r} unknown; use mix or one of {', '.join(SCENARIO_BY_KEY)}"
+        )
     if args.days <= 0 or args.speed <= 0 or args.interval < 1:
         return _fail("--days, --speed and --interval must be positive")
     if args.mode != "live" and args.days > MAX_ACCELERATED_DAYS:
-        return _fail(f"--days {args.days} reaches past the contract's 35-day window; at most {MAX_ACCELERATED_DAYS}")
+        return _fail(
+            f"--days {args.days} reaches past the contract's 35-day window; at most {MAX_ACCELERATED_DAYS}"
+        )
     key = args.gateway_key or os.environ.get("HOMESAFE_GATEWAY_KEY") or None
     plans = plan_homes(scenarios_for(args.scenario, args.homes, args.seed), args.seed)
     if args.write_registry:
@@ -61,19 +76,46 @@ def run(args: argparse.Namespace, *, mqtt_url: str) -> int:
         end = int(wall_start)
     else:  # timestamps end when the run does, so none is ever in the future
         end = int(wall_start + span_s / speed)
-    fleet = FleetRun(plans, seed=args.seed, window_start_s=end - span_s, window_end_s=end, interval_s=args.interval)
+    fleet = FleetRun(
+        plans,
+        seed=args.seed,
+        window_start_s=end - span_s,
+        window_end_s=end,
+        interval_s=args.interval,
+    )
     user = unquote(url.username) if url.username else None
     password = unquote(url.password) if url.password else None
     port = url.port or 1883
     if args.mode == "fleet":
-        result = run_fleet_load(fleet, url.hostname, port, protocol=args.mqtt_protocol,
-                                connections=args.connections, username=user, password=password)
-        sys.stdout.write(f"fleet: {result['readings']} readings in {result['messages']} messages, "
-                         f"{result['seconds']:.1f} s publishing, {result['readings_per_s']:.0f} readings/s\n")
+        result = run_fleet_load(
+            fleet,
+            url.hostname,
+            port,
+            protocol=args.mqtt_protocol,
+            connections=args.connections,
+            username=user,
+            password=password,
+        )
+        sys.stdout.write(
+            f"fleet: {result['readings']} readings in {result['messages']} messages, "
+            f"{result['seconds']:.1f} s publishing, {result['readings_per_s']:.0f} readings/s\n"
+        )
     else:
-        sent = run_gateways(fleet, url.hostname, port, protocol=args.mqtt_protocol, gateway_key=key, speed=speed,
-                              wall_start_s=wall_start, stop=threading.Event(), username=user, password=password)
-        sys.stdout.write(f"{args.mode}: {sent['messages']} messages, {sent['readings']} readings, {sent['acked']} acknowledged\n")
+        sent = run_gateways(
+            fleet,
+            url.hostname,
+            port,
+            protocol=args.mqtt_protocol,
+            gateway_key=key,
+            speed=speed,
+            wall_start_s=wall_start,
+            stop=threading.Event(),
+            username=user,
+            password=password,
+        )
+        sys.stdout.write(
+            f"{args.mode}: {sent['messages']} messages, {sent['readings']} readings, {sent['acked']} acknowledged\n"
+        )
     if args.truth:
         write_truth(args.truth, fleet.truth_records())
     return 0

@@ -19,9 +19,12 @@ BACKFILL_INTERVAL_S = 900
 # Home 1: the condensation household (damp in the heating season) with, all year, a slow leak
 # under the kitchen sink that began weeks before the demo (the probe there reads soaked, > 20 %WME).
 DEMO_DAMP_HOME = replace(
-    scenario_for("condensation"), key="condensation_and_slow_leak",
+    scenario_for("condensation"),
+    key="condensation_and_slow_leak",
     description="condensation household with a slow leak under the kitchen sink, weeks old",
-    truth_keys=("damp_and_mould",), season=None, leak_onset_fraction=-0.05,
+    truth_keys=("damp_and_mould",),
+    season=None,
+    leak_onset_fraction=-0.05,
 )
 
 
@@ -36,7 +39,9 @@ def demo_registry_rows(homes: int, seed: int) -> tuple[list[dict[str, Any]], lis
     return homes_rows(plans), households_rows(plans, seed)
 
 
-def _run_demo(gateways: list[Gateway], run: FleetRun, now_s: int, interval_s: float, stop: threading.Event) -> None:
+def _run_demo(
+    gateways: list[Gateway], run: FleetRun, now_s: int, interval_s: float, stop: threading.Event
+) -> None:
     try:
         for batch in run.batches(now_s):  # backfill: as fast as the gateways send
             if stop.is_set():
@@ -48,7 +53,9 @@ def _run_demo(gateways: list[Gateway], run: FleetRun, now_s: int, interval_s: fl
         latest = None
         while not stop.wait(interval_s):
             now = int(wall_time_s())
-            while physics.ts + physics.dt_s <= now:  # physics steps of dt_s; readings every interval_s
+            while (
+                physics.ts + physics.dt_s <= now
+            ):  # physics steps of dt_s; readings every interval_s
                 latest = physics.step()
             if latest is None:
                 latest = physics.step()
@@ -61,18 +68,41 @@ def _run_demo(gateways: list[Gateway], run: FleetRun, now_s: int, interval_s: fl
             g.stop(timeout_s=5.0)
 
 
-def start_demo_fleet(host: str, port: int, *, homes: int = 4, seed: int = 1, backfill_hours: int = 48,
-                     interval_s: float = 60.0, stop: threading.Event, protocol: str = "3.1.1",
-                     gateway_key: str | None = None) -> threading.Thread:
+def start_demo_fleet(
+    host: str,
+    port: int,
+    *,
+    homes: int = 4,
+    seed: int = 1,
+    backfill_hours: int = 48,
+    interval_s: float = 60.0,
+    stop: threading.Event,
+    protocol: str = "3.1.1",
+    gateway_key: str | None = None,
+) -> threading.Thread:
     """Start a daemon thread: publish backfill_hours of history quickly, then live every interval_s."""
     plans = demo_plans(homes, seed)
     now = int(wall_time_s())
     start = now - backfill_hours * 3600
-    run = FleetRun(plans, seed=seed, window_start_s=start, window_end_s=now + 365 * 86400,
-                   interval_s=BACKFILL_INTERVAL_S, spinup_s=DEMO_SPINUP_S)
-    gateways = [Gateway(p.gateway_id, host, port, protocol=protocol, gateway_key=gateway_key, seed=p.index) for p in plans]
+    run = FleetRun(
+        plans,
+        seed=seed,
+        window_start_s=start,
+        window_end_s=now + 365 * 86400,
+        interval_s=BACKFILL_INTERVAL_S,
+        spinup_s=DEMO_SPINUP_S,
+    )
+    gateways = [
+        Gateway(p.gateway_id, host, port, protocol=protocol, gateway_key=gateway_key, seed=p.index)
+        for p in plans
+    ]
     for g in gateways:
         g.start()
-    thread = threading.Thread(target=_run_demo, args=(gateways, run, now, interval_s, stop), name="homesafe-demo-fleet", daemon=True)
+    thread = threading.Thread(
+        target=_run_demo,
+        args=(gateways, run, now, interval_s, stop),
+        name="homesafe-demo-fleet",
+        daemon=True,
+    )
     thread.start()
     return thread

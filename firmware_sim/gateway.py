@@ -42,9 +42,18 @@ def backoff_s(attempt: int, rng: random.Random) -> float:
 class Gateway:
     """One gateway's connection, sequence of messages and local buffer."""
 
-    def __init__(self, gateway_id: str, host: str, port: int, *, protocol: str = "5",
-                 gateway_key: str | None = None, username: str | None = None, password: str | None = None,
-                 seed: int = 0):
+    def __init__(
+        self,
+        gateway_id: str,
+        host: str,
+        port: int,
+        *,
+        protocol: str = "5",
+        gateway_key: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        seed: int = 0,
+    ):
         self.gateway_id = gateway_id
         self.host, self.port = host, port
         self.buffer: deque[bytes] = deque()
@@ -57,7 +66,9 @@ class Gateway:
         self.published = 0
         self.acked = 0
         self._rng = random.Random(f"{seed}:{gateway_id}")
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=gateway_id, protocol=protocol_of(protocol))
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=gateway_id, protocol=protocol_of(protocol)
+        )
         if username is None:
             username = gateway_id if gateway_key else None
             password = gateway_password(gateway_key, gateway_id) if gateway_key else None
@@ -83,7 +94,9 @@ class Gateway:
                 time.sleep(0.05)
                 continue
             try:
-                self.client.will_set(status_topic(self.gateway_id), self._status("offline"), qos=1, retain=True)
+                self.client.will_set(
+                    status_topic(self.gateway_id), self._status("offline"), qos=1, retain=True
+                )
                 self.client.connect(self.host, self.port, keepalive=30)
             except OSError:
                 self._stop.wait(backoff_s(attempt, self._rng))
@@ -99,7 +112,9 @@ class Gateway:
             self._connected.clear()
             if self._stop.is_set():
                 break
-            if not self.network_up:  # the cable is pulled: no DISCONNECT, so the broker sends the will
+            if (
+                not self.network_up
+            ):  # the cable is pulled: no DISCONNECT, so the broker sends the will
                 sock = self.client.socket()
                 if sock is not None:
                     sock.close()
@@ -107,16 +122,39 @@ class Gateway:
             self._stop.wait(backoff_s(attempt, self._rng))
             attempt += 1
 
-    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: Any, properties: Any = None) -> None:
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        _userdata: Any,
+        _flags: Any,
+        reason_code: Any,
+        _properties: Any = None,
+    ) -> None:
         if reason_code == 0:
-            client.publish(status_topic(self.gateway_id), self._status("online"), qos=1, retain=True)
+            client.publish(
+                status_topic(self.gateway_id), self._status("online"), qos=1, retain=True
+            )
             self.ever_connected = True
             self._connected.set()
 
-    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: Any, properties: Any = None) -> None:
+    def _on_disconnect(
+        self,
+        _client: mqtt.Client,
+        _userdata: Any,
+        _flags: Any,
+        _reason_code: Any,
+        _properties: Any = None,
+    ) -> None:
         self._connected.clear()
 
-    def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int, reason_code: Any = None, properties: Any = None) -> None:
+    def _on_publish(
+        self,
+        _client: mqtt.Client,
+        _userdata: Any,
+        _mid: int,
+        _reason_code: Any = None,
+        _properties: Any = None,
+    ) -> None:
         with self._lock:
             self._unacked = max(self._unacked - 1, 0)
             self.acked += 1
@@ -152,10 +190,17 @@ class Gateway:
     def stop(self, *, timeout_s: float = 10.0) -> None:
         """Flush, announce offline (retained) and disconnect cleanly."""
         deadline = time.monotonic() + timeout_s
-        while not self.drained() and time.monotonic() < deadline and self.network_up and self.ever_connected:
+        while (
+            not self.drained()
+            and time.monotonic() < deadline
+            and self.network_up
+            and self.ever_connected
+        ):
             time.sleep(0.02)
         if self._connected.is_set():
-            info = self.client.publish(status_topic(self.gateway_id), self._status("offline"), qos=1, retain=True)
+            info = self.client.publish(
+                status_topic(self.gateway_id), self._status("offline"), qos=1, retain=True
+            )
             end = time.monotonic() + 2.0
             while not info.is_published() and time.monotonic() < end:
                 time.sleep(0.01)
@@ -163,5 +208,5 @@ class Gateway:
         self._thread.join(timeout=5)
         try:
             self.client.disconnect()
-        except Exception:  # noqa: BLE001 — already gone
+        except Exception:
             pass

@@ -42,7 +42,14 @@ DESIGN_OUTDOOR_C = -3.0
 EMITTER_MARGIN = 1.5
 
 ARCHETYPES = ("flat", "maisonette", "house", "bungalow", "bedsit", "other")
-ARCHETYPE_WEIGHTS = (0.42, 0.10, 0.33, 0.08, 0.05, 0.02)  # EHS social-rented stock mix (*secondary*)
+ARCHETYPE_WEIGHTS = (
+    0.42,
+    0.10,
+    0.33,
+    0.08,
+    0.05,
+    0.02,
+)  # EHS social-rented stock mix (*secondary*)
 # Social renters live disproportionately in deprived areas (EHS / IoD 2019, *secondary*).
 IMD_WEIGHTS = (0.20, 0.17, 0.14, 0.11, 0.09, 0.08, 0.07, 0.06, 0.05, 0.03)
 ETHNICITIES = ("White", "Asian", "Black", "Mixed", "Other", "Not known")
@@ -83,7 +90,9 @@ def plan_homes(scenarios: list[Scenario], seed: int) -> list[HomePlan]:
         archetype = str(rng.choice(ARCHETYPES, p=ARCHETYPE_WEIGHTS))
         if scenario.top_floor_heat:
             archetype = "flat"
-        floor = {"flat": int(rng.integers(0, 8)), "maisonette": int(rng.integers(0, 4))}.get(archetype, 0)
+        floor = {"flat": int(rng.integers(0, 8)), "maisonette": int(rng.integers(0, 4))}.get(
+            archetype, 0
+        )
         if scenario.top_floor_heat:
             floor = int(rng.integers(6, 12))
         plans.append(
@@ -94,7 +103,15 @@ def plan_homes(scenarios: list[Scenario], seed: int) -> list[HomePlan]:
                 scenario=scenario,
                 archetype=archetype,
                 floor_level=floor,
-                build_year=int(rng.choice([rng.integers(1890, 1919), rng.integers(1945, 1980), rng.integers(1980, 2020)])),
+                build_year=int(
+                    rng.choice(
+                        [
+                            rng.integers(1890, 1919),
+                            rng.integers(1945, 1980),
+                            rng.integers(1980, 2020),
+                        ]
+                    )
+                ),
                 imd_decile=int(rng.choice(np.arange(1, 11), p=IMD_WEIGHTS)),
                 uprn=str(100_000_000_000 + int(rng.integers(0, 899_999_999_999))),
                 postcode=f"{rng.choice(POSTCODE_DISTRICTS)} {rng.integers(1, 10)}{chr(65 + rng.integers(0, 26))}{chr(65 + rng.integers(0, 26))}",
@@ -103,17 +120,44 @@ def plan_homes(scenarios: list[Scenario], seed: int) -> list[HomePlan]:
     return plans
 
 
-HOMES_CSV_COLUMNS = ("home_id", "uprn", "postcode", "archetype", "floor_level", "build_year", "imd_decile", "gateway_id", "sensor_id", "room")
-HOUSEHOLDS_CSV_COLUMNS = ("home_id", "ethnicity", "disability", "age_band", "children_under_5", "over_65", "language_needs", "vulnerability")
+HOMES_CSV_COLUMNS = (
+    "home_id",
+    "uprn",
+    "postcode",
+    "archetype",
+    "floor_level",
+    "build_year",
+    "imd_decile",
+    "gateway_id",
+    "sensor_id",
+    "room",
+)
+HOUSEHOLDS_CSV_COLUMNS = (
+    "home_id",
+    "ethnicity",
+    "disability",
+    "age_band",
+    "children_under_5",
+    "over_65",
+    "language_needs",
+    "vulnerability",
+)
 
 
 def homes_rows(plans: list[HomePlan]) -> list[dict[str, str]]:
     """homes.csv rows: one per sensor (CONTRACTS.md §2)."""
     return [
         {
-            "home_id": p.home_id, "uprn": p.uprn, "postcode": p.postcode, "archetype": p.archetype,
-            "floor_level": str(p.floor_level), "build_year": str(p.build_year), "imd_decile": str(p.imd_decile),
-            "gateway_id": p.gateway_id, "sensor_id": r.sensor_id, "room": r.room,
+            "home_id": p.home_id,
+            "uprn": p.uprn,
+            "postcode": p.postcode,
+            "archetype": p.archetype,
+            "floor_level": str(p.floor_level),
+            "build_year": str(p.build_year),
+            "imd_decile": str(p.imd_decile),
+            "gateway_id": p.gateway_id,
+            "sensor_id": r.sensor_id,
+            "room": r.room,
         }
         for p in plans
         for r in p.rooms
@@ -129,14 +173,20 @@ def households_rows(plans: list[HomePlan], seed: int) -> list[dict[str, str]]:
         if p.scenario.key == "under_heated":  # fuel poverty falls hardest on older people
             age_weights = age_weights * np.array([0.5, 0.5, 0.7, 1.0, 2.0, 2.5])
         age = str(rng.choice(AGE_BANDS, p=age_weights / age_weights.sum()))
-        over_65 = "yes" if age in ("65-74", "75+") else str(rng.choice(["no", "yes", "not known"], p=[0.85, 0.1, 0.05]))
+        over_65 = (
+            "yes"
+            if age in ("65-74", "75+")
+            else str(rng.choice(["no", "yes", "not known"], p=[0.85, 0.1, 0.05]))
+        )
         rows.append(
             {
                 "home_id": p.home_id,
                 "ethnicity": str(rng.choice(ETHNICITIES, p=ETHNICITY_WEIGHTS)),
                 "disability": str(rng.choice(["yes", "no", "not known"], p=[0.35, 0.55, 0.10])),
                 "age_band": age,
-                "children_under_5": str(rng.choice(["yes", "no", "not known"], p=[0.12, 0.85, 0.03])),
+                "children_under_5": str(
+                    rng.choice(["yes", "no", "not known"], p=[0.12, 0.85, 0.03])
+                ),
                 "over_65": over_65,
                 "language_needs": str(rng.choice(["no", "yes"], p=[0.9, 0.1])),
                 "vulnerability": str(rng.choice(VULNERABILITIES)),

@@ -34,10 +34,18 @@ def epoch_of(date: str) -> int:
     return int(datetime.strptime(date, "%Y-%m-%d").replace(tzinfo=UTC).timestamp())
 
 
-def run_window(start_s: int, days: float, homes_per_scenario: int, seed: int) -> tuple[FleetRun, list[dict[str, Any]]]:
+def run_window(
+    start_s: int, days: float, homes_per_scenario: int, seed: int
+) -> tuple[FleetRun, list[dict[str, Any]]]:
     """Simulate every scenario (homes_per_scenario each) over the window; returns the run and its truth."""
     plans = plan_homes([s for s in SCENARIOS for _ in range(homes_per_scenario)], seed)
-    run = FleetRun(plans, seed=seed, window_start_s=start_s, window_end_s=start_s + int(days * 86400), interval_s=3600)
+    run = FleetRun(
+        plans,
+        seed=seed,
+        window_start_s=start_s,
+        window_end_s=start_s + int(days * 86400),
+        interval_s=3600,
+    )
     for _ in run.batches():
         pass
     return run, run.truth_records()
@@ -62,8 +70,11 @@ def summarise(run: FleetRun, truth: list[dict[str, Any]]) -> list[dict[str, Any]
     rows = []
     for scenario in SCENARIOS:
         homes = [p.home_id for p in run.plans if p.scenario.key == scenario.key]
-        row: dict[str, Any] = {"scenario": scenario.key, "homes": len(homes),
-                     "expected": ",".join(expected_truth_keys(scenario, start, end)) or "-"}
+        row: dict[str, Any] = {
+            "scenario": scenario.key,
+            "homes": len(homes),
+            "expected": ",".join(expected_truth_keys(scenario, start, end)) or "-",
+        }
         for hazard in HAZARDS:
             hours = [int(held[(h, hazard)].sum()) for h in homes if (h, hazard) in held]
             row[f"{hazard}_homes"] = len(hours)
@@ -76,21 +87,37 @@ def summarise(run: FleetRun, truth: list[dict[str, Any]]) -> list[dict[str, Any]
 
 def print_rows(title: str, rows: list[dict[str, Any]], out=sys.stdout) -> None:  # type: ignore[no-untyped-def]
     """The table: per hazard, homes with truth / mean hours per home (days in brackets)."""
-    out.write(f"\n{title}\n{'scenario':<20}{'homes':>5}  " + "".join(f"{h:>22}" for h in HAZARDS)
-              + f"{'M≥1 day':>9}  expected\n")
+    out.write(
+        f"\n{title}\n{'scenario':<20}{'homes':>5}  "
+        + "".join(f"{h:>22}" for h in HAZARDS)
+        + f"{'M≥1 day':>9}  expected\n"
+    )
     for r in rows:
-        cells = "".join(f"{r[f'{h}_homes']:>5} {r[f'{h}_h']:>7.0f} h ({r[f'{h}_h'] / 24:>4.1f} d)" for h in HAZARDS)
-        out.write(f"{r['scenario']:<20}{r['homes']:>5}  {cells}{r['m1_day_median']:>9.1f}  {r['expected']}\n")
+        cells = "".join(
+            f"{r[f'{h}_homes']:>5} {r[f'{h}_h']:>7.0f} h ({r[f'{h}_h'] / 24:>4.1f} d)"
+            for h in HAZARDS
+        )
+        out.write(
+            f"{r['scenario']:<20}{r['homes']:>5}  {cells}{r['m1_day_median']:>9.1f}  {r['expected']}\n"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     """Print the truth table for a winter and a summer window, or for one --start window."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--start", default=None, help="YYYY-MM-DD: one window from this date (else winter and summer)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--start",
+        default=None,
+        help="YYYY-MM-DD: one window from this date (else winter and summer)",
+    )
     parser.add_argument("--days", type=float, default=60.0)
     parser.add_argument("--homes-per-scenario", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--truth", default=None, help="with --start: write the truth records (JSON lines) here")
+    parser.add_argument(
+        "--truth", default=None, help="with --start: write the truth records (JSON lines) here"
+    )
     args = parser.parse_args(argv)
     starts = [args.start] if args.start else [WINTER_START, SUMMER_START]
     for date in starts:
@@ -101,8 +128,11 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         t0 = time.perf_counter()
         run, truth = run_window(start_s, args.days, args.homes_per_scenario, args.seed)
-        print_rows(f"window {date} + {args.days:g} days, seed {args.seed} "
-                   f"(homes with truth, mean hours per home; {time.perf_counter() - t0:.1f} s)", summarise(run, truth))
+        print_rows(
+            f"window {date} + {args.days:g} days, seed {args.seed} "
+            f"(homes with truth, mean hours per home; {time.perf_counter() - t0:.1f} s)",
+            summarise(run, truth),
+        )
         if args.truth and args.start:
             write_truth(args.truth, truth)
     return 0

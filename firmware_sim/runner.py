@@ -32,13 +32,23 @@ class Batch:
 class FleetRun:
     """Physics, sensors and truth for a fleet over a window; yields message batches in time order."""
 
-    def __init__(self, plans: list[HomePlan], *, seed: int, window_start_s: int, window_end_s: int,
-                 interval_s: int = 900, spinup_s: int = SPINUP_S):
+    def __init__(
+        self,
+        plans: list[HomePlan],
+        *,
+        seed: int,
+        window_start_s: int,
+        window_end_s: int,
+        interval_s: int = 900,
+        spinup_s: int = SPINUP_S,
+    ):
         dt = physics_step_s(interval_s)
         window_start_s -= window_start_s % dt
         self.plans = plans
         self.interval_s = interval_s
-        self.physics = FleetPhysics(plans, seed=seed, window_start_s=window_start_s, window_end_s=window_end_s, dt_s=dt)
+        self.physics = FleetPhysics(
+            plans, seed=seed, window_start_s=window_start_s, window_end_s=window_end_s, dt_s=dt
+        )
         self.faults = SensorFaults(plans, seed, window_start_s, window_end_s)
         self.factory = ReadingFactory(plans, self.faults, seed)
         self.truth = TruthRecorder(self.physics)
@@ -54,7 +64,9 @@ class FleetRun:
             if c.ts < self.window_start_s or c.ts % self.interval_s:
                 continue
             per_home = self.factory.readings(c)
-            messages = [(h, self.factory.message(h, rs) if rs else None) for h, rs in enumerate(per_home)]
+            messages = [
+                (h, self.factory.message(h, rs) if rs else None) for h, rs in enumerate(per_home)
+            ]
             yield Batch(c.ts, messages, self.faults.offline_all(c.ts))
 
     def truth_records(self) -> list[dict[str, Any]]:
@@ -69,14 +81,35 @@ def write_truth(path: str, records: list[dict[str, Any]]) -> None:
             f.write(orjson.dumps(r) + b"\n")
 
 
-def run_gateways(run: FleetRun, host: str, port: int, *, protocol: str, gateway_key: str | None,
-                 speed: float, wall_start_s: float, stop: threading.Event,
-                 username: str | None = None, password: str | None = None,
-                 sleep: Callable[[float], None] = time.sleep, until_s: int | None = None) -> dict[str, int]:
+def run_gateways(
+    run: FleetRun,
+    host: str,
+    port: int,
+    *,
+    protocol: str,
+    gateway_key: str | None,
+    speed: float,
+    wall_start_s: float,
+    stop: threading.Event,
+    username: str | None = None,
+    password: str | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    until_s: int | None = None,
+) -> dict[str, int]:
     """Publish the run through one gateway client per home, paced so sim time runs `speed`× real."""
-    gateways = [Gateway(p.gateway_id, host, port, protocol=protocol, gateway_key=gateway_key,
-                        username=None if gateway_key else username, password=None if gateway_key else password,
-                        seed=p.index) for p in run.plans]
+    gateways = [
+        Gateway(
+            p.gateway_id,
+            host,
+            port,
+            protocol=protocol,
+            gateway_key=gateway_key,
+            username=None if gateway_key else username,
+            password=None if gateway_key else password,
+            seed=p.index,
+        )
+        for p in run.plans
+    ]
     for g in gateways:
         g.start()
     for g in gateways:
@@ -105,9 +138,17 @@ def run_gateways(run: FleetRun, host: str, port: int, *, protocol: str, gateway_
     return {"messages": messages, "readings": readings, "acked": sum(g.acked for g in gateways)}
 
 
-def run_fleet_load(run: FleetRun, host: str, port: int, *, protocol: str, connections: int = 2,
-                   username: str | None = None, password: str | None = None,
-                   stop: threading.Event | None = None) -> dict[str, float]:
+def run_fleet_load(
+    run: FleetRun,
+    host: str,
+    port: int,
+    *,
+    protocol: str,
+    connections: int = 2,
+    username: str | None = None,
+    password: str | None = None,
+    stop: threading.Event | None = None,
+) -> dict[str, float]:
     """Publish every reading as fast as the broker takes it over a few shared connections.
 
     Needs a broker user allowed to publish under homesafe/v1/gw/# (or anonymous access): the
@@ -115,7 +156,11 @@ def run_fleet_load(run: FleetRun, host: str, port: int, *, protocol: str, connec
     """
     clients = []
     for i in range(connections):
-        c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"homesafe-fleet-{i}", protocol=protocol_of(protocol))
+        c = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=f"homesafe-fleet-{i}",
+            protocol=protocol_of(protocol),
+        )
         if username:
             c.username_pw_set(username, password)
         c.max_inflight_messages_set(65535)
@@ -140,11 +185,15 @@ def run_fleet_load(run: FleetRun, host: str, port: int, *, protocol: str, connec
         publish_s += time.perf_counter() - t0
     t0 = time.perf_counter()
     for c in clients:  # wait until the broker has acknowledged everything
-        while c._out_messages:  # noqa: SLF001 — paho keeps unacknowledged messages here
+        while c._out_messages:
             time.sleep(0.01)
     publish_s += time.perf_counter() - t0
     for c in clients:
         c.disconnect()
         c.loop_stop()
-    return {"readings": readings, "messages": messages, "seconds": publish_s,
-            "readings_per_s": readings / publish_s if publish_s else 0.0}
+    return {
+        "readings": readings,
+        "messages": messages,
+        "seconds": publish_s,
+        "readings_per_s": readings / publish_s if publish_s else 0.0,
+    }

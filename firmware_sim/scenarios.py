@@ -25,17 +25,23 @@ class Scenario:
     description: str
     mix_weight: float
     truth_keys: tuple[str, ...]
-    season: str | None = None  # "heating" | "summer": the hazard can only hold then (None: any time)
+    season: str | None = (
+        None  # "heating" | "summer": the hazard can only hold then (None: any time)
+    )
     heating: str = "sap"  # "sap" | "minimal" | "off"
     living_setpoint_c: float = LIVING_SETPOINT_C
     other_setpoint_c: float | None = None  # None: SAP 10.2 Th2 from the home's heat-loss parameter
-    infiltration_ach: float = 0.7  # CIBSE Guide A Table 4.20 (*secondary*): 0.5–1 ach, dwellings with trickle vents
+    infiltration_ach: float = (
+        0.7  # CIBSE Guide A Table 4.20 (*secondary*): 0.5–1 ach, dwellings with trickle vents
+    )
     extract_fans_work: bool = True
     clothes_drying_indoors: bool = False
     occupants: int = 2
     cold_corner_frsi: float = 0.80  # BRE IP1/06: ≥ 0.75 in a sound home
     ua_scale: float = 1.0
-    leak_onset_fraction: float | None = None  # of the published window (negative: leaking before it)
+    leak_onset_fraction: float | None = (
+        None  # of the published window (negative: leaking before it)
+    )
     leak_room: str = "kitchen"  # the room whose damp probe the leak wets
     penetrating_damp: bool = False
     top_floor_heat: bool = False
@@ -57,40 +63,99 @@ class Scenario:
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("healthy", "a sound, heated, ventilated home", 0.53, ()),
     Scenario(
-        "under_heated", "fuel poverty: heating barely used, rooms cold for days", 0.08, ("excess_cold",),
-        season="heating", heating="minimal", living_setpoint_c=16.0, other_setpoint_c=12.0,
+        "under_heated",
+        "fuel poverty: heating barely used, rooms cold for days",
+        0.08,
+        ("excess_cold",),
+        season="heating",
+        heating="minimal",
+        living_setpoint_c=16.0,
+        other_setpoint_c=12.0,
     ),
     Scenario(
-        "condensation", "blocked vents, dead extract fans, clothes dried indoors, cold external wall",
-        0.08, ("damp_and_mould",), season="heating", heating="minimal", living_setpoint_c=19.0,
-        other_setpoint_c=15.0, infiltration_ach=0.4, extract_fans_work=False, clothes_drying_indoors=True,
-        occupants=3, cold_corner_frsi=0.55, ua_scale=1.2,
+        "condensation",
+        "blocked vents, dead extract fans, clothes dried indoors, cold external wall",
+        0.08,
+        ("damp_and_mould",),
+        season="heating",
+        heating="minimal",
+        living_setpoint_c=19.0,
+        other_setpoint_c=15.0,
+        infiltration_ach=0.4,
+        extract_fans_work=False,
+        clothes_drying_indoors=True,
+        occupants=3,
+        cold_corner_frsi=0.55,
+        ua_scale=1.2,
     ),
     Scenario(
-        "condensation_onset", "as condensation, but the change comes a fifth of the way into the window: the "
+        "condensation_onset",
+        "as condensation, but the change comes a fifth of the way into the window: the "
         "household starts rationing heat, drying clothes indoors, tapes the vents; the extract fan dies",
-        0.04, ("damp_and_mould",), season="heating", heating="minimal", living_setpoint_c=19.0,
-        other_setpoint_c=15.0, infiltration_ach=0.4, extract_fans_work=False, clothes_drying_indoors=True,
-        occupants=3, cold_corner_frsi=0.55, ua_scale=1.2, household_change_fraction=0.2,
+        0.04,
+        ("damp_and_mould",),
+        season="heating",
+        heating="minimal",
+        living_setpoint_c=19.0,
+        other_setpoint_c=15.0,
+        infiltration_ach=0.4,
+        extract_fans_work=False,
+        clothes_drying_indoors=True,
+        occupants=3,
+        cold_corner_frsi=0.55,
+        ua_scale=1.2,
+        household_change_fraction=0.2,
     ),
-    Scenario("leak", "a pipe bursts under the kitchen sink", 0.03, ("leak", "damp_and_mould"), leak_onset_fraction=0.6),
     Scenario(
-        "penetrating_damp", "rain driven through a defective external wall, slow to dry", 0.05,
-        ("damp_and_mould",), penetrating_damp=True,
+        "leak",
+        "a pipe bursts under the kitchen sink",
+        0.03,
+        ("leak", "damp_and_mould"),
+        leak_onset_fraction=0.6,
     ),
     Scenario(
-        "overheating", "top-floor flat with big west glazing in a heatwave, windows shut at night", 0.04,
-        ("excess_heat",), season="summer", infiltration_ach=1.0, top_floor_heat=True,
-        window_opening_ach=1.0, windows_open_at_night=False,  # restrictors by day; shut at night (noise, security)
+        "penetrating_damp",
+        "rain driven through a defective external wall, slow to dry",
+        0.05,
+        ("damp_and_mould",),
+        penetrating_damp=True,
+    ),
+    Scenario(
+        "overheating",
+        "top-floor flat with big west glazing in a heatwave, windows shut at night",
+        0.04,
+        ("excess_heat",),
+        season="summer",
+        infiltration_ach=1.0,
+        top_floor_heat=True,
+        window_opening_ach=1.0,
+        windows_open_at_night=False,  # restrictors by day; shut at night (noise, security)
         curtains_drawn_when_warm=False,
     ),
-    Scenario("stuck_value", "one sensor repeats the same value", 0.03, ("stuck_value",), fault="stuck_value"),
-    Scenario("drift", "one sensor drifts away from the truth", 0.03, ("drift",), fault="drift"),
-    Scenario("dropout", "one sensor drops out for hours at a time", 0.03, ("dropout",), fault="dropout"),
-    Scenario("dead_battery", "one sensor's battery runs flat and it falls silent", 0.02, ("dead_battery",), fault="dead_battery"),
     Scenario(
-        "gateway_offline", "gateway offline for three days, then replays its backlog", 0.02,
-        ("gateway_offline",), gateway_offline_s=3 * 86400,
+        "stuck_value",
+        "one sensor repeats the same value",
+        0.03,
+        ("stuck_value",),
+        fault="stuck_value",
+    ),
+    Scenario("drift", "one sensor drifts away from the truth", 0.03, ("drift",), fault="drift"),
+    Scenario(
+        "dropout", "one sensor drops out for hours at a time", 0.03, ("dropout",), fault="dropout"
+    ),
+    Scenario(
+        "dead_battery",
+        "one sensor's battery runs flat and it falls silent",
+        0.02,
+        ("dead_battery",),
+        fault="dead_battery",
+    ),
+    Scenario(
+        "gateway_offline",
+        "gateway offline for three days, then replays its backlog",
+        0.02,
+        ("gateway_offline",),
+        gateway_offline_s=3 * 86400,
     ),
     Scenario("clock_skew", "gateway clock an hour slow", 0.02, ("clock_skew",), clock_skew_s=-3600),
 )
@@ -102,7 +167,9 @@ def scenario_for(key: str) -> Scenario:
     try:
         return SCENARIO_BY_KEY[key]
     except KeyError:
-        raise KeyError(f"unknown scenario {key!r}; known: {', '.join(SCENARIO_BY_KEY)} or mix") from None
+        raise KeyError(
+            f"unknown scenario {key!r}; known: {', '.join(SCENARIO_BY_KEY)} or mix"
+        ) from None
 
 
 def mix_scenarios(homes: int, seed: int) -> list[Scenario]:
@@ -117,7 +184,9 @@ def mix_scenarios(homes: int, seed: int) -> list[Scenario]:
     return [chosen[i] for i in order]
 
 
-def expected_truth_keys(scenario: Scenario, window_start_s: int, window_end_s: int) -> tuple[str, ...]:
+def expected_truth_keys(
+    scenario: Scenario, window_start_s: int, window_end_s: int
+) -> tuple[str, ...]:
     """The truth keys the scenario should show in a window: seasonal hazards only if it meets their season."""
     if scenario.season is None:
         return scenario.truth_keys

@@ -57,7 +57,9 @@ COOKING_W = 800.0
 # Light-coloured curtains or blinds drawn in a warm room: SAP 10.2 Appendix P Table P3, Z = 0.6 (*secondary*).
 CURTAIN_SOLAR_FACTOR = 0.6
 LEAK_EVAPORATION_KG_PER_H = 0.05  # wet floor evaporating into the kitchen — a setting
-HOOD_CAPTURE_FRACTION = 0.6  # cooker-hood capture efficiency (*secondary*, ASHRAE RP-1634 ≈ 0.5–0.9)
+HOOD_CAPTURE_FRACTION = (
+    0.6  # cooker-hood capture efficiency (*secondary*, ASHRAE RP-1634 ≈ 0.5–0.9)
+)
 TOP_FLOOR_SOLAR_FACTOR = 1.5  # roof solar load and larger west glazing on a top floor — a setting
 # Continuous internal gains of appliances, lighting and water heating: SAP 10.2 Appendix L for a
 # 70 m², two-person home gives ≈ 240 W appliances + 50 W lighting + 50–80 W water heating ≈ 4 W/m².
@@ -108,7 +110,15 @@ def _floats(xs: list[float] | list[int]) -> np.ndarray:
 class FleetPhysics:
     """Every room of the given homes, stepped together from `start(ts)` by `dt_s`."""
 
-    def __init__(self, plans: list[HomePlan], *, seed: int, window_start_s: int, window_end_s: int, dt_s: int = 300):
+    def __init__(
+        self,
+        plans: list[HomePlan],
+        *,
+        seed: int,
+        window_start_s: int,
+        window_end_s: int,
+        dt_s: int = 300,
+    ):
         if DAY_S % dt_s:
             raise ValueError(f"dt_s {dt_s} must divide a day")
         self.plans = plans
@@ -123,62 +133,99 @@ class FleetPhysics:
         sc = [p.scenario for _, p, _ in rooms]
         self.volume_m3 = _floats([r.volume_m3 for _, _, r in rooms])
         floor_m2 = _floats([r.floor_area_m2 for _, _, r in rooms])
-        ua = _floats([r.fabric_ua_w_per_k * s.ua_scale for (_, _, r), s in zip(rooms, sc, strict=True)])
+        ua = _floats(
+            [r.fabric_ua_w_per_k * s.ua_scale for (_, _, r), s in zip(rooms, sc, strict=True)]
+        )
         self.glazing_m2 = _floats([r.window_area_m2 for _, _, r in rooms])
         self.h_window_w_per_k = self.glazing_m2 * WINDOW_U_W_PER_M2_K
         self.h_opaque_w_per_k = np.maximum(ua - self.h_window_w_per_k, 0.1)
-        self.h_air_mass_w_per_k = thermal.MASS_COUPLING_W_PER_M2_K * thermal.MASS_AREA_PER_FLOOR_AREA * floor_m2
-        self.c_air_j_per_k = thermal.AIR_HEAT_CAPACITY_J_PER_M3_K * self.volume_m3 + thermal.FURNITURE_HEAT_CAPACITY_J_PER_M2_K * floor_m2
+        self.h_air_mass_w_per_k = (
+            thermal.MASS_COUPLING_W_PER_M2_K * thermal.MASS_AREA_PER_FLOOR_AREA * floor_m2
+        )
+        self.c_air_j_per_k = (
+            thermal.AIR_HEAT_CAPACITY_J_PER_M3_K * self.volume_m3
+            + thermal.FURNITURE_HEAT_CAPACITY_J_PER_M2_K * floor_m2
+        )
         self.c_mass_j_per_k = THERMAL_MASS_J_PER_M2_K * floor_m2
         # Household change (scenario.household_change_fraction): before it, the healthy defaults.
         span = window_end_s - window_start_s
-        self.change_s = np.array([
-            window_start_s + int(s.household_change_fraction * span) if s.household_change_fraction is not None else -1
-            for s in sc
-        ], dtype=np.int64)
+        self.change_s = np.array(
+            [
+                window_start_s + int(s.household_change_fraction * span)
+                if s.household_change_fraction is not None
+                else -1
+                for s in sc
+            ],
+            dtype=np.int64,
+        )
         self.infiltration_after_ach = _floats([s.infiltration_ach for s in sc])
         self.fans_after = np.array([s.extract_fans_work for s in sc])
         self.drying_after = np.array([s.clothes_drying_indoors for s in sc])
         before = self.change_s >= 0
-        self.infiltration_before_ach = np.where(before, _DEFAULTS.infiltration_ach, self.infiltration_after_ach)
+        self.infiltration_before_ach = np.where(
+            before, _DEFAULTS.infiltration_ach, self.infiltration_after_ach
+        )
         self.fans_before = np.where(before, _DEFAULTS.extract_fans_work, self.fans_after)
         self.drying_before = np.where(before, _DEFAULTS.clothes_drying_indoors, self.drying_after)
         self.infiltration_ach = self.infiltration_before_ach.copy()
-        design_loss_w_per_k = ua + thermal.ventilation_conductance_w_per_k(self.volume_m3, self.infiltration_after_ach)
+        design_loss_w_per_k = ua + thermal.ventilation_conductance_w_per_k(
+            self.volume_m3, self.infiltration_after_ach
+        )
         self.max_power_w = EMITTER_MARGIN * design_loss_w_per_k * (21.0 - DESIGN_OUTDOOR_C)
         top = np.array([s.top_floor_heat for s in sc])
         # Top floor: roof solar load and big west glazing, roughly doubling solar gain (a setting).
-        self.window_area_m2 = _floats([r.window_area_m2 for _, _, r in rooms]) * np.where(top, TOP_FLOOR_SOLAR_FACTOR, 1.0)
+        self.window_area_m2 = _floats([r.window_area_m2 for _, _, r in rooms]) * np.where(
+            top, TOP_FLOOR_SOLAR_FACTOR, 1.0
+        )
         self.frsi = _floats([s.cold_corner_frsi for s in sc])
         self.probe = np.array([r.damp_probe for _, _, r in rooms])
         heating = np.array([s.heating for s in sc])
         self.heating_after = heating
         self.heating_before = np.where(before, _DEFAULTS.heating, heating)
         # SAP 10.2 Table 9, control type 2: Th2 = 21 − HLP + HLP²/12 (HLP = H / floor area, at most 6).
-        hlp = np.minimum(np.bincount(self.home_of_room, weights=design_loss_w_per_k)
-                         / np.bincount(self.home_of_room, weights=floor_m2), 6.0)[self.home_of_room]
+        hlp = np.minimum(
+            np.bincount(self.home_of_room, weights=design_loss_w_per_k)
+            / np.bincount(self.home_of_room, weights=floor_m2),
+            6.0,
+        )[self.home_of_room]
         sap_th2_c = 21.0 - hlp + hlp**2 / 12.0
-        other_c = np.array([np.nan if s.other_setpoint_c is None else s.other_setpoint_c for s in sc])
-        self.setpoint_after_c = np.where(self.kind == 0, _floats([s.living_setpoint_c for s in sc]),
-                                         np.where(np.isnan(other_c), sap_th2_c, other_c))
+        other_c = np.array(
+            [np.nan if s.other_setpoint_c is None else s.other_setpoint_c for s in sc]
+        )
+        self.setpoint_after_c = np.where(
+            self.kind == 0,
+            _floats([s.living_setpoint_c for s in sc]),
+            np.where(np.isnan(other_c), sap_th2_c, other_c),
+        )
         default_setpoint = np.where(self.kind == 0, _DEFAULTS.living_setpoint_c, sap_th2_c)
         self.setpoint_before_c = np.where(before, default_setpoint, self.setpoint_after_c)
         self.base_gains_w = BASE_GAINS_W_PER_M2 * floor_m2
-        self.h_interzone_w_per_k = thermal.ventilation_conductance_w_per_k(self.volume_m3, INTERZONE_ACH)
+        self.h_interzone_w_per_k = thermal.ventilation_conductance_w_per_k(
+            self.volume_m3, INTERZONE_ACH
+        )
         self.window_opening_ach = _floats([s.window_opening_ach for s in sc])
         self.open_at_night = np.array([s.windows_open_at_night for s in sc])
         self.curtains = np.array([s.curtains_drawn_when_warm for s in sc])
         self.occupants = _floats([s.occupants for s in sc])
         self.penetrating = np.array([s.penetrating_damp for s in sc]) & (self.kind == 1)
         self.leak_onset_s = np.array(
-            [window_start_s + int(s.leak_onset_fraction * span) if s.leak_onset_fraction is not None and r.room == s.leak_room else -1
-             for (_, _, r), s in zip(rooms, sc, strict=True)], dtype=np.int64,
+            [
+                window_start_s + int(s.leak_onset_fraction * span)
+                if s.leak_onset_fraction is not None and r.room == s.leak_room
+                else -1
+                for (_, _, r), s in zip(rooms, sc, strict=True)
+            ],
+            dtype=np.int64,
         )
         # Per-room constant vectors of the schedules, so a step multiplies them by the hour's flags.
         living, bed, kitchen, bath = ((self.kind == i).astype(float) for i in range(4))
-        sleepers = np.minimum(self.occupants, 2.0)  # the main bedroom sleeps two; others sleep in rooms not modelled
+        sleepers = np.minimum(
+            self.occupants, 2.0
+        )  # the main bedroom sleeps two; others sleep in rooms not modelled
         self._gain_static_w = self.base_gains_w + 50.0 * kitchen  # fridge-freezer in the kitchen
-        self._gain_awake_w = living * (self.occupants * PERSON_AWAKE_W + 100.0)  # people, TV and lights
+        self._gain_awake_w = living * (
+            self.occupants * PERSON_AWAKE_W + 100.0
+        )  # people, TV and lights
         self._gain_asleep_w = bed * sleepers * PERSON_ASLEEP_W
         self._gain_cooking_w = kitchen * COOKING_W
         self._gain_shower_w = bath * 300.0
@@ -188,7 +235,9 @@ class FleetPhysics:
         # clothes dried on airers in the bedroom and by the living-room radiator, half each
         self._vapour_drying_kg_h = (living + bed) * 0.5 * moisture.CLOTHES_DRYING_KG_PER_DAY / 24.0
         self._kitchen, self._bath, self._bed = kitchen > 0, bath > 0, bed > 0
-        self._extract_m3_s = kitchen * moisture.KITCHEN_EXTRACT_M3_PER_S + bath * moisture.BATHROOM_EXTRACT_M3_PER_S
+        self._extract_m3_s = (
+            kitchen * moisture.KITCHEN_EXTRACT_M3_PER_S + bath * moisture.BATHROOM_EXTRACT_M3_PER_S
+        )
         self._any_change = bool((self.change_s >= 0).any())
         self._any_leak = bool((self.leak_onset_s >= 0).any())
         self._surface_vapour_m3_s = SURFACE_VAPOUR_TRANSFER_M_PER_S * self.glazing_m2
@@ -200,7 +249,9 @@ class FleetPhysics:
         self.wme_pct = np.full(self.room_count, 14.0)
         self.mould = MouldState.zeros(self.room_count)
         self._emc_pct: np.ndarray | None = None
-        self._home_volume_m3 = np.bincount(self.home_of_room, weights=self.volume_m3, minlength=len(plans))
+        self._home_volume_m3 = np.bincount(
+            self.home_of_room, weights=self.volume_m3, minlength=len(plans)
+        )
         self._weather_day: int | None = None
         self._weather: tuple[np.ndarray, ...] = ()
 
@@ -208,12 +259,23 @@ class FleetPhysics:
         """Outdoor temperature, RH, horizontal irradiance, rain (mm/h) and daily mean at ts (cached by day)."""
         if ts % self.dt_s:
             o = outdoor_at(self.seed, ts)
-            return (float(o.temperature_c[0]), float(o.humidity_pct[0]), float(o.horizontal_w_m2[0]),
-                    float(o.rain_mm_per_h[0]), float(o.daily_mean_c[0]))
+            return (
+                float(o.temperature_c[0]),
+                float(o.humidity_pct[0]),
+                float(o.horizontal_w_m2[0]),
+                float(o.rain_mm_per_h[0]),
+                float(o.daily_mean_c[0]),
+            )
         day = ts // DAY_S
         if day != self._weather_day:
             o = outdoor_at(self.seed, np.arange(day * DAY_S, (day + 1) * DAY_S, self.dt_s))
-            self._weather = (o.temperature_c, o.humidity_pct, o.horizontal_w_m2, o.rain_mm_per_h, o.daily_mean_c)
+            self._weather = (
+                o.temperature_c,
+                o.humidity_pct,
+                o.horizontal_w_m2,
+                o.rain_mm_per_h,
+                o.daily_mean_c,
+            )
             self._weather_day = day
         i = (ts - day * DAY_S) // self.dt_s
         t, rh, sol, rain, mean = (float(a[i]) for a in self._weather)
@@ -228,7 +290,9 @@ class FleetPhysics:
         self.ts = ts - ts % self.dt_s
         out_c, out_rh, *_ = self.outdoor_now(self.ts)
         heated = self.heating_before != "off"
-        self.temperature_c = np.where(heated, np.maximum(self.setpoint_before_c - 2.0, out_c + 2.0), max(out_c + 3.0, 18.0))
+        self.temperature_c = np.where(
+            heated, np.maximum(self.setpoint_before_c - 2.0, out_c + 2.0), max(out_c + 3.0, 18.0)
+        )
         self.mass_c = self.temperature_c.copy()
         out_rho = vapour_density_kg_m3(vapour_pressure_pa(out_c, out_rh), out_c)
         self.vapour_kg_m3 = np.full(self.room_count, out_rho + 0.002)
@@ -249,13 +313,19 @@ class FleetPhysics:
         fan_on = 7.0 <= hour < 7.75
         if self._any_change:
             changed = ts >= self.change_s
-            infiltration = np.where(changed, self.infiltration_after_ach, self.infiltration_before_ach)
+            infiltration = np.where(
+                changed, self.infiltration_after_ach, self.infiltration_before_ach
+            )
             fans_work = np.where(changed, self.fans_after, self.fans_before)
             drying = np.where(changed, self.drying_after, self.drying_before)
             heating = np.where(changed, self.heating_after, self.heating_before)
             setpoint_c = np.where(changed, self.setpoint_after_c, self.setpoint_before_c)
         else:
-            infiltration, fans_work, drying = self.infiltration_after_ach, self.fans_after, self.drying_after
+            infiltration, fans_work, drying = (
+                self.infiltration_after_ach,
+                self.fans_after,
+                self.drying_after,
+            )
             heating, setpoint_c = self.heating_after, self.setpoint_after_c
 
         # Windows opened in a warm room by day (bedrooms also at night, if the household does).
@@ -267,8 +337,11 @@ class FleetPhysics:
         extract_on = (self._kitchen & cooking) | (self._bath & fan_on)
         extract = self._extract_m3_s * (fans_work & extract_on)
         # Extract fans and hoods throw out warm air as well as vapour: ρ·cp·q W/K.
-        h_air_out = (self.h_window_w_per_k + thermal.AIR_HEAT_PER_ACH_W_PER_M3_K * ach * self.volume_m3
-                     + thermal.AIR_HEAT_CAPACITY_J_PER_M3_K * extract)
+        h_air_out = (
+            self.h_window_w_per_k
+            + thermal.AIR_HEAT_PER_ACH_W_PER_M3_K * ach * self.volume_m3
+            + thermal.AIR_HEAT_CAPACITY_J_PER_M3_K * extract
+        )
 
         if not heating_months:
             max_power_w = np.zeros(self.room_count)
@@ -280,8 +353,10 @@ class FleetPhysics:
                 periods |= heating == "minimal"
             max_power_w = self.max_power_w * periods
         # Sensible gains, W; air through open doors carries heat between rooms (explicit: H·dt/C ≪ 1)
-        home_air_c = (np.bincount(self.home_of_room, weights=self.temperature_c * self.volume_m3)
-                      / self._home_volume_m3)[self.home_of_room]
+        home_air_c = (
+            np.bincount(self.home_of_room, weights=self.temperature_c * self.volume_m3)
+            / self._home_volume_m3
+        )[self.home_of_room]
         solar = thermal.solar_gain_w(self.window_area_m2, VERTICAL_IRRADIANCE_FACTOR * horiz)
         if horiz > 0.0:
             solar = solar * np.where(self.curtains & warm, CURTAIN_SOLAR_FACTOR, 1.0)
@@ -296,9 +371,23 @@ class FleetPhysics:
         if shower:
             gains += self._gain_shower_w
         mass_gains = (1.0 - SOLAR_TO_AIR_FRACTION) * solar
-        args = (h_air_out, self.h_air_mass_w_per_k, self.h_opaque_w_per_k, self.c_air_j_per_k, self.c_mass_j_per_k, dt)
+        args = (
+            h_air_out,
+            self.h_air_mass_w_per_k,
+            self.h_opaque_w_per_k,
+            self.c_air_j_per_k,
+            self.c_mass_j_per_k,
+            dt,
+        )
         power = thermal.two_node_thermostat_power_w(
-            self.temperature_c, self.mass_c, out_c, gains, mass_gains, setpoint_c, max_power_w, *args,
+            self.temperature_c,
+            self.mass_c,
+            out_c,
+            gains,
+            mass_gains,
+            setpoint_c,
+            max_power_w,
+            *args,
         )
         self.temperature_c, self.mass_c = thermal.two_node_step_c(
             self.temperature_c, self.mass_c, out_c, gains + power, mass_gains, *args
@@ -315,13 +404,23 @@ class FleetPhysics:
         if cooking:
             cooking_h_per_day = 2.0 if weekend else 1.5
             hood_factor = np.where(fans_work, 1.0 - HOOD_CAPTURE_FRACTION, 1.0)
-            gen_kg_h += self._kitchen * (moisture.COOKING_ELECTRIC_KG_PER_DAY / cooking_h_per_day) * hood_factor
-        leaking = (self.leak_onset_s >= 0) & (ts >= self.leak_onset_s) if self._any_leak else np.zeros(self.room_count, dtype=bool)
+            gen_kg_h += (
+                self._kitchen
+                * (moisture.COOKING_ELECTRIC_KG_PER_DAY / cooking_h_per_day)
+                * hood_factor
+            )
+        leaking = (
+            (self.leak_onset_s >= 0) & (ts >= self.leak_onset_s)
+            if self._any_leak
+            else np.zeros(self.room_count, dtype=bool)
+        )
         if self._any_leak:
             gen_kg_h += leaking * LEAK_EVAPORATION_KG_PER_H
         out_rho = float(vapour_density_kg_m3(vapour_pressure_pa(out_c, out_rh), out_c))
-        home_mean = (np.bincount(self.home_of_room, weights=self.vapour_kg_m3 * self.volume_m3)
-                     / self._home_volume_m3)[self.home_of_room]
+        home_mean = (
+            np.bincount(self.home_of_room, weights=self.vapour_kg_m3 * self.volume_m3)
+            / self._home_volume_m3
+        )[self.home_of_room]
         # Outdoor air and the dwelling's mixed air both exchange with the room: combine as one
         # source at their flow-weighted mean vapour density.
         out_flow = ach * self.volume_m3 / 3600.0 + extract
@@ -333,20 +432,36 @@ class FleetPhysics:
         total_flow = out_flow + iz_flow + cond_flow
         source_rho = (out_flow * out_rho + iz_flow * home_mean + cond_flow * pane_rho) / total_flow
         self.vapour_kg_m3 = moisture.step_vapour_density_kg_m3(
-            self.vapour_kg_m3, source_rho, gen_kg_h / 3600.0, self.volume_m3,
-            total_flow * 3600.0 / self.volume_m3, 0.0, dt,
+            self.vapour_kg_m3,
+            source_rho,
+            gen_kg_h / 3600.0,
+            self.volume_m3,
+            total_flow * 3600.0 / self.volume_m3,
+            0.0,
+            dt,
         )
         psat_air = psat_pa(self.temperature_c)
-        self.vapour_kg_m3 = np.minimum(self.vapour_kg_m3, vapour_density_kg_m3(psat_air, self.temperature_c))
-        pv = np.minimum(vapour_pressure_from_density_pa(self.vapour_kg_m3, self.temperature_c), psat_air)
+        self.vapour_kg_m3 = np.minimum(
+            self.vapour_kg_m3, vapour_density_kg_m3(psat_air, self.temperature_c)
+        )
+        pv = np.minimum(
+            vapour_pressure_from_density_pa(self.vapour_kg_m3, self.temperature_c), psat_air
+        )
         rh = 100.0 * pv / psat_air
 
         theta_si = surface_temperature_c(self.temperature_c, out_c, self.frsi)
         rh_si = np.minimum(100.0 * pv / psat_pa(theta_si), 100.0)
 
-        liquid = np.where(leaking & self.probe, damp_probe.LEAK_WET_TARGET_PCT,
-                          np.where(self.penetrating & (rain > 0), damp_probe.PENETRATING_DAMP_TARGET_PCT, 0.0))
-        tau = np.where(leaking, damp_probe.LEAK_WETTING_TIME_CONSTANT_H, damp_probe.RAIN_WETTING_TIME_CONSTANT_H)
+        liquid = np.where(
+            leaking & self.probe,
+            damp_probe.LEAK_WET_TARGET_PCT,
+            np.where(self.penetrating & (rain > 0), damp_probe.PENETRATING_DAMP_TARGET_PCT, 0.0),
+        )
+        tau = np.where(
+            leaking,
+            damp_probe.LEAK_WETTING_TIME_CONSTANT_H,
+            damp_probe.RAIN_WETTING_TIME_CONSTANT_H,
+        )
         if self._emc_pct is None or ts % 3600 == 0:  # EMC follows surface conditions slowly: hourly
             self._emc_pct = damp_probe.equilibrium_moisture_content_pct(theta_si, rh_si)
         self.wme_pct = damp_probe.step_wme_towards_pct(self.wme_pct, self._emc_pct, liquid, tau, dt)
@@ -355,5 +470,13 @@ class FleetPhysics:
         if self.ts % 3600 == 0:
             self.mould = step_mould_hour(self.mould, theta_si, rh_si)
         out_arr = np.full(self.room_count, out_c)
-        return RoomConditions(self.ts, self.temperature_c, rh, theta_si, rh_si, self.wme_pct, out_arr,
-                              np.full(self.room_count, out_mean))
+        return RoomConditions(
+            self.ts,
+            self.temperature_c,
+            rh,
+            theta_si,
+            rh_si,
+            self.wme_pct,
+            out_arr,
+            np.full(self.room_count, out_mean),
+        )

@@ -72,16 +72,63 @@ class SensorFaults:
         out: list[dict[str, Any]] = []
         for h, plan in enumerate(self.plans):
             s = plan.scenario
-            base = {"home_id": plan.home_id, "gateway_id": plan.gateway_id, "kind": "fault", "category": None, "scenario": s.key}
+            base = {
+                "home_id": plan.home_id,
+                "gateway_id": plan.gateway_id,
+                "kind": "fault",
+                "category": None,
+                "scenario": s.key,
+            }
             if s.fault == "dropout":
-                out += [{**base, "room": "living", "sensor": FAULT_SENSOR_ID, "hazard": "dropout", "start_ts": a, "end_ts": b, "evidence": {}} for a, b in self.dropouts[h]]
+                out += [
+                    {
+                        **base,
+                        "room": "living",
+                        "sensor": FAULT_SENSOR_ID,
+                        "hazard": "dropout",
+                        "start_ts": a,
+                        "end_ts": b,
+                        "evidence": {},
+                    }
+                    for a, b in self.dropouts[h]
+                ]
             elif s.fault:
-                out.append({**base, "room": "living", "sensor": FAULT_SENSOR_ID, "hazard": s.fault, "start_ts": self.onset_s[h], "end_ts": None, "evidence": {}})
+                out.append(
+                    {
+                        **base,
+                        "room": "living",
+                        "sensor": FAULT_SENSOR_ID,
+                        "hazard": s.fault,
+                        "start_ts": self.onset_s[h],
+                        "end_ts": None,
+                        "evidence": {},
+                    }
+                )
             if h in self.outage:
                 a, b = self.outage[h]
-                out.append({**base, "room": None, "sensor": None, "hazard": "gateway_offline", "start_ts": a, "end_ts": b, "evidence": {}})
+                out.append(
+                    {
+                        **base,
+                        "room": None,
+                        "sensor": None,
+                        "hazard": "gateway_offline",
+                        "start_ts": a,
+                        "end_ts": b,
+                        "evidence": {},
+                    }
+                )
             if s.clock_skew_s:
-                out.append({**base, "room": None, "sensor": None, "hazard": "clock_skew", "start_ts": self.window_start_s, "end_ts": None, "evidence": {"skew_s": s.clock_skew_s}})
+                out.append(
+                    {
+                        **base,
+                        "room": None,
+                        "sensor": None,
+                        "hazard": "clock_skew",
+                        "start_ts": self.window_start_s,
+                        "end_ts": None,
+                        "evidence": {"skew_s": s.clock_skew_s},
+                    }
+                )
         return out
 
     def offline_all(self, ts: int) -> list[bool]:
@@ -104,7 +151,9 @@ class ReadingFactory:
         self.plans = plans
         self.faults = faults
         self.rng = np.random.default_rng([seed, 23])
-        self.battery_start = np.random.default_rng([seed, 29]).uniform(55.0, 100.0, size=sum(len(p.rooms) for p in plans))
+        self.battery_start = np.random.default_rng([seed, 29]).uniform(
+            55.0, 100.0, size=sum(len(p.rooms) for p in plans)
+        )
         self._stuck: dict[int, dict[str, Any]] = {}
         self.seq = [0] * len(plans)
 
@@ -112,17 +161,29 @@ class ReadingFactory:
         """Readings of every home at c.ts (one list per home, in sensor order)."""
         n = len(c.temperature_c)
         temp = np.round(c.temperature_c + self.rng.normal(0, TEMPERATURE_NOISE_SD_C, n), 1).tolist()
-        rh = np.round(np.clip(c.humidity_pct + self.rng.normal(0, HUMIDITY_NOISE_SD_PCT, n), 0.0, 100.0), 1).tolist()
-        wme = np.round(np.clip(c.wme_pct + self.rng.normal(0, WME_NOISE_SD_PCT, n), 0.0, 100.0), 1).tolist()
+        rh = np.round(
+            np.clip(c.humidity_pct + self.rng.normal(0, HUMIDITY_NOISE_SD_PCT, n), 0.0, 100.0), 1
+        ).tolist()
+        wme = np.round(
+            np.clip(c.wme_pct + self.rng.normal(0, WME_NOISE_SD_PCT, n), 0.0, 100.0), 1
+        ).tolist()
         days = (c.ts - self.faults.window_start_s) / 86400.0
-        battery = np.round(np.clip(self.battery_start - BATTERY_DRAIN_PCT_PER_DAY * days, 0.0, 100.0), 1).tolist()
+        battery = np.round(
+            np.clip(self.battery_start - BATTERY_DRAIN_PCT_PER_DAY * days, 0.0, 100.0), 1
+        ).tolist()
         out, j = [], 0
         for h, plan in enumerate(self.plans):
             s = plan.scenario
             ts = int(c.ts) + s.clock_skew_s
             home = []
             for room in plan.rooms:
-                r: dict[str, Any] | None = {"sensor": room.sensor_id, "ts": ts, "temperature_c": temp[j], "humidity_pct": rh[j], "battery_pct": battery[j]}
+                r: dict[str, Any] | None = {
+                    "sensor": room.sensor_id,
+                    "ts": ts,
+                    "temperature_c": temp[j],
+                    "humidity_pct": rh[j],
+                    "battery_pct": battery[j],
+                }
                 assert r is not None
                 if room.damp_probe:
                     r["wme_pct"] = wme[j]
@@ -138,7 +199,9 @@ class ReadingFactory:
     def _apply_fault(self, h: int, fault: str, r: dict[str, Any], ts: int) -> dict[str, Any] | None:
         onset = self.faults.onset_s[h]
         if fault == "dead_battery":
-            left = DEAD_BATTERY_START_PCT * (onset - ts) / max(onset - self.faults.window_start_s, 1)
+            left = (
+                DEAD_BATTERY_START_PCT * (onset - ts) / max(onset - self.faults.window_start_s, 1)
+            )
             if left <= 0:
                 return None
             return {**r, "battery_pct": round(left, 1)}
@@ -149,8 +212,11 @@ class ReadingFactory:
             return {**r, **stuck}
         if fault == "drift":
             d = (ts - onset) / 86400.0
-            return {**r, "temperature_c": round(r["temperature_c"] + DRIFT_C_PER_DAY * d, 1),
-                    "humidity_pct": round(min(r["humidity_pct"] + DRIFT_RH_PCT_PER_DAY * d, 100.0), 1)}
+            return {
+                **r,
+                "temperature_c": round(r["temperature_c"] + DRIFT_C_PER_DAY * d, 1),
+                "humidity_pct": round(min(r["humidity_pct"] + DRIFT_RH_PCT_PER_DAY * d, 100.0), 1),
+            }
         if fault == "dropout":
             if any(a <= ts < b for a, b in self.faults.dropouts[h]):
                 return None
@@ -163,6 +229,8 @@ class ReadingFactory:
         return payload
 
 
-def chunk_readings(readings: list[dict[str, Any]], size: int = MAX_READINGS_PER_MESSAGE) -> list[list[dict[str, Any]]]:
+def chunk_readings(
+    readings: list[dict[str, Any]], size: int = MAX_READINGS_PER_MESSAGE
+) -> list[list[dict[str, Any]]]:
     """Split readings into message-sized lists (the contract allows at most 500 per message)."""
     return [readings[i : i + size] for i in range(0, len(readings), size)]

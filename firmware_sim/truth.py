@@ -51,7 +51,12 @@ TM59_BEDROOM_NIGHT_LIMIT_H = 32.0  # 1 % of annual night hours
 TM59_SEASON_DAYS = 153  # 1 May – 30 September
 TM59_OCCUPIED_HOURS = {0: range(9, 22), 1: range(24), 2: range(9, 22)}  # TM59 §3.4 profiles
 RUNNING_MEAN_ALPHA = 0.8  # BS EN 15251 / TM52 running mean of daily outdoor temperature
-CATEGORY = {"leak": "emergency", "damp_and_mould": "potential", "excess_cold": "potential", "excess_heat": "potential"}
+CATEGORY = {
+    "leak": "emergency",
+    "damp_and_mould": "potential",
+    "excess_cold": "potential",
+    "excess_heat": "potential",
+}
 ROOM_NAMES = {v: k for k, v in ROOM_INDEX.items()}
 _NIGHT_HOURS = (22, 23, 0, 1, 2, 3, 4, 5, 6)
 
@@ -96,8 +101,11 @@ class TruthRecorder:
         if day != self._day:
             if self._day_means:
                 day_mean = float(np.mean(self._day_means))
-                self._trm_c = day_mean if self._trm_c is None else (
-                    (1 - RUNNING_MEAN_ALPHA) * day_mean + RUNNING_MEAN_ALPHA * self._trm_c)
+                self._trm_c = (
+                    day_mean
+                    if self._trm_c is None
+                    else ((1 - RUNNING_MEAN_ALPHA) * day_mean + RUNNING_MEAN_ALPHA * self._trm_c)
+                )
             self._day, self._day_means = day, []
         self._day_means.append(float(c.outdoor_c[0]))
         if local.year != self._year:
@@ -114,7 +122,9 @@ class TruthRecorder:
         if local.hour in _NIGHT_HOURS:
             self._night_h += (kind == 1) & (temp > TM59_BEDROOM_NIGHT_C)
         limit = np.array([adaptive_limit_h(int(k)) for k in range(4)])[kind]
-        self._heat_failed |= ((kind <= 2) & (self._adaptive_h > limit)) | ((kind == 1) & (self._night_h > TM59_BEDROOM_NIGHT_LIMIT_H))
+        self._heat_failed |= ((kind <= 2) & (self._adaptive_h > limit)) | (
+            (kind == 1) & (self._night_h > TM59_BEDROOM_NIGHT_LIMIT_H)
+        )
 
         crossed = (p.mould.index >= MOULD_INDEX_GROWTH_STARTS) & (self.mould_1_ts < 0)
         self.mould_1_ts[crossed] = c.ts
@@ -128,7 +138,9 @@ class TruthRecorder:
             home_max = np.full(len(p.plans), -np.inf)
             np.maximum.at(home_max, p.home_of_room, room_max)
             never_18 = home_max[p.home_of_room] < WHO_MINIMUM_C
-            below_16 = (self._week < HHSRS_SERIOUS_C).sum(axis=0) >= COLD_HOURS_PER_DAY_BELOW_SERIOUS * 7
+            below_16 = (self._week < HHSRS_SERIOUS_C).sum(
+                axis=0
+            ) >= COLD_HOURS_PER_DAY_BELOW_SERIOUS * 7
             cold = living_or_bed & (never_18 | below_16)
         self.hours.append(c.ts)
         self.temperatures.append(temp.astype(np.float16))
@@ -149,21 +161,33 @@ class TruthRecorder:
         p = self.physics
         hours = np.array(self.hours, dtype=np.int64)
         f = {k: np.array(v) for k, v in self.flags.items()}  # (hours, rooms)
-        series = {"damp_and_mould": f["mould"] | f["wme"], "excess_cold": f["excess_cold"],
-                  "excess_heat": f["excess_heat"], "leak": f["leak"]}
+        series = {
+            "damp_and_mould": f["mould"] | f["wme"],
+            "excess_cold": f["excess_cold"],
+            "excess_heat": f["excess_heat"],
+            "leak": f["leak"],
+        }
         temps = np.array(self.temperatures, dtype=np.float32)
         out: list[dict[str, Any]] = []
         for hazard, flag in series.items():
             for room, a, b in _runs(flag):
                 plan = p.plans[p.home_of_room[room]]
                 kind = ROOM_NAMES[int(p.kind[room])]
-                out.append({
-                    "home_id": plan.home_id, "gateway_id": plan.gateway_id, "room": kind,
-                    "sensor": next(r.sensor_id for r in plan.rooms if r.room == kind),
-                    "kind": "hazard", "hazard": hazard, "category": CATEGORY[hazard],
-                    "start_ts": int(hours[a]) - 3600, "end_ts": int(hours[b - 1]) if b < len(hours) else None,
-                    "scenario": plan.scenario.key, "evidence": self._evidence(hazard, room, temps[a:b, room]),
-                })
+                out.append(
+                    {
+                        "home_id": plan.home_id,
+                        "gateway_id": plan.gateway_id,
+                        "room": kind,
+                        "sensor": next(r.sensor_id for r in plan.rooms if r.room == kind),
+                        "kind": "hazard",
+                        "hazard": hazard,
+                        "category": CATEGORY[hazard],
+                        "start_ts": int(hours[a]) - 3600,
+                        "end_ts": int(hours[b - 1]) if b < len(hours) else None,
+                        "scenario": plan.scenario.key,
+                        "evidence": self._evidence(hazard, room, temps[a:b, room]),
+                    }
+                )
         return out
 
     def _evidence(self, hazard: str, room: int, temps: np.ndarray) -> dict[str, Any]:
@@ -173,13 +197,17 @@ class TruthRecorder:
             return {"mould_index_max": round(float(p.mould.index[room]), 2), "mould_index_1_ts": m1}
         if hazard == "excess_cold":
             days = max(len(temps) / 24.0, 1e-9)
-            return {f"hours_per_day_below_{int(t)}c": round(float((temps < t).sum()) / days, 1)
-                    for t in (HHSRS_RISK_C, WHO_MINIMUM_C, HHSRS_SERIOUS_C, HHSRS_HYPOTHERMIA_C)}
+            return {
+                f"hours_per_day_below_{int(t)}c": round(float((temps < t).sum()) / days, 1)
+                for t in (HHSRS_RISK_C, WHO_MINIMUM_C, HHSRS_SERIOUS_C, HHSRS_HYPOTHERMIA_C)
+            }
         if hazard == "excess_heat":
-            return {"adaptive_exceedance_h": float(self._adaptive_h[room]),
-                    "adaptive_limit_h": round(adaptive_limit_h(int(p.kind[room])), 1),
-                    "bedroom_night_hours_over_26c_h": float(self._night_h[room]),
-                    "temperature_max_c": round(float(temps.max()), 1)}
+            return {
+                "adaptive_exceedance_h": float(self._adaptive_h[room]),
+                "adaptive_limit_h": round(adaptive_limit_h(int(p.kind[room])), 1),
+                "bedroom_night_hours_over_26c_h": float(self._night_h[room]),
+                "temperature_max_c": round(float(temps.max()), 1),
+            }
         return {}
 
 

@@ -85,9 +85,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     metrics_port = args.metrics_port if args.metrics_port is not None else settings.metrics_port
     default_id = "homesafe-ingest" + (f"-{socket.gethostname()}" if args.shared else "")
     client_id = args.client_id or default_id
-    spool_dir = Path(
-        args.spool_dir or settings.spool_dir or f"var/spool/{client_id}"
-    )
+    spool_dir = Path(args.spool_dir or settings.spool_dir or f"var/spool/{client_id}")
     spool_max_bytes = settings.spool_max_bytes
 
     def serve(client_id: str, spool_dir: Path, metrics_port: int, shared: bool) -> None:
@@ -184,7 +182,7 @@ def cmd_detect(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_scheduler(_args: argparse.Namespace, settings: Settings) -> int:
     from homesafe.scheduler import make_scheduler
 
     services = _services(settings)
@@ -284,7 +282,7 @@ def cmd_tokens_create(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_audit_verify(_args: argparse.Namespace, settings: Settings) -> int:
     from compliance.audit import verify
 
     services = _services(settings)
@@ -297,7 +295,7 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     return 1
 
 
-def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
     _services(settings, migrate_first=True)
     print("database is at the newest schema")
     return 0

@@ -68,7 +68,7 @@ class EmbeddedBroker:
                 asyncio.run_coroutine_threadsafe(self._broker.shutdown(), self._loop).result(
                     timeout=10
                 )
-            except Exception:  # noqa: BLE001 - best effort on the way out
+            except Exception:
                 log.warning("embedded broker did not shut down cleanly", exc_info=True)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)

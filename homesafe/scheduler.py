@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 def sweep_job(services: Services) -> None:
     now = utc_now()
-    breached = run_sweep(services.sessions, now=now, engine=services.compliance)
+    breached = run_sweep(services.sessions, now=now)
     if breached:
         log.warning("recorded %d breached clock(s)", breached)
     warned = run_warnings(services.sessions, now=now)

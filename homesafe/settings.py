@@ -33,7 +33,9 @@ class Settings(BaseSettings):
     sweep_interval_s: float = 60.0
     awareness_from_sensors: str = "on_detection"
     # Ingest (`homesafe ingest`); command-line flags override these.
-    metrics_port: int = Field(default=9108, ge=0, le=65535, description="Prometheus /metrics; 0 = off")
+    metrics_port: int = Field(
+        default=9108, ge=0, le=65535, description="Prometheus /metrics; 0 = off"
+    )
     spool_dir: str | None = Field(default=None, description="default var/spool/<client id>")
     spool_max_bytes: int | None = Field(default=None, gt=0)
     ingest_workers: int = Field(default=1, ge=1, le=64)

@@ -238,7 +238,7 @@ def _check_reading(
         if value is None:
             values.append(None)
             continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)):  # noqa: UP038
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
             return Rejection(
                 f"reading {index}: {rule.name} {show(value)} is not a number", index, raw, "type"
             )

@@ -85,7 +85,7 @@ class TunedClient(mqtt.Client):
             return BufferedSocket(sock)
         return sock
 
-    def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
+    def loop_read(self, _max_packets: int = 1) -> MQTTErrorCode:
         """Read packets until the socket has nothing more right now (bounded per call)."""
         if self._sock is None:
             return MQTTErrorCode.MQTT_ERR_NO_CONN

@@ -204,7 +204,7 @@ class MqttIngest:
     # --- paho callbacks (network thread) ----------------------------------------------------
 
     def _on_connect(
-        self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: Any, properties: Any
+        self, client: mqtt.Client, _userdata: Any, flags: Any, reason_code: Any, _properties: Any
     ) -> None:
         if reason_code.is_failure:
             log.warning(
@@ -224,7 +224,7 @@ class MqttIngest:
         client.subscribe([(self.telemetry_subscription, 1), (STATUS_SUBSCRIPTION, 1)])
 
     def _on_subscribe(
-        self, client: mqtt.Client, userdata: Any, mid: int, reason_codes: Any, properties: Any
+        self, _client: mqtt.Client, _userdata: Any, _mid: int, reason_codes: Any, _properties: Any
     ) -> None:
         failures = [code for code in reason_codes if code.is_failure]
         if failures:
@@ -233,7 +233,7 @@ class MqttIngest:
         self.subscribed.set()
 
     def _on_disconnect(
-        self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: Any, properties: Any
+        self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason_code: Any, _properties: Any
     ) -> None:
         self.connected.clear()
         self.subscribed.clear()
@@ -242,7 +242,7 @@ class MqttIngest:
         if not self._stop.is_set():
             log.warning("MQTT connection lost (%s); reconnecting with backoff", reason_code)
 
-    def _on_status(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+    def _on_status(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
         status = self.service.handle_status(
             _topic_of(message), message.payload, _now_s(), self._token(message)
         )

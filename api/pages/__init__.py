@@ -25,8 +25,10 @@ def install(app: FastAPI) -> None:
         app.include_router(router)
 
     @app.exception_handler(LoginRequired)
-    def _login_required(request: Request, exc: LoginRequired) -> Response:
-        return RedirectResponse(f"/login?next={quote(exc.next_url, safe='/')}", status.HTTP_303_SEE_OTHER)
+    def _login_required(_request: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse(
+            f"/login?next={quote(exc.next_url, safe='/')}", status.HTTP_303_SEE_OTHER
+        )
 
     @app.exception_handler(PageForbidden)
     def _forbidden(request: Request, exc: PageForbidden) -> Response:

@@ -70,10 +70,14 @@ def compliance_page(
         signed,
         cells=cells,
         totals=list(totals.values()),
-        chart=charts.bar_chart(bars, title="Clocks met on time, by kind", unit=" %", max_value=100.0),
+        chart=charts.bar_chart(
+            bars, title="Clocks met on time, by kind", unit=" %", max_value=100.0
+        ),
         breaches=[
             row
-            for row in service.report_rows(session, start=now - BREACH_LOOK_BACK, end=now + timedelta(days=1))
+            for row in service.report_rows(
+                session, start=now - BREACH_LOOK_BACK, end=now + timedelta(days=1)
+            )
             if row.status in queries.BREACHED
         ],
         breach_reason=lambda row: words(breach_reason(row)),
@@ -99,7 +103,7 @@ def period_bounds(start: date, end: date, timezone: str) -> tuple[datetime, date
 def compliance_csv(
     session: DbSession,
     context: Context,
-    signed: Annotated[SignedIn, Depends(page_require("compliance:export"))],
+    _signed: Annotated[SignedIn, Depends(page_require("compliance:export"))],
     from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
     to: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
@@ -110,14 +114,18 @@ def compliance_csv(
         first = date.fromisoformat(from_) if from_ else today - timedelta(days=365)
         last = date.fromisoformat(to) if to else today
     except ValueError:
-        return Response("from and to must be dates (YYYY-MM-DD)\n", status_code=422, media_type="text/plain")
+        return Response(
+            "from and to must be dates (YYYY-MM-DD)\n", status_code=422, media_type="text/plain"
+        )
     if last < first:
         return Response("to is before from\n", status_code=422, media_type="text/plain")
     start, end = period_bounds(first, last, timezone)
     return Response(
         report_csv(service.report_rows(session, start=start, end=end)),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="compliance-{first:%Y%m%d}-{last:%Y%m%d}.csv"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="compliance-{first:%Y%m%d}-{last:%Y%m%d}.csv"'
+        },
     )
 
 
@@ -222,7 +230,15 @@ def equity_page(
     ]
     overall = report["overall"]
     if overall.get("value") is not None:
-        bars.insert(0, charts.Bar("Everyone", scaled(overall["value"]), scaled(overall["ci_low"]), scaled(overall["ci_high"])))
+        bars.insert(
+            0,
+            charts.Bar(
+                "Everyone",
+                scaled(overall["value"]),
+                scaled(overall["ci_low"]),
+                scaled(overall["ci_high"]),
+            ),
+        )
     return render(
         request,
         "equity.html",
@@ -246,7 +262,7 @@ def equity_page(
 @router.get("/equity/outcomes.csv")
 def equity_csv(
     session: DbSession,
-    signed: Annotated[SignedIn, Depends(page_require("equity:read"))],
+    _signed: Annotated[SignedIn, Depends(page_require("equity:read"))],
     choice: Annotated[EquityChoice, Depends(equity_choice)],
 ) -> Response:
     """The equity page's table (the same CSV as the API's) as a download."""
@@ -283,7 +299,7 @@ def admin_page(
 @router.post("/admin/users")
 def add_user_form(
     context: Context,
-    signed: Annotated[SignedIn, Depends(page_action("users:admin"))],
+    _signed: Annotated[SignedIn, Depends(page_action("users:admin"))],
     name: Annotated[str, Form(max_length=64)] = "",
     role: Annotated[str, Form(max_length=16)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
@@ -293,9 +309,12 @@ def add_user_form(
         with context.sessions.begin() as session:
             add_user(session, name=name.strip(), role=role, now=utc_now(), password=password)
     except ValueError as exc:
-        return RedirectResponse("/admin?" + urlencode({"error": str(exc)}), status.HTTP_303_SEE_OTHER)
+        return RedirectResponse(
+            "/admin?" + urlencode({"error": str(exc)}), status.HTTP_303_SEE_OTHER
+        )
     return RedirectResponse(
-        "/admin?" + urlencode({"message": f"Added {name.strip()} ({role})."}), status.HTTP_303_SEE_OTHER
+        "/admin?" + urlencode({"message": f"Added {name.strip()} ({role})."}),
+        status.HTTP_303_SEE_OTHER,
     )
 
 
@@ -319,11 +338,16 @@ def you_said_we_did_form(
     except ValidationError as exc:
         first = exc.errors()[0]
         error = f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
-        return RedirectResponse("/transparency?" + urlencode({"error": error}), status.HTTP_303_SEE_OTHER)
+        return RedirectResponse(
+            "/transparency?" + urlencode({"error": error}), status.HTTP_303_SEE_OTHER
+        )
     with context.sessions.begin() as session:
-        equity_service.add_you_said_we_did(session, entry=entry, author=signed.user.name, now=utc_now())
+        equity_service.add_you_said_we_did(
+            session, entry=entry, author=signed.user.name, now=utc_now()
+        )
     return RedirectResponse(
-        "/transparency?" + urlencode({"message": "Published: you said, we did."}), status.HTTP_303_SEE_OTHER
+        "/transparency?" + urlencode({"message": "Published: you said, we did."}),
+        status.HTTP_303_SEE_OTHER,
     )
 
 
@@ -341,7 +365,9 @@ def transparency_page(
     bars = [
         charts.Bar(
             words(kind),
-            round(100 * figures.clocks_on_time_12m[kind] / decided, 1) if decided >= PUBLIC_MIN_COUNT else None,
+            round(100 * figures.clocks_on_time_12m[kind] / decided, 1)
+            if decided >= PUBLIC_MIN_COUNT
+            else None,
             note=f"fewer than {PUBLIC_MIN_COUNT}: not shown",
         )
         for kind, decided in sorted(figures.clocks_decided_12m.items())
@@ -356,5 +382,9 @@ def transparency_page(
         rate=rate,
         message=message,
         error=error,
-        chart=charts.bar_chart(bars, title="Legal deadlines met on time, last 12 months", unit=" %", max_value=100.0) if bars else None,
+        chart=charts.bar_chart(
+            bars, title="Legal deadlines met on time, last 12 months", unit=" %", max_value=100.0
+        )
+        if bars
+        else None,
     )

@@ -93,7 +93,9 @@ def hazard_queue(
         )
     if filters.area:
         area = filters.area.strip().upper()
-        query = query.where(or_(func.upper(Home.postcode) == area, func.upper(Home.postcode).like(f"{area} %")))
+        query = query.where(
+            or_(func.upper(Home.postcode) == area, func.upper(Home.postcode).like(f"{area} %"))
+        )
     if filters.officer == "-":
         query = query.where(Case.assigned_to.is_(None))
     elif filters.officer:
@@ -125,7 +127,9 @@ def hazard_queue(
             Clock.due_at < day_end,
         )
     )
-    postcodes = session.scalars(select(func.distinct(Home.postcode)).where(Home.postcode.is_not(None)))
+    postcodes = session.scalars(
+        select(func.distinct(Home.postcode)).where(Home.postcode.is_not(None))
+    )
     return QueueView(
         rows=rows,
         total_open=session.scalar(select(func.count()).where(Case.status == "open")) or 0,
@@ -211,14 +215,18 @@ class GatewayView:
     silent_sensors: list[str]
 
     @classmethod
-    def of(cls, health: GatewayOut, *, now: datetime, silent_after: timedelta = SILENT_AFTER) -> GatewayView:
+    def of(
+        cls, health: GatewayOut, *, now: datetime, silent_after: timedelta = SILENT_AFTER
+    ) -> GatewayView:
         recent = health.last_seen_at is not None and health.last_seen_at >= now - silent_after
         silent = [
             s.sensor
             for s in health.sensors
             if s.last_reading_at is None or s.last_reading_at < now - silent_after
         ]
-        return cls(health=health, online=recent and health.status != "offline", silent_sensors=silent)
+        return cls(
+            health=health, online=recent and health.status != "offline", silent_sensors=silent
+        )
 
 
 def registered_gateways(session: Session) -> Sequence[Gateway]:
@@ -265,7 +273,9 @@ def headline(session: Session, *, now: datetime) -> Headline:
         clocks_on_time_12m=on_time,
         tenant_reports_12m=len(tenant_cases),
         tenant_reports_made_safe_12m=sum(
-            1 for c in tenant_cases if c.stage in ("made_safe", "closed") or c.outcome in ("not_significant", "no_hazard")
+            1
+            for c in tenant_cases
+            if c.stage in ("made_safe", "closed") or c.outcome in ("not_significant", "no_hazard")
         ),
         tenant_reports_closed_12m=sum(1 for c in tenant_cases if c.status == "closed"),
     )

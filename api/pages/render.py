@@ -54,7 +54,9 @@ def duration(delta: timedelta) -> str:
 def time_left(due: datetime, now: datetime) -> str:
     """'3 h 10 min left' or 'overdue by 2 days 1 h'."""
     delta = due - now
-    return f"{duration(delta)} left" if delta.total_seconds() >= 0 else f"overdue by {duration(delta)}"
+    return (
+        f"{duration(delta)} left" if delta.total_seconds() >= 0 else f"overdue by {duration(delta)}"
+    )
 
 
 def render(

@@ -75,7 +75,9 @@ def raise_work_order_form(
         with context.sessions.begin() as session:
             if new_contractor.strip():
                 added = ContractorIn(name=new_contractor.strip(), kind=new_contractor_kind)  # type: ignore[arg-type]
-                chosen = service.add_contractor(session, name=added.name, kind=added.kind, now=now).id
+                chosen = service.add_contractor(
+                    session, name=added.name, kind=added.kind, now=now
+                ).id
             elif contractor_id.isdigit():
                 chosen = int(contractor_id)
             else:
@@ -108,7 +110,11 @@ def book_form(
         with context.sessions.begin() as session:
             _order_on_case(session, case_id, work_order_id)
             service.book_visit(
-                session, work_order_id=work_order_id, booked_for=when, actor=signed.user.name, now=utc_now()
+                session,
+                work_order_id=work_order_id,
+                booked_for=when,
+                actor=signed.user.name,
+                now=utc_now(),
             )
         return f"Appointment booked for work order {work_order_id}."
 

@@ -108,6 +108,6 @@ def logout(
 
 
 @router.get("/", dependencies=[Depends(public_page)])
-def home(signed: SignedInOrNot, context: Context) -> Response:
+def home(signed: SignedInOrNot, _context: Context) -> Response:
     """The queue for people signed in; the public transparency page for everyone else."""
     return RedirectResponse("/queue" if signed else "/transparency", status.HTTP_303_SEE_OTHER)

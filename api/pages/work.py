@@ -147,7 +147,11 @@ class Chart:
 def _thresholds(figures: dict[str, Any], unit_suffix: str) -> list[charts.Threshold]:
     found = []
     for key, value in figures.items():
-        if key.startswith("threshold_") and key.endswith(unit_suffix) and isinstance(value, int | float):
+        if (
+            key.startswith("threshold_")
+            and key.endswith(unit_suffix)
+            and isinstance(value, int | float)
+        ):
             found.append(charts.Threshold(f"threshold {value:g}", float(value)))
     return found
 
@@ -172,7 +176,10 @@ def sensor_charts(context: AppContext, session: Session, case: Case, now: dateti
     figures: dict[str, Any] = {}
     for e in findings:
         figures.update(e.figures)
-    rooms = {f"{s.gateway_id}/{s.sensor_id}": s.room for s in registry.sensors_of_home(session, case.home_id)}
+    rooms = {
+        f"{s.gateway_id}/{s.sensor_id}": s.room
+        for s in registry.sensors_of_home(session, case.home_id)
+    }
     made = []
     for measurement, unit, suffix in (
         ("humidity_pct", "% RH", "_pct"),
@@ -183,7 +190,9 @@ def sensor_charts(context: AppContext, session: Session, case: Case, now: dateti
         for r in readings:
             value = getattr(r, measurement)
             if value is not None:
-                by_sensor.setdefault(f"{r.gateway_id}/{r.sensor}", []).append((from_epoch_s(r.ts), value))
+                by_sensor.setdefault(f"{r.gateway_id}/{r.sensor}", []).append(
+                    (from_epoch_s(r.ts), value)
+                )
         if not by_sensor:
             continue
         series = [
@@ -196,7 +205,13 @@ def sensor_charts(context: AppContext, session: Session, case: Case, now: dateti
             Chart(
                 title,
                 charts.line_chart(
-                    series, title=title, unit=unit, thresholds=thresholds, window=window, start=start, end=end
+                    series,
+                    title=title,
+                    unit=unit,
+                    thresholds=thresholds,
+                    window=window,
+                    start=start,
+                    end=end,
                 ),
                 window,
                 tuple(
@@ -219,20 +234,39 @@ class TimelineItem:
 def timeline(session: Session, case: Case) -> list[TimelineItem]:
     """The case's events and its audit entries, in time order."""
     items = [
-        TimelineItem(e.at, words(e.type) + (f": {words(e.details.get('outcome'))}" if e.details.get("outcome") else ""), e.actor, e.note or "")
+        TimelineItem(
+            e.at,
+            words(e.type)
+            + (f": {words(e.details.get('outcome'))}" if e.details.get("outcome") else ""),
+            e.actor,
+            e.note or "",
+        )
         for e in case.events
     ]
     for entry in queries.case_audit_entries(session, case):
         items.append(
-            TimelineItem(entry.at, f"Audit: {entry.action}", entry.actor, f"entry {entry.id}, hash {entry.hash[:12]}…")
+            TimelineItem(
+                entry.at,
+                f"Audit: {entry.action}",
+                entry.actor,
+                f"entry {entry.id}, hash {entry.hash[:12]}…",
+            )
         )
     return sorted(items, key=lambda i: i.at)
 
 
-def _case_or_404(session: Session, request: Request, signed: SignedIn, case_id: int) -> Case | Response:
+def _case_or_404(
+    session: Session, request: Request, signed: SignedIn, case_id: int
+) -> Case | Response:
     case = repository.get_case(session, case_id)
     if case is None:
-        return render(request, "not_found.html", signed, status_code=404, reason=f"There is no case {case_id}.")
+        return render(
+            request,
+            "not_found.html",
+            signed,
+            status_code=404,
+            reason=f"There is no case {case_id}.",
+        )
     return case
 
 
@@ -322,10 +356,18 @@ def record_event_form(
     try:
         with context.sessions.begin() as session:
             service.record_event(
-                session, case_id=case_id, event=event, actor=signed.user.name, now=utc_now(), engine=context.engine
+                session,
+                case_id=case_id,
+                event=event,
+                actor=signed.user.name,
+                now=utc_now(),
+                engine=context.engine,
             )
     except service.CaseNotFound:
-        return RedirectResponse("/queue?" + urlencode({"error": f"there is no case {case_id}"}), status.HTTP_303_SEE_OTHER)
+        return RedirectResponse(
+            "/queue?" + urlencode({"error": f"there is no case {case_id}"}),
+            status.HTTP_303_SEE_OTHER,
+        )
     except service.EventRefused as exc:
         return _back(case_id, error=str(exc))
     return _back(case_id, message=f"Recorded: {words(event.type).lower()}.")
@@ -350,10 +392,15 @@ def assign_form(
     with context.sessions.begin() as session:
         case = repository.get_case(session, case_id)
         if case is None:
-            return RedirectResponse("/queue?" + urlencode({"error": f"there is no case {case_id}"}), status.HTTP_303_SEE_OTHER)
+            return RedirectResponse(
+                "/queue?" + urlencode({"error": f"there is no case {case_id}"}),
+                status.HTTP_303_SEE_OTHER,
+            )
         if officer and officer not in queries.officer_names(session):
             return _back(case_id, error=f"{officer} is not an officer")
-        service.assign_case(session, case_id=case.id, officer=officer or None, actor=signed.user.name, now=utc_now())
+        service.assign_case(
+            session, case_id=case.id, officer=officer or None, actor=signed.user.name, now=utc_now()
+        )
     done = f"Case {case_id} assigned to {officer or 'nobody'}."
     if back == "queue":
         return RedirectResponse("/queue?" + urlencode({"message": done}), status.HTTP_303_SEE_OTHER)
@@ -372,13 +419,23 @@ def reasonable_steps_form(
     try:
         with context.sessions.begin() as session:
             service.record_reasonable_steps(
-                session, case_id=case_id, kind=kind, steps=steps, actor=signed.user.name, now=utc_now()
+                session,
+                case_id=case_id,
+                kind=kind,
+                steps=steps,
+                actor=signed.user.name,
+                now=utc_now(),
             )
     except service.CaseNotFound:
-        return RedirectResponse("/queue?" + urlencode({"error": f"there is no case {case_id}"}), status.HTTP_303_SEE_OTHER)
+        return RedirectResponse(
+            "/queue?" + urlencode({"error": f"there is no case {case_id}"}),
+            status.HTTP_303_SEE_OTHER,
+        )
     except service.EventRefused as exc:
         return _back(case_id, error=str(exc))
-    return _back(case_id, message=f"Reasonable steps recorded against the {words(kind).lower()} clock.")
+    return _back(
+        case_id, message=f"Reasonable steps recorded against the {words(kind).lower()} clock."
+    )
 
 
 @router.post("/cases/{case_id}/clocks/{kind}/excuse")
@@ -394,14 +451,25 @@ def excuse_form(
     try:
         with context.sessions.begin() as session:
             service.excuse_breach(
-                session, case_id=case_id, kind=kind, actor=signed.user.name, now=utc_now(), note=note
+                session,
+                case_id=case_id,
+                kind=kind,
+                actor=signed.user.name,
+                now=utc_now(),
+                note=note,
             )
     except service.CaseNotFound:
-        return RedirectResponse("/queue?" + urlencode({"error": f"there is no case {case_id}"}), status.HTTP_303_SEE_OTHER)
+        return RedirectResponse(
+            "/queue?" + urlencode({"error": f"there is no case {case_id}"}),
+            status.HTTP_303_SEE_OTHER,
+        )
     except service.EventRefused as exc:
         done, ok = str(exc), False
     else:
         done, ok = f"The {words(kind).lower()} breach on case {case_id} is excused.", True
     if back == "compliance":
-        return RedirectResponse("/compliance?" + urlencode({"message" if ok else "error": done}), status.HTTP_303_SEE_OTHER)
+        return RedirectResponse(
+            "/compliance?" + urlencode({"message" if ok else "error": done}),
+            status.HTTP_303_SEE_OTHER,
+        )
     return _back(case_id, **{"message" if ok else "error": done})

@@ -63,7 +63,7 @@ def _case_or_404(session: Session, case_id: int) -> Case:
 @router.get("/cases", response_model=list[CaseOut])
 def list_cases(
     session: DbSession,
-    response: Response,
+    _response: Response,
     _user: Annotated[User, Depends(require("cases:read"))],
     status_: Annotated[str | None, Query(alias="status")] = None,
     hazard: str | None = None,

@@ -20,8 +20,8 @@ By = Annotated[list[str], Query(description="groups, repeated or comma-separated
 Outcome = Annotated[str, Query(description=f"one of {', '.join(MEASURE_KEYS)}")]
 
 
-def _by(by: list[str]) -> list[str]:
-    names = [name.strip() for value in by for name in value.split(",") if name.strip()]
+def _by(by: list[str] | None) -> list[str]:
+    names = [name.strip() for value in by or [] for name in value.split(",") if name.strip()]
     try:
         return service.check_dimensions(names)
     except service.UnknownGroup as exc:
@@ -39,17 +39,27 @@ def _outcome(outcome: str) -> str:
 
 @router.get("/equity/outcomes")
 def outcomes(
-    session: DbSession, _user: Analyst, by: By = [], outcome: Outcome = "breached"  # noqa: B006
+    session: DbSession,
+    _user: Analyst,
+    by: By = None,
+    outcome: Outcome = "breached",
 ) -> dict[str, Any]:
     """An outcome by group: counts, rates or medians with 95 % intervals, ratio to the rest, tests."""
+    if by is None:
+        by = []
     return service.outcomes_report(session, by=_by(by), outcome=_outcome(outcome))
 
 
 @router.get("/equity/outcomes.csv")
 def outcomes_csv(
-    session: DbSession, _user: Analyst, by: By = [], outcome: Outcome = "breached"  # noqa: B006
+    session: DbSession,
+    _user: Analyst,
+    by: By = None,
+    outcome: Outcome = "breached",
 ) -> Response:
     """The same table as CSV."""
+    if by is None:
+        by = []
     report = service.outcomes_report(session, by=_by(by), outcome=_outcome(outcome))
     return Response(
         service.outcomes_csv(report),
@@ -60,14 +70,19 @@ def outcomes_csv(
 
 @router.get("/equity/adjusted")
 def adjusted(
-    session: DbSession, _user: Analyst, by: By = [], outcome: Outcome = "breached"  # noqa: B006
+    session: DbSession,
+    _user: Analyst,
+    by: By = None,
+    outcome: Outcome = "breached",
 ) -> dict[str, Any]:
     """Adjusted odds ratios (logistic regression controlling for archetype, IMD decile, hazard)."""
+    if by is None:
+        by = []
     return service.adjusted_report(session, by=_by(by), outcome=_outcome(outcome))
 
 
 @router.get("/equity/silences")
-def silences(session: DbSession, _user: Analyst, by: By = []) -> dict[str, Any]:  # noqa: B006
+def silences(session: DbSession, _user: Analyst, by: By | None = None) -> dict[str, Any]:
     """Sensor-found hazards no tenant reported, and homes with silent sensors, by group."""
     return service.silences_report(session, by=_by(by))
 

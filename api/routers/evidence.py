@@ -45,6 +45,7 @@ def fleet_tasks(
     kind: str | None = None,
 ) -> list[FleetTaskOut]:
     """Sensor and gateway health tasks, newest first (status open by default; `all` for every one)."""
-    rows = repository.list_fleet_tasks(session, status=None if status_ == "all" else status_,
-                                       home_id=home_id, kind=kind)
+    rows = repository.list_fleet_tasks(
+        session, status=None if status_ == "all" else status_, home_id=home_id, kind=kind
+    )
     return [FleetTaskOut.model_validate(row) for row in rows]

@@ -190,11 +190,11 @@ def main(argv: list[str] | None = None) -> int:
         out(f"clocks: {clocks}, overdue at sweep time: {due}\n")
 
         started = time.perf_counter()
-        breached = run_sweep(sessions, now=now, engine=engine)
+        breached = run_sweep(sessions, now=now)
         sweep_s = time.perf_counter() - started
         out(f"sweep breaching {breached} clocks (each audited): {sweep_s * 1000:.0f} ms\n")
         started = time.perf_counter()
-        again = run_sweep(sessions, now=now, engine=engine) + run_warnings(sessions, now=now)
+        again = run_sweep(sessions, now=now) + run_warnings(sessions, now=now)
         idle_s = time.perf_counter() - started
         out(f"sweep with nothing due ({again} claimed): {idle_s * 1000:.1f} ms\n")
 

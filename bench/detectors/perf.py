@@ -41,7 +41,10 @@ def readings_for(homes: int, start: datetime, hours: int, seed: int) -> list[Rea
         ts = int(start.timestamp()) + k * 900
         t = np.round(19.0 + rng.normal(0, 1.0, n), 1).tolist()
         rh = np.round(55.0 + rng.normal(0, 5.0, n), 1).tolist()
-        out += [Reading(g, s, ts, a, b, 15.0, 80.0) for g, s, a, b in zip(gateways, sensors, t, rh, strict=True)]
+        out += [
+            Reading(g, s, ts, a, b, 15.0, 80.0)
+            for g, s, a, b in zip(gateways, sensors, t, rh, strict=True)
+        ]
     return out
 
 
@@ -72,17 +75,22 @@ def stored(store: SqliteTelemetryStore, sites: list[SensorSite], url: str, now: 
     lines = []
     for label, at in (("previous pass (all rows inserted)", warm_now), ("timed pass", now)):
         with sessions.begin() as session:
-            stats = stored_pass(session, store=store, sites=sites, now=at, emit=lambda f: None)
+            stats = stored_pass(session, store=store, sites=sites, now=at, emit=lambda _f: None)
             t0 = time.perf_counter()
         commit_s = time.perf_counter() - t0
         lines.append(
             f"  {label}: load {stats.load_s:.1f} s, read {stats.read_s:.1f} s "
             f"({stats.result.readings} readings), fold {stats.fold_s:.1f} s ({stats.result.sensor_hours} sensor-hours), "
             f"emit {stats.emit_s:.1f} s, state write {stats.state_rows_written} rows {stats.write_s:.1f} s, "
-            f"commit {commit_s:.1f} s; TOTAL {stats.total_s + commit_s:.1f} s")
+            f"commit {commit_s:.1f} s; TOTAL {stats.total_s + commit_s:.1f} s"
+        )
     with sessions.begin() as session:
-        stats = stored_pass(session, store=store, sites=sites, now=now + timedelta(minutes=15), emit=lambda f: None)
-    lines.append(f"  a pass with nothing final: {stats.state_rows_written} rows written, TOTAL {stats.total_s:.1f} s")
+        stats = stored_pass(
+            session, store=store, sites=sites, now=now + timedelta(minutes=15), emit=lambda _f: None
+        )
+    lines.append(
+        f"  a pass with nothing final: {stats.state_rows_written} rows written, TOTAL {stats.total_s:.1f} s"
+    )
     engine.dispose()
     return "\n".join(lines)
 
@@ -91,35 +99,45 @@ def main(argv: list[str] | None = None) -> int:
     """Set up and time one pass: in memory, then stored on SQLite and on PostgreSQL."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--homes", type=int, default=100_000)
-    parser.add_argument("--databases", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
+    parser.add_argument(
+        "--databases", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql"
+    )
     args = parser.parse_args(argv)
     now = datetime(2026, 1, 15, 12, 20, tzinfo=UTC)
     hour = now.replace(minute=0)
-    sites = [SensorSite(f"H{h:06d}", f"gw-{h:06d}", f"s{i + 1}", room)
-             for h in range(args.homes) for i, room in enumerate(ROOMS)]
+    sites = [
+        SensorSite(f"H{h:06d}", f"gw-{h:06d}", f"s{i + 1}", room)
+        for h in range(args.homes)
+        for i, room in enumerate(ROOMS)
+    ]
     settings = RunnerSettings()
     with tempfile.TemporaryDirectory() as tmp:
         store = SqliteTelemetryStore(str(Path(tmp) / "telemetry.db"))
         t0 = time.perf_counter()
         for k, start in enumerate((hour - timedelta(hours=2), hour - timedelta(hours=1))):
             store.write(readings_for(args.homes, start, 1, k))
-        store.write(readings_for(args.homes, hour, 1, 9)[: len(sites)])  # the new hour's first reading
-        sys.stdout.write(f"setup: {len(sites)} sensors, 2 h of readings written in {time.perf_counter() - t0:.0f} s\n")
+        store.write(
+            readings_for(args.homes, hour, 1, 9)[: len(sites)]
+        )  # the new hour's first reading
+        sys.stdout.write(
+            f"setup: {len(sites)} sensors, 2 h of readings written in {time.perf_counter() - t0:.0f} s\n"
+        )
         state = FleetState()
         warm_now = hour - timedelta(minutes=40)  # the previous pass: folds the hour before
-        readings, fetch_from_s, _ = read_new(store, state, sites, now=warm_now, settings=settings)
-        advance(state, readings, sites, now=warm_now, final_from_s=fetch_from_s, settings=settings)
+        readings, _, _ = read_new(store, state, sites, now=warm_now, settings=settings)
+        advance(state, readings, sites, now=warm_now, settings=settings)
         t0 = time.perf_counter()
-        readings, fetch_from_s, behind = read_new(store, state, sites, now=now, settings=settings)
+        readings, _fetch_from_s, behind = read_new(store, state, sites, now=now, settings=settings)
         t_read = time.perf_counter() - t0
-        result = advance(state, readings, sites, now=now, final_from_s=fetch_from_s, settings=settings)
+        result = advance(state, readings, sites, now=now, settings=settings)
         t_fold = time.perf_counter() - t0 - t_read
         records = state.records()
         t_total = time.perf_counter() - t0
         sys.stdout.write(
             f"in memory, {args.homes} homes ({len(sites)} sensors): {result.readings} readings read in {t_read:.1f} s "
             f"({behind} catch-up queries), {result.sensor_hours} sensor-hours folded in {t_fold:.1f} s, "
-            f"state {records.nbytes / 1e6:.0f} MB ({records.dtype.itemsize} B per sensor); total {t_total:.1f} s\n")
+            f"state {records.nbytes / 1e6:.0f} MB ({records.dtype.itemsize} B per sensor); total {t_total:.1f} s\n"
+        )
         for database in args.databases.split(","):
             if database == "sqlite":
                 url = f"sqlite:///{Path(tmp) / 'cases.db'}"
@@ -127,7 +145,9 @@ def main(argv: list[str] | None = None) -> int:
             elif database == "postgresql":
                 url = _postgres_url()
                 try:
-                    sys.stdout.write(f"stored on PostgreSQL ({url}):\n{stored(store, sites, url, now)}\n")
+                    sys.stdout.write(
+                        f"stored on PostgreSQL ({url}):\n{stored(store, sites, url, now)}\n"
+                    )
                 finally:
                     _drop_postgres(url)
         store.close()

@@ -1,6 +1,6 @@
 """The fast path over the real TRH measurements (TRH-tietokanta, CC BY 4.0): rooms and roof spaces.
 
-    .venv/bin/python -m bench.detectors.trh
+.venv/bin/python -m bench.detectors.trh
 """
 
 from __future__ import annotations
@@ -33,8 +33,12 @@ FILES = (
 def run(name: str, weather: str | None, room: str) -> str:
     """Fold one file hour by hour; summarise M and the findings."""
     raw = pd.read_csv(TRH / name)
-    index = pd.DatetimeIndex(pd.to_datetime(raw["t_UTC+2"]) - pd.Timedelta(hours=2)).tz_localize("UTC")
-    frame = pd.DataFrame({"t": raw["T"].to_numpy(float), "rh": raw["RH"].to_numpy(float)}, index=index)
+    index = pd.DatetimeIndex(pd.to_datetime(raw["t_UTC+2"]) - pd.Timedelta(hours=2)).tz_localize(
+        "UTC"
+    )
+    frame = pd.DataFrame(
+        {"t": raw["T"].to_numpy(float), "rh": raw["RH"].to_numpy(float)}, index=index
+    )
     frame = frame.resample("1h").mean()
     outdoor = np.full(len(frame), np.nan)
     if weather:
@@ -46,12 +50,21 @@ def run(name: str, weather: str | None, room: str) -> str:
     findings: Counter[str] = Counter()
     m_max = 0.0
     for i, (label, row) in enumerate(frame.iterrows()):
-        batch = HourBatch(rows, np.array([int(label.timestamp())]), np.array([row.t]), np.array([row.rh]),
-                          np.array([np.nan]), np.array([np.nan]), outdoor[i: i + 1])
+        batch = HourBatch(
+            rows,
+            np.array([int(label.timestamp())]),
+            np.array([row.t]),
+            np.array([row.rh]),
+            np.array([np.nan]),
+            np.array([np.nan]),
+            outdoor[i : i + 1],
+        )
         findings.update(f.rule_key for f in fold_hours(state, batch, sites).findings)
         m_max = max(m_max, float(state["mould_m"][0]))
-    return (f"{name:<48} {len(frame):>6} h  M max {m_max:5.2f}  M end {float(state['mould_m'][0]):5.2f}  "
-            f"findings {dict(findings) or 'none'}")
+    return (
+        f"{name:<48} {len(frame):>6} h  M max {m_max:5.2f}  M end {float(state['mould_m'][0]):5.2f}  "
+        f"findings {dict(findings) or 'none'}"
+    )
 
 
 def main() -> int:
@@ -59,7 +72,8 @@ def main() -> int:
     sys.stdout.write(
         f"room types {UNOCCUPIED_ROOMS} (roof spaces, unheated voids) are not lived in: the occupied-room rules "
         f"{', '.join(OCCUPIED_ONLY)} do not run there; the VTT mould index runs on the space's own air (no fRsi "
-        f"surface correction) and is raised only when it reaches its level; damp and leak rules run as anywhere.\n")
+        f"surface correction) and is raised only when it reaches its level; damp and leak rules run as anywhere.\n"
+    )
     for name, weather, room in FILES:
         sys.stdout.write(f"[{room:<6}] " + run(name, weather, room) + "\n")
     return 0

@@ -67,8 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     t4 = time.perf_counter()
     unreported, _ = outcome_table(cases, outcome="unreported_sensor_hazard", dimensions=GROUPS)
-    silent, _ = silent_homes_table(homes, dimensions=GROUPS)
-    days, _ = outcome_table(cases, outcome="days_to_safe", dimensions=GROUPS)
+    silent_homes_table(homes, dimensions=GROUPS)
+    outcome_table(cases, outcome="days_to_safe", dimensions=GROUPS)
     t5 = time.perf_counter()
 
     out(f"Simulated landlord: {args.cases:,} cases, {len(homes):,} homes, seed {args.seed}\n")

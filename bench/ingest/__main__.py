@@ -44,7 +44,7 @@ FAST_GATEWAYS = 100  # one mosquitto_pub process each
 
 
 def _say(text: str) -> None:
-    print(text, flush=True)  # noqa: T201
+    print(text, flush=True)
 
 
 def influx_ceiling(influx: Influx, seconds: float, per_batch: int = 5000) -> float:
@@ -331,16 +331,24 @@ def throughput_runs(bench: Bench, workdir: Path, readings: int) -> None:
         head = "2." if workers == 1 else "4."
         label = "one process" if workers == 1 else "--workers 2 ($share)"
         rate4, rss4 = bench.throughput(4, readings, workers)
-        _say(f"{head} ingest {label}, 4 readings/message:   {rate4:,.0f} readings/s "
-             f"(peak RSS {rss4:.0f} MB, all processes summed)")
+        _say(
+            f"{head} ingest {label}, 4 readings/message:   {rate4:,.0f} readings/s "
+            f"(peak RSS {rss4:.0f} MB, all processes summed)"
+        )
         rate100, rss100 = bench.throughput(100, readings, workers)
-        _say(f"   ingest {label}, 100 readings/message: {rate100:,.0f} readings/s "
-             f"(peak RSS {rss100:.0f} MB)")
-        _say(f"{'3.' if workers == 1 else '  '} ratio to InfluxDB ceiling: {rate4 / ceiling:.2f} (4/msg), "
-             f"{rate100 / ceiling:.2f} (100/msg)")
+        _say(
+            f"   ingest {label}, 100 readings/message: {rate100:,.0f} readings/s "
+            f"(peak RSS {rss100:.0f} MB)"
+        )
+        _say(
+            f"{'3.' if workers == 1 else '  '} ratio to InfluxDB ceiling: {rate4 / ceiling:.2f} (4/msg), "
+            f"{rate100 / ceiling:.2f} (100/msg)"
+        )
         p50, p99 = bench.latency(rate4 / 2, 20, workers)
-        _say(f"   publish-to-queryable at half load ({rate4 / 2:,.0f}/s): "
-             f"p50 {p50:.2f} s, p99 {p99:.2f} s")
+        _say(
+            f"   publish-to-queryable at half load ({rate4 / 2:,.0f}/s): "
+            f"p50 {p50:.2f} s, p99 {p99:.2f} s"
+        )
 
 
 if __name__ == "__main__":

@@ -131,9 +131,11 @@ class IngestProcess:
 
         A stopped worker's session stays subscribed, so the broker keeps queueing for it (and
         in a $share group keeps handing it a share): later runs must not pay for that."""
-        ids = [self.client_id] if self.workers == 1 else [
-            f"{self.client_id}-{i}" for i in range(self.workers)
-        ]
+        ids = (
+            [self.client_id]
+            if self.workers == 1
+            else [f"{self.client_id}-{i}" for i in range(self.workers)]
+        )
         for client_id in ids:
             forget_session(host, port, client_id)
 
@@ -364,9 +366,24 @@ class FastPublishers:
             with path.open("rb") as stdin:
                 self.procs.append(
                     subprocess.Popen(
-                        [binary, "-h", self.host, "-p", str(self.port), "-V", "mqttv5",
-                         "-q", "1", "-M", "1000", "-l", "-i", f"bench-fast-{gateway_id}",
-                         "-t", f"homesafe/v1/gw/{gateway_id}/telemetry"],
+                        [
+                            binary,
+                            "-h",
+                            self.host,
+                            "-p",
+                            str(self.port),
+                            "-V",
+                            "mqttv5",
+                            "-q",
+                            "1",
+                            "-M",
+                            "1000",
+                            "-l",
+                            "-i",
+                            f"bench-fast-{gateway_id}",
+                            "-t",
+                            f"homesafe/v1/gw/{gateway_id}/telemetry",
+                        ],
                         stdin=stdin,
                         stdout=subprocess.DEVNULL,
                     )
@@ -409,6 +426,4 @@ def prepare_fast(
         bodies = payloads([gateway_id], per_message, messages_per_gateway, base_ts, 1)
         path.write_bytes(b"\n".join(body for _, body in bodies) + b"\n")
         files.append((gateway_id, path))
-    return FastPublishers(
-        files, host, port, per_message, messages_per_gateway * len(gateways), []
-    )
+    return FastPublishers(files, host, port, per_message, messages_per_gateway * len(gateways), [])

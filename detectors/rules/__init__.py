@@ -11,6 +11,14 @@ from detectors.rules.rule import (
 from detectors.rules.table import FLEET_RULES, HOME_FLEET_RULES, RULES, RULES_BY_KEY
 
 __all__ = [
-    "FLEET_RULES", "HOME_FLEET_RULES", "RULES", "RULES_BY_KEY",
-    "Evaluation", "FleetRule", "HomeFleetRule", "Household", "Rule", "SensorContext",
+    "FLEET_RULES",
+    "HOME_FLEET_RULES",
+    "RULES",
+    "RULES_BY_KEY",
+    "Evaluation",
+    "FleetRule",
+    "HomeFleetRule",
+    "Household",
+    "Rule",
+    "SensorContext",
 ]

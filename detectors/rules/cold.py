@@ -53,7 +53,7 @@ class ExcessColdSettings:
 
 
 def evaluate_excess_cold(
-    frame: pd.DataFrame, context: SensorContext, rule: Rule[ExcessColdSettings], state: Any
+    frame: pd.DataFrame, context: SensorContext, rule: Rule[ExcessColdSettings], _state: Any
 ) -> Evaluation:
     """A finding when the room is held below the thresholds over days, saying if heating runs."""
     s = rule.thresholds
@@ -61,26 +61,44 @@ def evaluate_excess_cold(
     if context.room not in s.rooms or local_now.month not in s.season_months:
         return Evaluation()
     raise_c = s.vulnerable_raise_c if context.household.vulnerable else 0.0
-    health_c, serious_c, hypo_c = (s.health_c + raise_c, s.serious_c + raise_c,
-                                   s.hypothermia_c + raise_c)
+    health_c, serious_c, hypo_c = (
+        s.health_c + raise_c,
+        s.serious_c + raise_c,
+        s.hypothermia_c + raise_c,
+    )
     week = hourly(frame, context.now, s.lookback_h)
     temperature = column(week, "temperature_c")
     day = pd.Series(local_index(week, context.timezone).date, index=week.index)
-    per_day = pd.DataFrame({
-        "measured": temperature.notna(),
-        "below_health": temperature < health_c,
-        "below_serious": temperature < serious_c,
-        "rise": (temperature - temperature.shift(s.heating_rise_window_h)) >= s.heating_rise_c,
-        "max": temperature,
-    }).groupby(day).agg({"measured": "sum", "below_health": "sum", "below_serious": "sum",
-                         "rise": "any", "max": "max"})
+    per_day = (
+        pd.DataFrame(
+            {
+                "measured": temperature.notna(),
+                "below_health": temperature < health_c,
+                "below_serious": temperature < serious_c,
+                "rise": (temperature - temperature.shift(s.heating_rise_window_h))
+                >= s.heating_rise_c,
+                "max": temperature,
+            }
+        )
+        .groupby(day)
+        .agg(
+            {
+                "measured": "sum",
+                "below_health": "sum",
+                "below_serious": "sum",
+                "rise": "any",
+                "max": "max",
+            }
+        )
+    )
     days = per_day[per_day["measured"] >= s.min_hours_per_day_h]
     last_day = temperature.iloc[-24:]
     hypo_hours = int((last_day < hypo_c).sum())
     never_reached = len(days) >= s.min_days and bool((days["max"] < health_c).all())
     measured_h = int(days["measured"].sum())
     serious = len(days) >= s.min_days and (
-        24.0 * int(days["below_serious"].sum()) >= s.sustained_serious_hours_per_day_h * measured_h)
+        24.0 * int(days["below_serious"].sum()) >= s.sustained_serious_hours_per_day_h * measured_h
+    )
     hypothermia = hypo_hours >= s.hypothermia_hours_h
     if not (never_reached or serious or hypothermia):
         return Evaluation()
@@ -91,18 +109,27 @@ def evaluate_excess_cold(
         cause = "heating appears off or rarely on (possible fuel poverty: support)"
     emergency = hypothermia and context.household.vulnerable
     measured = temperature.dropna()
-    return Evaluation((rule.finding(
-        context,
-        window_start=as_utc(measured.index.min()), window_end=context.now,
-        figures={"hours_below_health_threshold_h": int((measured < health_c).sum()),
-                 "hours_below_serious_threshold_h": int((measured < serious_c).sum()),
-                 "hours_below_hypothermia_threshold_h": int((measured < hypo_c).sum()),
-                 "hours_below_hypothermia_threshold_24h_h": hypo_hours,
-                 "health_threshold_c": health_c, "serious_threshold_c": serious_c,
-                 "hypothermia_threshold_c": hypo_c,
-                 "temperature_c_max": float(measured.max()),
-                 "days_measured_d": len(days), "heating_rise_days_d": heating_days},
-        confidence=0.8 if (serious or hypothermia) else 0.6,
-        category="emergency" if emergency else "potential",
-        evidence_basis=f"room air temperature; {cause}",
-    ),))
+    return Evaluation(
+        (
+            rule.finding(
+                context,
+                window_start=as_utc(measured.index.min()),
+                window_end=context.now,
+                figures={
+                    "hours_below_health_threshold_h": int((measured < health_c).sum()),
+                    "hours_below_serious_threshold_h": int((measured < serious_c).sum()),
+                    "hours_below_hypothermia_threshold_h": int((measured < hypo_c).sum()),
+                    "hours_below_hypothermia_threshold_24h_h": hypo_hours,
+                    "health_threshold_c": health_c,
+                    "serious_threshold_c": serious_c,
+                    "hypothermia_threshold_c": hypo_c,
+                    "temperature_c_max": float(measured.max()),
+                    "days_measured_d": len(days),
+                    "heating_rise_days_d": heating_days,
+                },
+                confidence=0.8 if (serious or hypothermia) else 0.6,
+                category="emergency" if emergency else "potential",
+                evidence_basis=f"room air temperature; {cause}",
+            ),
+        )
+    )

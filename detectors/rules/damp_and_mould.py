@@ -42,7 +42,7 @@ class SustainedHumiditySettings:
 
 
 def evaluate_sustained_humidity(
-    frame: pd.DataFrame, context: SensorContext, rule: Rule[SustainedHumiditySettings], state: Any
+    frame: pd.DataFrame, context: SensorContext, rule: Rule[SustainedHumiditySettings], _state: Any
 ) -> Evaluation:
     """A potential damp-and-mould finding when room RH stays high for most of the window."""
     s = rule.thresholds
@@ -51,13 +51,22 @@ def evaluate_sustained_humidity(
     if len(over) < s.min_hours_h:
         return Evaluation()
     start, end = span(over.index)
-    return Evaluation((rule.finding(
-        context, window_start=start, window_end=end,
-        figures={"hours_over_threshold_h": len(over), "humidity_pct_max": float(over.max()),
-                 "threshold_humidity_pct": s.threshold_humidity_pct},
-        confidence=len(over) / s.window_h,
-        evidence_basis="room air humidity",
-    ),))
+    return Evaluation(
+        (
+            rule.finding(
+                context,
+                window_start=start,
+                window_end=end,
+                figures={
+                    "hours_over_threshold_h": len(over),
+                    "humidity_pct_max": float(over.max()),
+                    "threshold_humidity_pct": s.threshold_humidity_pct,
+                },
+                confidence=len(over) / s.window_h,
+                evidence_basis="room air humidity",
+            ),
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -112,20 +121,30 @@ def evaluate_mould_growth(
     start_m = carry.index_m if carry else 0.0
     start_h = carry.hours_since_growth_h if carry else 0.0
     index_m, hours_since = run_mould(
-        conditions.temperature_c, conditions.humidity_pct, s.sensitivity, s.decline_factor,
-        start_m, start_h,
+        conditions.temperature_c,
+        conditions.humidity_pct,
+        s.sensitivity,
+        s.decline_factor,
+        start_m,
+        start_h,
     )
     ends = pd.DatetimeIndex(rows.index) + pd.Timedelta(hours=1)
     through = as_utc(ends[-1])
     at_midnight = ends.hour == 0
     snapshots = list(carry.day_ends if carry else ())
-    snapshots += [(as_utc(t), float(m)) for t, m in zip(ends[at_midnight], index_m[at_midnight], strict=True)]
+    snapshots += [
+        (as_utc(t), float(m)) for t, m in zip(ends[at_midnight], index_m[at_midnight], strict=True)
+    ]
     keep_after = through - timedelta(days=s.trend_days + 1)
     snapshots = [(t, m) for t, m in snapshots if t >= keep_after]
     m_now = float(index_m[-1])
     new_state = MouldCarry(through, m_now, hours_since, tuple(snapshots))
 
-    trend_from = [(t, m) for t, m in snapshots if through - t >= DAY and through - t <= timedelta(days=s.trend_days)]
+    trend_from = [
+        (t, m)
+        for t, m in snapshots
+        if through - t >= DAY and through - t <= timedelta(days=s.trend_days)
+    ]
     rate_per_day = 0.0
     since = through - timedelta(days=s.trend_days)
     if trend_from:
@@ -139,19 +158,33 @@ def evaluate_mould_growth(
         return Evaluation(state=new_state)
     on_surface = conditions.room_air_hours_h == 0
     confidence = (0.9 if reached else 0.6) - (0.0 if on_surface else 0.15)
-    trigger = "reached level" if reached else ("rising fast" if fast else "projected to reach level")
-    figures = {"mould_index": m_now, "mould_index_rise_per_week": rate_per_day * 7.0,
-               "level_mould_index": s.level_index,
-               "surface_rh_pct_max": float(np.nanmax(conditions.humidity_pct))
-               if np.isfinite(conditions.humidity_pct).any() else float("nan")}
+    trigger = (
+        "reached level" if reached else ("rising fast" if fast else "projected to reach level")
+    )
+    figures = {
+        "mould_index": m_now,
+        "mould_index_rise_per_week": rate_per_day * 7.0,
+        "level_mould_index": s.level_index,
+        "surface_rh_pct_max": float(np.nanmax(conditions.humidity_pct))
+        if np.isfinite(conditions.humidity_pct).any()
+        else float("nan"),
+    }
     if not reached and np.isfinite(projected_days):
         figures["projected_days_to_level_d"] = projected_days
-    return Evaluation((rule.finding(
-        context, window_start=min(since, through - HOUR), window_end=through, figures=figures,
-        confidence=confidence,
-        evidence_basis=f"VTT mould index ({s.sensitivity}, {trigger}) on {conditions.evidence_basis}"
-        + (f", fRsi {s.f_rsi}" if conditions.surface_hours_h else ""),
-    ),), new_state)
+    return Evaluation(
+        (
+            rule.finding(
+                context,
+                window_start=min(since, through - HOUR),
+                window_end=through,
+                figures=figures,
+                confidence=confidence,
+                evidence_basis=f"VTT mould index ({s.sensitivity}, {trigger}) on {conditions.evidence_basis}"
+                + (f", fRsi {s.f_rsi}" if conditions.surface_hours_h else ""),
+            ),
+        ),
+        new_state,
+    )
 
 
 @dataclass(frozen=True)
@@ -164,7 +197,10 @@ class SurfaceHumiditySettings:
     min_hours_h: int = 24 * 7 // 2  # half the week: a design choice, not a standard
     running_mean_h: int = 24 * 30  # ASHRAE 160-2009
     min_running_mean_coverage: float = 0.66
-    surface_temperature_c: tuple[float, float] = (5.0, 40.0)  # ASHRAE 160-2009: mean applies at 5–40 °C
+    surface_temperature_c: tuple[float, float] = (
+        5.0,
+        40.0,
+    )  # ASHRAE 160-2009: mean applies at 5–40 °C
 
     @property
     def lookback_h(self) -> int:
@@ -173,14 +209,14 @@ class SurfaceHumiditySettings:
 
 
 def evaluate_surface_humidity(
-    frame: pd.DataFrame, context: SensorContext, rule: Rule[SurfaceHumiditySettings], state: Any
+    frame: pd.DataFrame, context: SensorContext, rule: Rule[SurfaceHumiditySettings], _state: Any
 ) -> Evaluation:
     """A potential finding when surface RH is ≥ 80 % for most of a week or as a 30-day mean."""
     s = rule.thresholds
     month = hourly(frame, context.now, s.running_mean_h)
     conditions = surface_conditions(month, s.f_rsi)
     rh_month = pd.Series(np.minimum(conditions.humidity_pct, 100.0), index=month.index)
-    rh_week = rh_month.iloc[-s.window_h:]
+    rh_week = rh_month.iloc[-s.window_h :]
     over = rh_week[rh_week >= s.threshold_humidity_pct]
     coverage = rh_month.notna().mean()
     mean_month = float(rh_month.mean()) if coverage >= s.min_running_mean_coverage else float("nan")
@@ -188,18 +224,26 @@ def evaluate_surface_humidity(
     by_mean = bool(mean_month >= s.threshold_humidity_pct)
     if not (by_hours or by_mean):
         return Evaluation()
-    week_conditions = surface_conditions(month.iloc[-s.window_h:], s.f_rsi)
+    week_conditions = surface_conditions(month.iloc[-s.window_h :], s.f_rsi)
     start, end = span(over.index if by_hours else rh_month.dropna().index)
-    return Evaluation((rule.finding(
-        context, window_start=start, window_end=end,
-        figures={"hours_over_threshold_h": len(over),
-                 "surface_rh_pct_mean_7d": float(rh_week.mean()),
-                 "surface_rh_pct_mean_30d": mean_month,
-                 "condensation_hours_h": int((week_conditions.humidity_pct >= 100.0).sum()),
-                 "threshold_surface_rh_pct": s.threshold_humidity_pct},
-        confidence=0.7 if conditions.room_air_hours_h == 0 else 0.5,
-        evidence_basis=week_conditions.evidence_basis,
-    ),))
+    return Evaluation(
+        (
+            rule.finding(
+                context,
+                window_start=start,
+                window_end=end,
+                figures={
+                    "hours_over_threshold_h": len(over),
+                    "surface_rh_pct_mean_7d": float(rh_week.mean()),
+                    "surface_rh_pct_mean_30d": mean_month,
+                    "condensation_hours_h": int((week_conditions.humidity_pct >= 100.0).sum()),
+                    "threshold_surface_rh_pct": s.threshold_humidity_pct,
+                },
+                confidence=0.7 if conditions.room_air_hours_h == 0 else 0.5,
+                evidence_basis=week_conditions.evidence_basis,
+            ),
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -223,24 +267,34 @@ class VentilationSettings:
 
 
 def evaluate_ventilation(
-    frame: pd.DataFrame, context: SensorContext, rule: Rule[VentilationSettings], state: Any
+    frame: pd.DataFrame, context: SensorContext, rule: Rule[VentilationSettings], _state: Any
 ) -> Evaluation:
     """A potential finding when any 12-h window breaks an Approved Document F limit."""
     s = rule.thresholds
     humidity = column(hourly(frame, context.now, s.lookback_h), "humidity_pct")
     high = (humidity > s.high_humidity_pct).astype(int).rolling(s.window_h, min_periods=1).sum()
-    very = (humidity > s.very_high_humidity_pct).astype(int).rolling(s.window_h, min_periods=1).sum()
+    very = (
+        (humidity > s.very_high_humidity_pct).astype(int).rolling(s.window_h, min_periods=1).sum()
+    )
     checked = slice(s.window_h - 1, None)
     worst_high, worst_very = high.iloc[checked].max(), very.iloc[checked].max()
     if not (worst_high > s.high_max_h or worst_very > s.very_high_max_h):
         return Evaluation()
     breached = humidity[humidity > s.high_humidity_pct]
     start, end = span(breached.index)
-    return Evaluation((rule.finding(
-        context, window_start=start, window_end=end,
-        figures={"hours_over_70_pct_in_12h_h": float(worst_high),
-                 "hours_over_90_pct_in_12h_h": float(worst_very),
-                 "humidity_pct_max": float(humidity.max())},
-        confidence=0.4,
-        evidence_basis="room air against the Approved Document F (2006) ventilation criterion",
-    ),))
+    return Evaluation(
+        (
+            rule.finding(
+                context,
+                window_start=start,
+                window_end=end,
+                figures={
+                    "hours_over_70_pct_in_12h_h": float(worst_high),
+                    "hours_over_90_pct_in_12h_h": float(worst_very),
+                    "humidity_pct_max": float(humidity.max()),
+                },
+                confidence=0.4,
+                evidence_basis="room air against the Approved Document F (2006) ventilation criterion",
+            ),
+        )
+    )

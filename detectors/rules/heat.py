@@ -35,7 +35,9 @@ class SeasonCount:
     through: datetime
 
 
-def _count_new_hours(context: SensorContext, state: SeasonCount | None, hit: pd.Series) -> SeasonCount:
+def _count_new_hours(
+    context: SensorContext, state: SeasonCount | None, hit: pd.Series
+) -> SeasonCount:
     """Add this pass's qualifying hours to the local year's count; a new year starts at 0."""
     year = pd.Timestamp(context.now).tz_convert(context.timezone).year
     index = pd.DatetimeIndex(hit.index)
@@ -80,13 +82,23 @@ def evaluate_bedroom_night(
     if count.hours_h <= s.max_hours_h:
         return Evaluation(state=count)
     year_start = pd.Timestamp(year=count.year, month=1, day=1, tz=context.timezone)
-    return Evaluation((rule.finding(
-        context, window_start=as_utc(year_start), window_end=context.now,
-        figures={"hours_over_threshold_h": count.hours_h, "limit_hours_h": s.max_hours_h,
-                 "threshold_c": s.threshold_c},
-        confidence=0.6,
-        evidence_basis=f"bedroom night hours this year; {AIR_NOT_OPERATIVE}",
-    ),), count)
+    return Evaluation(
+        (
+            rule.finding(
+                context,
+                window_start=as_utc(year_start),
+                window_end=context.now,
+                figures={
+                    "hours_over_threshold_h": count.hours_h,
+                    "limit_hours_h": s.max_hours_h,
+                    "threshold_c": s.threshold_c,
+                },
+                confidence=0.6,
+                evidence_basis=f"bedroom night hours this year; {AIR_NOT_OPERATIVE}",
+            ),
+        ),
+        count,
+    )
 
 
 @dataclass(frozen=True)
@@ -152,17 +164,30 @@ def evaluate_adaptive(
     trm = running_mean_outdoor_c(daily, s.alpha)
     intercept = s.vulnerable_intercept_c if context.household.vulnerable else s.intercept_c
     t_max = dates.map(s.slope * trm + intercept)
-    occupied = (local.hour >= hours[0]) & (local.hour < hours[1]) & local.month.isin(s.season_months)
+    occupied = (
+        (local.hour >= hours[0]) & (local.hour < hours[1]) & local.month.isin(s.season_months)
+    )
     hit = ((column(rows, "temperature_c") - t_max.astype(float)) >= s.exceed_k) & occupied
     count = _count_new_hours(context, state, hit)
     limit_h = s.max_fraction * s.season_days * (hours[1] - hours[0])
     if count.hours_h <= limit_h:
         return Evaluation(state=count)
-    return Evaluation((rule.finding(
-        context, window_start=as_utc(pd.Timestamp(year=count.year, month=5, day=1, tz=context.timezone)),
-        window_end=context.now,
-        figures={"hours_over_threshold_h": count.hours_h, "limit_hours_h": limit_h,
-                 "running_mean_outdoor_c": float(trm.iloc[-1]) if len(trm) else float("nan")},
-        confidence=0.5,
-        evidence_basis=f"adaptive criterion from outdoor temperature; {AIR_NOT_OPERATIVE}",
-    ),), count)
+    return Evaluation(
+        (
+            rule.finding(
+                context,
+                window_start=as_utc(
+                    pd.Timestamp(year=count.year, month=5, day=1, tz=context.timezone)
+                ),
+                window_end=context.now,
+                figures={
+                    "hours_over_threshold_h": count.hours_h,
+                    "limit_hours_h": limit_h,
+                    "running_mean_outdoor_c": float(trm.iloc[-1]) if len(trm) else float("nan"),
+                },
+                confidence=0.5,
+                evidence_basis=f"adaptive criterion from outdoor temperature; {AIR_NOT_OPERATIVE}",
+            ),
+        ),
+        count,
+    )

@@ -40,25 +40,35 @@ def wme_trend_pct_per_day(wme: pd.Series) -> float:
 
 
 def evaluate_damp(
-    frame: pd.DataFrame, context: SensorContext, rule: Rule[DampSettings], state: Any
+    frame: pd.DataFrame, context: SensorContext, rule: Rule[DampSettings], _state: Any
 ) -> Evaluation:
     """A potential damp finding when %WME stays above 20 for most of a day."""
     s = rule.thresholds
     week = hourly(frame, context.now, s.lookback_h)
     wme = column(week, "wme_pct")
-    day = wme.iloc[-s.window_h:]
+    day = wme.iloc[-s.window_h :]
     over = day[day > s.threshold_wme_pct]
     if len(over) < s.min_hours_h:
         return Evaluation()
     start, end = span(over.index)
-    return Evaluation((rule.finding(
-        context, window_start=start, window_end=end,
-        figures={"hours_over_threshold_h": len(over), "wme_pct_mean_24h": float(day.mean()),
-                 "wme_pct_max": float(day.max()), "wme_pct_trend_per_day": wme_trend_pct_per_day(wme),
-                 "threshold_wme_pct": s.threshold_wme_pct},
-        confidence=0.8 if float(day.min()) >= 28.0 else 0.6,
-        evidence_basis="damp probe (%WME; on masonry qualitative, salts read high)",
-    ),))
+    return Evaluation(
+        (
+            rule.finding(
+                context,
+                window_start=start,
+                window_end=end,
+                figures={
+                    "hours_over_threshold_h": len(over),
+                    "wme_pct_mean_24h": float(day.mean()),
+                    "wme_pct_max": float(day.max()),
+                    "wme_pct_trend_per_day": wme_trend_pct_per_day(wme),
+                    "threshold_wme_pct": s.threshold_wme_pct,
+                },
+                confidence=0.8 if float(day.min()) >= 28.0 else 0.6,
+                evidence_basis="damp probe (%WME; on masonry qualitative, salts read high)",
+            ),
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -77,7 +87,7 @@ class LeakSettings:
 
 
 def evaluate_leak(
-    frame: pd.DataFrame, context: SensorContext, rule: Rule[LeakSettings], state: Any
+    frame: pd.DataFrame, context: SensorContext, rule: Rule[LeakSettings], _state: Any
 ) -> Evaluation:
     """An emergency leak finding on a sudden %WME step that room humidity does not explain."""
     s = rule.thresholds
@@ -87,7 +97,7 @@ def evaluate_leak(
     best_rise, best_k, humidity_rise = 0.0, 0, float("nan")
     end_label = wme.index[-1]
     for k in range(1, s.step_window_h + 1):
-        rises = (wme - wme.shift(k)).iloc[-s.recent_h:]
+        rises = (wme - wme.shift(k)).iloc[-s.recent_h :]
         if rises.notna().any() and float(rises.max()) > best_rise:
             at = rises.idxmax()
             best_rise, best_k = float(rises.max()), k
@@ -99,11 +109,26 @@ def evaluate_leak(
         return Evaluation()
     start, end = span(pd.DatetimeIndex([end_label - pd.Timedelta(hours=best_k), end_label]))
     known = np.isfinite(humidity_rise)
-    return Evaluation((rule.finding(
-        context, window_start=start, window_end=end, category="emergency",
-        figures={"wme_pct_rise": best_rise, "rise_hours_h": best_k,
-                 "humidity_pct_rise": humidity_rise, "wme_pct_now": float(wme.iloc[-1])},
-        confidence=0.7 if known else 0.5,
-        evidence_basis="damp probe step rise; " + ("room humidity did not rise with it" if known
-                                                   else "no room humidity to rule out"),
-    ),))
+    return Evaluation(
+        (
+            rule.finding(
+                context,
+                window_start=start,
+                window_end=end,
+                category="emergency",
+                figures={
+                    "wme_pct_rise": best_rise,
+                    "rise_hours_h": best_k,
+                    "humidity_pct_rise": humidity_rise,
+                    "wme_pct_now": float(wme.iloc[-1]),
+                },
+                confidence=0.7 if known else 0.5,
+                evidence_basis="damp probe step rise; "
+                + (
+                    "room humidity did not rise with it"
+                    if known
+                    else "no room humidity to rule out"
+                ),
+            ),
+        )
+    )

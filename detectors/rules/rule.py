@@ -104,12 +104,18 @@ class Rule(Generic[SettingsT]):
     ) -> Finding:
         """A finding of this rule about the context's sensor."""
         return Finding(
-            home_id=context.home_id, sensor=context.sensor, room=context.room,
-            hazard=self.hazard, category=category,
-            window_start=window_start, window_end=window_end,
+            home_id=context.home_id,
+            sensor=context.sensor,
+            room=context.room,
+            hazard=self.hazard,
+            category=category,
+            window_start=window_start,
+            window_end=window_end,
             figures={name: round(float(value), 4) for name, value in figures.items()},
             confidence=round(min(max(confidence, 0.0), 1.0), 3),
-            rule_key=self.key, rule_version=self.version, evidence_basis=evidence_basis,
+            rule_key=self.key,
+            rule_version=self.version,
+            evidence_basis=evidence_basis,
         )
 
 
@@ -214,8 +220,10 @@ class SurfaceConditions:
             return "surface conditions from outdoor temperature"
         if self.surface_hours_h == 0:
             return "room air: no outdoor temperature — fell back to room-air criteria"
-        return (f"surface conditions from outdoor temperature for {self.surface_hours_h} h; "
-                f"room air for {self.room_air_hours_h} h with no outdoor temperature")
+        return (
+            f"surface conditions from outdoor temperature for {self.surface_hours_h} h; "
+            f"room air for {self.room_air_hours_h} h with no outdoor temperature"
+        )
 
 
 def surface_conditions(frame: pd.DataFrame, f_rsi: float) -> SurfaceConditions:
@@ -227,7 +235,9 @@ def surface_conditions(frame: pd.DataFrame, f_rsi: float) -> SurfaceConditions:
     t_out_safe = np.where(has_outdoor, t_out, t_room)
     with np.errstate(invalid="ignore"):
         t_surface = np.where(has_outdoor, surface_temperature_c(t_room, t_out_safe, f_rsi), t_room)
-        rh_surface = np.where(has_outdoor, surface_rh_pct(t_room, rh_room, t_out_safe, f_rsi), rh_room)
+        rh_surface = np.where(
+            has_outdoor, surface_rh_pct(t_room, rh_room, t_out_safe, f_rsi), rh_room
+        )
     measured = np.isfinite(t_room) & np.isfinite(rh_room)
     return SurfaceConditions(
         temperature_c=np.asarray(t_surface, dtype=np.float64),

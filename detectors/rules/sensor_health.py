@@ -25,12 +25,28 @@ from detectors.rules.rule import (
 )
 
 
-def _task(rule: FleetRule[Any] | HomeFleetRule[Any], home_id: str, sensor: SensorRef,
-          kind: str, now: datetime, window: tuple[datetime, datetime], description: str,
-          figures: dict[str, float]) -> FleetTask:
-    return FleetTask(home_id=home_id, sensor=sensor, kind=kind, detected_at=now,
-                     window_start=window[0], window_end=window[1], description=description,
-                     rule_key=rule.key, rule_version=rule.version, figures=figures)
+def _task(
+    rule: FleetRule[Any] | HomeFleetRule[Any],
+    home_id: str,
+    sensor: SensorRef,
+    kind: str,
+    now: datetime,
+    window: tuple[datetime, datetime],
+    description: str,
+    figures: dict[str, float],
+) -> FleetTask:
+    return FleetTask(
+        home_id=home_id,
+        sensor=sensor,
+        kind=kind,
+        detected_at=now,
+        window_start=window[0],
+        window_end=window[1],
+        description=description,
+        rule_key=rule.key,
+        rule_version=rule.version,
+        figures=figures,
+    )
 
 
 @dataclass(frozen=True)
@@ -50,8 +66,9 @@ class StuckSettings:
         return 72
 
 
-def evaluate_stuck(frame: pd.DataFrame, context: SensorContext,
-                   rule: FleetRule[StuckSettings]) -> tuple[FleetTask, ...]:
+def evaluate_stuck(
+    frame: pd.DataFrame, context: SensorContext, rule: FleetRule[StuckSettings]
+) -> tuple[FleetTask, ...]:
     """A task per measurement whose every reading over its window is the same value."""
     s = rule.thresholds
     tasks = []
@@ -61,9 +78,18 @@ def evaluate_stuck(frame: pd.DataFrame, context: SensorContext,
             continue
         if name == "humidity_pct" and values.iloc[0] >= s.saturated_humidity_pct:
             continue
-        tasks.append(_task(rule, context.home_id, context.sensor, "stuck_value", context.now,
-                           span(values.index), f"{name} has read {values.iloc[0]} for {len(values)} h",
-                           {"hours_identical_h": len(values), name: float(values.iloc[0])}))
+        tasks.append(
+            _task(
+                rule,
+                context.home_id,
+                context.sensor,
+                "stuck_value",
+                context.now,
+                span(values.index),
+                f"{name} has read {values.iloc[0]} for {len(values)} h",
+                {"hours_identical_h": len(values), name: float(values.iloc[0])},
+            )
+        )
     return tuple(tasks)
 
 
@@ -83,20 +109,35 @@ class OutOfRangeSettings:
         return self.window_h + 1
 
 
-def evaluate_out_of_range(frame: pd.DataFrame, context: SensorContext,
-                          rule: FleetRule[OutOfRangeSettings]) -> tuple[FleetTask, ...]:
+def evaluate_out_of_range(
+    frame: pd.DataFrame, context: SensorContext, rule: FleetRule[OutOfRangeSettings]
+) -> tuple[FleetTask, ...]:
     """A task when a burst of implausible readings arrives."""
     s = rule.thresholds
     window = recent(frame, context.now, s.lookback_h)
     t, rh = column(window, "temperature_c"), column(window, "humidity_pct")
-    bad = ((t < s.temperature_c[0]) | (t > s.temperature_c[1]) | (rh < s.humidity_pct[0])
-           | (rh > s.humidity_pct[1]) | (t.diff().abs() > s.max_jump_c_per_h))
+    bad = (
+        (t < s.temperature_c[0])
+        | (t > s.temperature_c[1])
+        | (rh < s.humidity_pct[0])
+        | (rh > s.humidity_pct[1])
+        | (t.diff().abs() > s.max_jump_c_per_h)
+    )
     bad = bad.iloc[1:]
     if int(bad.sum()) < s.min_hours_h:
         return ()
-    return (_task(rule, context.home_id, context.sensor, "out_of_range", context.now,
-                  span(bad[bad].index), f"{int(bad.sum())} implausible hours in {s.window_h} h",
-                  {"hours_out_of_range_h": int(bad.sum())}),)
+    return (
+        _task(
+            rule,
+            context.home_id,
+            context.sensor,
+            "out_of_range",
+            context.now,
+            span(bad[bad].index),
+            f"{int(bad.sum())} implausible hours in {s.window_h} h",
+            {"hours_out_of_range_h": int(bad.sum())},
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -111,15 +152,25 @@ class BatterySettings:
         return 24
 
 
-def evaluate_battery(frame: pd.DataFrame, context: SensorContext,
-                     rule: FleetRule[BatterySettings]) -> tuple[FleetTask, ...]:
+def evaluate_battery(
+    frame: pd.DataFrame, context: SensorContext, rule: FleetRule[BatterySettings]
+) -> tuple[FleetTask, ...]:
     """A task when the latest battery reading is flat."""
     battery = column(recent(frame, context.now, rule.lookback_h), "battery_pct").dropna()
     if battery.empty or float(battery.iloc[-1]) > rule.thresholds.flat_battery_pct:
         return ()
-    return (_task(rule, context.home_id, context.sensor, "flat_battery", context.now,
-                  span(battery.index[-1:]), f"battery at {battery.iloc[-1]:.0f} %",
-                  {"battery_pct": float(battery.iloc[-1])}),)
+    return (
+        _task(
+            rule,
+            context.home_id,
+            context.sensor,
+            "flat_battery",
+            context.now,
+            span(battery.index[-1:]),
+            f"battery at {battery.iloc[-1]:.0f} %",
+            {"battery_pct": float(battery.iloc[-1])},
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -135,8 +186,9 @@ class SilenceSettings:
         return self.window_h
 
 
-def evaluate_silence(frame: pd.DataFrame, context: SensorContext,
-                     rule: FleetRule[SilenceSettings]) -> tuple[FleetTask, ...]:
+def evaluate_silence(
+    frame: pd.DataFrame, context: SensorContext, rule: FleetRule[SilenceSettings]
+) -> tuple[FleetTask, ...]:
     """A task when no measurement has arrived for the set time."""
     s = rule.thresholds
     window = recent(frame, context.now, s.window_h)
@@ -148,8 +200,18 @@ def evaluate_silence(frame: pd.DataFrame, context: SensorContext,
     if silent_for_h < s.silent_h:
         return ()
     seen = f"since {since.isoformat()}" if last_end else f"for at least {s.window_h} h"
-    return (_task(rule, context.home_id, context.sensor, "silent", context.now,
-                  (since, context.now), f"no readings {seen}", {"silent_h": silent_for_h}),)
+    return (
+        _task(
+            rule,
+            context.home_id,
+            context.sensor,
+            "silent",
+            context.now,
+            (since, context.now),
+            f"no readings {seen}",
+            {"silent_h": silent_for_h},
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -172,8 +234,12 @@ class DriftSettings:
         return 24 * self.window_days
 
 
-def evaluate_drift(frames: dict[SensorRef, pd.DataFrame], home_id: str, now: datetime,
-                   rule: HomeFleetRule[DriftSettings]) -> tuple[FleetTask, ...]:
+def evaluate_drift(
+    frames: dict[SensorRef, pd.DataFrame],
+    home_id: str,
+    now: datetime,
+    rule: HomeFleetRule[DriftSettings],
+) -> tuple[FleetTask, ...]:
     """A task for each sensor whose vapour-pressure offset from the others changes too much."""
     s = rule.thresholds
     if len(frames) < s.min_other_sensors + 1:
@@ -181,24 +247,35 @@ def evaluate_drift(frames: dict[SensorRef, pd.DataFrame], home_id: str, now: dat
     daily = {}
     for ref, frame in frames.items():
         window = recent(frame, now, s.lookback_h)
-        pv = pd.Series(vapour_pressure_pa(column(window, "temperature_c"),
-                                          column(window, "humidity_pct")), index=window.index)
+        pv = pd.Series(
+            vapour_pressure_pa(column(window, "temperature_c"), column(window, "humidity_pct")),
+            index=window.index,
+        )
         daily[ref] = pv.resample("D").median()
     table = pd.DataFrame(daily)
     tasks = []
     for ref in table.columns:
         others = table.drop(columns=[ref])
-        offset = (table[ref] - others.median(axis=1)).where(others.notna().sum(axis=1) >= s.min_other_sensors)
+        offset = (table[ref] - others.median(axis=1)).where(
+            others.notna().sum(axis=1) >= s.min_other_sensors
+        )
         offset = offset.dropna()
         if len(offset) < 2 * s.edge_days:
             continue
-        change = float(offset.iloc[-s.edge_days:].mean() - offset.iloc[:s.edge_days].mean())
+        change = float(offset.iloc[-s.edge_days :].mean() - offset.iloc[: s.edge_days].mean())
         if abs(change) < s.max_change_pa:
             continue
         start = as_utc(offset.index[0])
-        tasks.append(_task(rule, home_id, ref, "drift", now, (start, now),
-                           f"humidity drifting: offset from the home's other sensors moved {change:+.0f} Pa",
-                           {"vapour_pressure_offset_change_pa": change}))
+        tasks.append(
+            _task(
+                rule,
+                home_id,
+                ref,
+                "drift",
+                now,
+                (start, now),
+                f"humidity drifting: offset from the home's other sensors moved {change:+.0f} Pa",
+                {"vapour_pressure_offset_change_pa": change},
+            )
+        )
     return tuple(tasks)
-
-

@@ -38,25 +38,43 @@ from detectors.rules.sensor_health import (
 )
 
 SUSTAINED_HUMIDITY: Rule[SustainedHumiditySettings] = Rule(
-    "sustained_humidity", 1, DAMP_AND_MOULD, SustainedHumiditySettings(), evaluate_sustained_humidity)
+    "sustained_humidity",
+    1,
+    DAMP_AND_MOULD,
+    SustainedHumiditySettings(),
+    evaluate_sustained_humidity,
+)
 MOULD_GROWTH: Rule[MouldGrowthSettings] = Rule(
-    "mould_growth", 1, DAMP_AND_MOULD, MouldGrowthSettings(), evaluate_mould_growth)
+    "mould_growth", 1, DAMP_AND_MOULD, MouldGrowthSettings(), evaluate_mould_growth
+)
 SURFACE_HUMIDITY: Rule[SurfaceHumiditySettings] = Rule(
-    "surface_humidity", 1, DAMP_AND_MOULD, SurfaceHumiditySettings(), evaluate_surface_humidity)
+    "surface_humidity", 1, DAMP_AND_MOULD, SurfaceHumiditySettings(), evaluate_surface_humidity
+)
 VENTILATION: Rule[VentilationSettings] = Rule(
-    "ventilation_adf", 1, DAMP_AND_MOULD, VentilationSettings(), evaluate_ventilation)
+    "ventilation_adf", 1, DAMP_AND_MOULD, VentilationSettings(), evaluate_ventilation
+)
 EXCESS_COLD_RULE: Rule[ExcessColdSettings] = Rule(
-    "excess_cold", 2, EXCESS_COLD, ExcessColdSettings(), evaluate_excess_cold)
+    "excess_cold", 2, EXCESS_COLD, ExcessColdSettings(), evaluate_excess_cold
+)
 BEDROOM_NIGHT_HEAT: Rule[BedroomNightSettings] = Rule(
-    "tm59_bedroom_night", 1, EXCESS_HEAT, BedroomNightSettings(), evaluate_bedroom_night)
+    "tm59_bedroom_night", 1, EXCESS_HEAT, BedroomNightSettings(), evaluate_bedroom_night
+)
 ADAPTIVE_HEAT: Rule[AdaptiveSettings] = Rule(
-    "tm59_adaptive", 1, EXCESS_HEAT, AdaptiveSettings(), evaluate_adaptive)
+    "tm59_adaptive", 1, EXCESS_HEAT, AdaptiveSettings(), evaluate_adaptive
+)
 DAMP: Rule[DampSettings] = Rule("damp_wme", 1, DAMP_AND_MOULD, DampSettings(), evaluate_damp)
 LEAK_STEP: Rule[LeakSettings] = Rule("leak_step", 1, LEAK, LeakSettings(), evaluate_leak)
 
 RULES: tuple[Rule[Any], ...] = (
-    SUSTAINED_HUMIDITY, MOULD_GROWTH, SURFACE_HUMIDITY, VENTILATION, EXCESS_COLD_RULE,
-    BEDROOM_NIGHT_HEAT, ADAPTIVE_HEAT, DAMP, LEAK_STEP,
+    SUSTAINED_HUMIDITY,
+    MOULD_GROWTH,
+    SURFACE_HUMIDITY,
+    VENTILATION,
+    EXCESS_COLD_RULE,
+    BEDROOM_NIGHT_HEAT,
+    ADAPTIVE_HEAT,
+    DAMP,
+    LEAK_STEP,
 )
 
 FLEET_RULES: tuple[FleetRule[Any], ...] = (
@@ -66,7 +84,9 @@ FLEET_RULES: tuple[FleetRule[Any], ...] = (
     FleetRule("silent", 1, SilenceSettings(), evaluate_silence),
 )
 
-DRIFT: HomeFleetRule[DriftSettings] = HomeFleetRule("humidity_drift", 1, DriftSettings(), evaluate_drift)
+DRIFT: HomeFleetRule[DriftSettings] = HomeFleetRule(
+    "humidity_drift", 1, DriftSettings(), evaluate_drift
+)
 
 HOME_FLEET_RULES: tuple[HomeFleetRule[Any], ...] = (DRIFT,)
 

@@ -17,7 +17,9 @@ from firmware_sim.physics import Numeric
 
 WME_WET_PCT = 20.0  # DETECTORS.md: above 20 % wet
 WME_FIBRE_SATURATION_PCT = 28.0  # DETECTORS.md
-LEAK_WET_TARGET_PCT = 40.0  # a soaked substrate: resistance meters read off the top of their wood scale
+LEAK_WET_TARGET_PCT = (
+    40.0  # a soaked substrate: resistance meters read off the top of their wood scale
+)
 PENETRATING_DAMP_TARGET_PCT = 30.0  # masonry soaked by driven rain, reads above fibre saturation
 LEAK_WETTING_TIME_CONSTANT_H = 3.0  # "a step rise of several %WME within hours" (DETECTORS.md)
 RAIN_WETTING_TIME_CONSTANT_H = 36.0  # heuristic (DETECTORS.md: rises after rain) — a setting
@@ -34,17 +36,34 @@ def equilibrium_moisture_content_pct(temperature_c: Numeric, humidity_pct: Numer
     k1 = 6.27 - 0.00938 * t - 0.000303 * t**2
     k2 = 1.91 + 0.0407 * t - 0.000293 * t**2
     kh = k * h
-    emc = 1800.0 / w * (kh / (1.0 - kh) + (k1 * kh + 2.0 * k1 * k2 * kh**2) / (1.0 + k1 * kh + k1 * k2 * kh**2))
+    emc = (
+        1800.0
+        / w
+        * (kh / (1.0 - kh) + (k1 * kh + 2.0 * k1 * k2 * kh**2) / (1.0 + k1 * kh + k1 * k2 * kh**2))
+    )
     return float(emc) if emc.ndim == 0 else emc
 
 
-def step_wme_pct(wme_pct: Numeric, surface_c: Numeric, surface_humidity_pct: Numeric, liquid_target_pct: Numeric, wetting_time_constant_h: Numeric, dt_s: float) -> Any:
+def step_wme_pct(
+    wme_pct: Numeric,
+    surface_c: Numeric,
+    surface_humidity_pct: Numeric,
+    liquid_target_pct: Numeric,
+    wetting_time_constant_h: Numeric,
+    dt_s: float,
+) -> Any:
     """%WME after dt_s: towards liquid_target where water is present (0 = none), else dries to EMC."""
     emc = equilibrium_moisture_content_pct(surface_c, surface_humidity_pct)
     return step_wme_towards_pct(wme_pct, emc, liquid_target_pct, wetting_time_constant_h, dt_s)
 
 
-def step_wme_towards_pct(wme_pct: Numeric, emc_pct: Numeric, liquid_target_pct: Numeric, wetting_time_constant_h: Numeric, dt_s: float) -> Any:
+def step_wme_towards_pct(
+    wme_pct: Numeric,
+    emc_pct: Numeric,
+    liquid_target_pct: Numeric,
+    wetting_time_constant_h: Numeric,
+    dt_s: float,
+) -> Any:
     """%WME after dt_s given the surface's EMC (which changes slowly, so callers may reuse it)."""
     emc = np.asarray(emc_pct, dtype=float)
     target = np.maximum(emc, liquid_target_pct)

@@ -38,17 +38,34 @@ MOISTURE_BUFFER_FACTOR = 3.0
 
 
 def step_vapour_density_kg_m3(
-    indoor_kg_m3: Numeric, outdoor_kg_m3: Numeric, generation_kg_per_s: Numeric, volume_m3: Numeric, air_changes_per_h: Numeric, extract_m3_per_s: Numeric, dt_s: float) -> Any:
+    indoor_kg_m3: Numeric,
+    outdoor_kg_m3: Numeric,
+    generation_kg_per_s: Numeric,
+    volume_m3: Numeric,
+    air_changes_per_h: Numeric,
+    extract_m3_per_s: Numeric,
+    dt_s: float,
+) -> Any:
     """Room vapour density after dt_s (exact first-order solution of the moisture balance)."""
-    removal_per_s = np.asarray(air_changes_per_h, dtype=float) / 3600.0 + extract_m3_per_s / volume_m3
+    removal_per_s = (
+        np.asarray(air_changes_per_h, dtype=float) / 3600.0 + extract_m3_per_s / volume_m3
+    )
     equilibrium = outdoor_kg_m3 + generation_kg_per_s / (volume_m3 * removal_per_s)
     decay = np.exp(-removal_per_s * dt_s / MOISTURE_BUFFER_FACTOR)
     return equilibrium + (indoor_kg_m3 - equilibrium) * decay
 
 
-def steady_state_vapour_density_kg_m3(outdoor_kg_m3: Numeric, generation_kg_per_s: Numeric, volume_m3: Numeric, air_changes_per_h: Numeric, extract_m3_per_s: Numeric) -> Any:
+def steady_state_vapour_density_kg_m3(
+    outdoor_kg_m3: Numeric,
+    generation_kg_per_s: Numeric,
+    volume_m3: Numeric,
+    air_changes_per_h: Numeric,
+    extract_m3_per_s: Numeric,
+) -> Any:
     """Steady-state vapour density ρe + G/(V·(n/3600) + q)."""
-    removal_m3_per_s = volume_m3 * np.asarray(air_changes_per_h, dtype=float) / 3600.0 + extract_m3_per_s
+    removal_m3_per_s = (
+        volume_m3 * np.asarray(air_changes_per_h, dtype=float) / 3600.0 + extract_m3_per_s
+    )
     return outdoor_kg_m3 + generation_kg_per_s / removal_m3_per_s
 
 
@@ -59,4 +76,6 @@ def cap_at_saturation_kg_m3(vapour_kg_m3: Numeric, temperature_c: Numeric) -> An
 
 def room_humidity_pct(vapour_kg_m3: Numeric, temperature_c: Numeric) -> Any:
     """Room RH in % from vapour density and air temperature."""
-    return humidity_pct_from_vapour_pressure(vapour_pressure_from_density_pa(vapour_kg_m3, temperature_c), temperature_c)
+    return humidity_pct_from_vapour_pressure(
+        vapour_pressure_from_density_pa(vapour_kg_m3, temperature_c), temperature_c
+    )

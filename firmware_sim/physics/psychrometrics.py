@@ -53,19 +53,25 @@ def humidity_pct_from_vapour_pressure(vapour_pressure_pa_: Numeric, temperature_
 def vapour_density_kg_m3(vapour_pressure_pa_: Numeric, temperature_c: Numeric) -> Any:
     """Water-vapour density in kg/m³ from the ideal-gas law ρv = pv / (Rv·T)."""
     t_k = np.asarray(temperature_c, dtype=float) + KELVIN_OFFSET
-    return np.asarray(vapour_pressure_pa_, dtype=float) / (WATER_VAPOUR_GAS_CONSTANT_J_PER_KG_K * t_k)
+    return np.asarray(vapour_pressure_pa_, dtype=float) / (
+        WATER_VAPOUR_GAS_CONSTANT_J_PER_KG_K * t_k
+    )
 
 
 def vapour_pressure_from_density_pa(vapour_density_kg_m3_: Numeric, temperature_c: Numeric) -> Any:
     """Vapour pressure in Pa from vapour density (inverse of `vapour_density_kg_m3`)."""
     t_k = np.asarray(temperature_c, dtype=float) + KELVIN_OFFSET
-    return np.asarray(vapour_density_kg_m3_, dtype=float) * WATER_VAPOUR_GAS_CONSTANT_J_PER_KG_K * t_k
+    return (
+        np.asarray(vapour_density_kg_m3_, dtype=float) * WATER_VAPOUR_GAS_CONSTANT_J_PER_KG_K * t_k
+    )
 
 
 def dew_point_c(temperature_c: Numeric, humidity_pct: Numeric) -> Any:
     """Dew point in °C by the Magnus formula (a = 17.62, b = 243.12 °C)."""
     t = np.asarray(temperature_c, dtype=float)
-    gamma = np.log(np.asarray(humidity_pct, dtype=float) / 100.0) + _MAGNUS_A * t / (_MAGNUS_B_C + t)
+    gamma = np.log(np.asarray(humidity_pct, dtype=float) / 100.0) + _MAGNUS_A * t / (
+        _MAGNUS_B_C + t
+    )
     result = _MAGNUS_B_C * gamma / (_MAGNUS_A - gamma)
     return float(result) if result.ndim == 0 else result
 
@@ -75,7 +81,11 @@ def surface_temperature_c(indoor_c: Numeric, outdoor_c: Numeric, frsi: Numeric) 
     return outdoor_c + frsi * (np.asarray(indoor_c, dtype=float) - outdoor_c)
 
 
-def surface_humidity_pct(indoor_c: Numeric, indoor_humidity_pct: Numeric, outdoor_c: Numeric, frsi: Numeric) -> Any:
+def surface_humidity_pct(
+    indoor_c: Numeric, indoor_humidity_pct: Numeric, outdoor_c: Numeric, frsi: Numeric
+) -> Any:
     """Surface RH in % at a junction of factor fRsi: the room's vapour pressure over psat(θsi)."""
     theta_si = surface_temperature_c(indoor_c, outdoor_c, frsi)
-    return humidity_pct_from_vapour_pressure(vapour_pressure_pa(indoor_c, indoor_humidity_pct), theta_si)
+    return humidity_pct_from_vapour_pressure(
+        vapour_pressure_pa(indoor_c, indoor_humidity_pct), theta_si
+    )

@@ -34,12 +34,21 @@ def solar_gain_w(window_area_m2: Numeric, vertical_irradiance_w_m2: Numeric) -> 
     return GLAZING_G_VALUE * GLAZING_FRAME_FACTOR * window_area_m2 * vertical_irradiance_w_m2
 
 
-def steady_state_temperature_c(outdoor_c: Numeric, gains_w: Numeric, conductance_w_per_k: Numeric) -> Any:
+def steady_state_temperature_c(
+    outdoor_c: Numeric, gains_w: Numeric, conductance_w_per_k: Numeric
+) -> Any:
     """Steady-state room temperature θeq = θe + Q/H."""
     return outdoor_c + np.asarray(gains_w, dtype=float) / conductance_w_per_k
 
 
-def step_temperature_c(indoor_c: Numeric, outdoor_c: Numeric, gains_w: Numeric, conductance_w_per_k: Numeric, capacity_j_per_k: Numeric, dt_s: float) -> Any:
+def step_temperature_c(
+    indoor_c: Numeric,
+    outdoor_c: Numeric,
+    gains_w: Numeric,
+    conductance_w_per_k: Numeric,
+    capacity_j_per_k: Numeric,
+    dt_s: float,
+) -> Any:
     """Room temperature after dt_s with constant inputs (exact first-order solution)."""
     theta_eq = steady_state_temperature_c(outdoor_c, gains_w, conductance_w_per_k)
     decay = np.exp(-np.asarray(conductance_w_per_k, dtype=float) * dt_s / capacity_j_per_k)
@@ -47,7 +56,15 @@ def step_temperature_c(indoor_c: Numeric, outdoor_c: Numeric, gains_w: Numeric, 
 
 
 def thermostat_power_w(
-    indoor_c: Numeric, outdoor_c: Numeric, free_gains_w: Numeric, setpoint_c: Numeric, max_power_w: Numeric, conductance_w_per_k: Numeric, capacity_j_per_k: Numeric, dt_s: float) -> Any:
+    indoor_c: Numeric,
+    outdoor_c: Numeric,
+    free_gains_w: Numeric,
+    setpoint_c: Numeric,
+    max_power_w: Numeric,
+    conductance_w_per_k: Numeric,
+    capacity_j_per_k: Numeric,
+    dt_s: float,
+) -> Any:
     """Heater power that brings the room to its setpoint by the end of the step, within 0..max_power_w.
 
     An ideal thermostat with a power-limited emitter: when the emitter is too small (or the
@@ -69,8 +86,19 @@ AIR_HEAT_CAPACITY_J_PER_M3_K = 1206.0
 FURNITURE_HEAT_CAPACITY_J_PER_M2_K = 10_000.0
 
 
-def two_node_step_c(air_c: Numeric, mass_c: Numeric, outdoor_c: Numeric, air_gains_w: Numeric, mass_gains_w: Numeric, h_air_out_w_per_k: Numeric,
-                    h_air_mass_w_per_k: Numeric, h_mass_out_w_per_k: Numeric, c_air_j_per_k: Numeric, c_mass_j_per_k: Numeric, dt_s: float) -> Any:
+def two_node_step_c(
+    air_c: Numeric,
+    mass_c: Numeric,
+    outdoor_c: Numeric,
+    air_gains_w: Numeric,
+    mass_gains_w: Numeric,
+    h_air_out_w_per_k: Numeric,
+    h_air_mass_w_per_k: Numeric,
+    h_mass_out_w_per_k: Numeric,
+    c_air_j_per_k: Numeric,
+    c_mass_j_per_k: Numeric,
+    dt_s: float,
+) -> Any:
     """Air and mass temperatures after dt_s (implicit Euler: unconditionally stable).
 
     Air exchanges heat with outdoors through windows and ventilation (h_air_out) and with the
@@ -84,12 +112,35 @@ def two_node_step_c(air_c: Numeric, mass_c: Numeric, outdoor_c: Numeric, air_gai
     return (r1 * a22 + h_air_mass_w_per_k * r2) / det, (a11 * r2 + h_air_mass_w_per_k * r1) / det
 
 
-def two_node_thermostat_power_w(air_c: Numeric, mass_c: Numeric, outdoor_c: Numeric, air_gains_w: Numeric, mass_gains_w: Numeric, setpoint_c: Numeric, max_power_w: Numeric,
-                                h_air_out_w_per_k: Numeric, h_air_mass_w_per_k: Numeric, h_mass_out_w_per_k: Numeric,
-                                c_air_j_per_k: Numeric, c_mass_j_per_k: Numeric, dt_s: float) -> Any:
+def two_node_thermostat_power_w(
+    air_c: Numeric,
+    mass_c: Numeric,
+    outdoor_c: Numeric,
+    air_gains_w: Numeric,
+    mass_gains_w: Numeric,
+    setpoint_c: Numeric,
+    max_power_w: Numeric,
+    h_air_out_w_per_k: Numeric,
+    h_air_mass_w_per_k: Numeric,
+    h_mass_out_w_per_k: Numeric,
+    c_air_j_per_k: Numeric,
+    c_mass_j_per_k: Numeric,
+    dt_s: float,
+) -> Any:
     """Heater power into the air node that brings the air to its setpoint by the end of the step, within 0..max."""
-    free_air_c, _ = two_node_step_c(air_c, mass_c, outdoor_c, air_gains_w, mass_gains_w, h_air_out_w_per_k,
-                                    h_air_mass_w_per_k, h_mass_out_w_per_k, c_air_j_per_k, c_mass_j_per_k, dt_s)
+    free_air_c, _ = two_node_step_c(
+        air_c,
+        mass_c,
+        outdoor_c,
+        air_gains_w,
+        mass_gains_w,
+        h_air_out_w_per_k,
+        h_air_mass_w_per_k,
+        h_mass_out_w_per_k,
+        c_air_j_per_k,
+        c_mass_j_per_k,
+        dt_s,
+    )
     a11 = c_air_j_per_k / dt_s + h_air_out_w_per_k + h_air_mass_w_per_k
     a22 = c_mass_j_per_k / dt_s + h_air_mass_w_per_k + h_mass_out_w_per_k
     kelvin_per_w = a22 / (a11 * a22 - h_air_mass_w_per_k**2)

@@ -60,7 +60,9 @@ def weather_year(seed: int, year: int) -> WeatherYear:
     noise = rng.normal(0.0, DAY_TO_DAY_SD_K * math.sqrt(1 - DAY_TO_DAY_AUTOCORRELATION**2), days)
     anomaly = np.zeros(days)
     for i in range(days):
-        anomaly[i] = (anomaly[i - 1] if i else rng.normal(0, DAY_TO_DAY_SD_K)) * DAY_TO_DAY_AUTOCORRELATION + noise[i]
+        anomaly[i] = (
+            anomaly[i - 1] if i else rng.normal(0, DAY_TO_DAY_SD_K)
+        ) * DAY_TO_DAY_AUTOCORRELATION + noise[i]
     cold_start = int(rng.integers(10, 50))  # mid-January to mid-February
     heat_start = int(rng.integers(192, 204))  # mid-July
     ramp = np.sin(np.linspace(0.2, math.pi - 0.2, COLD_SNAP_DAYS))
@@ -121,12 +123,20 @@ def outdoor_at(seed: int, epoch_s: float | np.ndarray) -> Outdoor:
     declination = math.radians(23.45) * np.sin(2 * math.pi * (284 + doy_f + 1) / 365.0)
     lat = math.radians(LATITUDE_DEG)
     hour_angle = np.radians(15.0 * (hour - 12.0))
-    sin_alt = np.sin(lat) * np.sin(declination) + np.cos(lat) * np.cos(declination) * np.cos(hour_angle)
+    sin_alt = np.sin(lat) * np.sin(declination) + np.cos(lat) * np.cos(declination) * np.cos(
+        hour_angle
+    )
     cos_ws = np.clip(-np.tan(lat) * np.tan(declination), -1, 1)
     ws = np.arccos(cos_ws)
-    daily_sin_integral_h = 24.0 / math.pi * (np.sin(lat) * np.sin(declination) * ws + np.cos(lat) * np.cos(declination) * np.sin(ws))
+    daily_sin_integral_h = (
+        24.0
+        / math.pi
+        * (np.sin(lat) * np.sin(declination) * ws + np.cos(lat) * np.cos(declination) * np.sin(ws))
+    )
     daily_kwh = _month_profile(np.array(MONTHLY_GLOBAL_KWH_M2_DAY), doy_f) * cloud
-    horizontal = np.where(sin_alt > 0, daily_kwh * 1000.0 * sin_alt / np.maximum(daily_sin_integral_h, 1e-6), 0.0)
+    horizontal = np.where(
+        sin_alt > 0, daily_kwh * 1000.0 * sin_alt / np.maximum(daily_sin_integral_h, 1e-6), 0.0
+    )
     rain_h = np.where((hour >= 6) & (hour < 18), rain / 12.0, 0.0)
     return Outdoor(temperature, humidity, horizontal, rain_h, mean_c)
 

@@ -92,7 +92,7 @@ def main(argv: list[str]) -> int:
             return 2
         try:
             CHECKS[name]()
-        except Exception as exc:  # noqa: BLE001 - any failure is simply "unhealthy"
+        except Exception as exc:
             sys.stderr.write(f"{name}: {exc}\n")
             return 1
     return 0

@@ -68,7 +68,7 @@ def system(tmp_path, mosquitto, influx_url, make_postgres_url, monkeypatch):
     ingest = subprocess.Popen(
         [sys.executable, "-m", "homesafe.cli", "ingest", "--client-id", "e2e-ingest"],
         env={**os.environ, **env},
-        stdout=open(tmp_path / "ingest.log", "wb"),  # noqa: SIM115 - closed with the process
+        stdout=open(tmp_path / "ingest.log", "wb"),
         stderr=subprocess.STDOUT,
     )
     services = bootstrap.build(Settings())

@@ -41,7 +41,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, str]]
     """A populated site served by uvicorn in a thread: (site, base URL)."""
     site = build_site(tmp_path_factory.mktemp("browser"))
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(site.app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(site.app, host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -58,7 +60,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, str]]
 def browser_context(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """A fresh Chromium profile (its own --user-data-dir) for the module."""
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure-services.sh (installs chromium)", pytrace=False)
+        pytest.fail(
+            f"{CHROMIUM} is missing: run scripts/ensure-services.sh (installs chromium)",
+            pytrace=False,
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -34,20 +34,28 @@ def test_an_officer_records_an_event_and_sees_the_clock_change(live, page):
     assert investigate.locator(".clock-status").inner_text().startswith("Running")
     assert "left" in investigate.locator(".time-left").inner_text()
     assert page.locator('tr[data-clock="written_summary"]').count() == 0
-    assert page.locator("svg.chart").count() >= 2  # humidity and temperature, with the window shaded
+    assert (
+        page.locator("svg.chart").count() >= 2
+    )  # humidity and temperature, with the window shaded
     assert page.locator("svg.chart rect.window").count() >= 1
     assert page.locator("svg.chart line.threshold").count() >= 1
     shot(page, "02-case-before")
 
     form = page.get_by_role("form", name="Investigation concluded")
     form.get_by_label("What the investigation found").select_option("significant")
-    form.get_by_label("Note (optional)").fill("Black mould behind the wardrobe; extractor fan broken.")
+    form.get_by_label("Note (optional)").fill(
+        "Black mould behind the wardrobe; extractor fan broken."
+    )
     form.get_by_role("button").click()
     page.wait_for_load_state()
 
     assert "Recorded: investigation concluded." in page.get_by_role("status").inner_text()
     assert page.locator('tr[data-clock="investigate"] .clock-status').inner_text().startswith("Met")
-    assert page.locator('tr[data-clock="written_summary"] .clock-status').inner_text().startswith("Running")
+    assert (
+        page.locator('tr[data-clock="written_summary"] .clock-status')
+        .inner_text()
+        .startswith("Running")
+    )
     assert page.locator('tr[data-clock="safety_work"]').count() == 1
     assert "Investigation concluded: Significant" in page.locator("ol.timeline").inner_text()
     shot(page, "03-case-after")
@@ -56,7 +64,9 @@ def test_an_officer_records_an_event_and_sees_the_clock_change(live, page):
     raise_form.get_by_label("Work", exact=True).select_option("safety")
     raise_form.get_by_label("Priority").select_option("urgent")
     raise_form.get_by_label("Or add a new contractor").fill("Dryhomes Ltd")
-    raise_form.get_by_label("What needs doing (optional)").fill("Replace the extractor fan; treat the mould.")
+    raise_form.get_by_label("What needs doing (optional)").fill(
+        "Replace the extractor fan; treat the mould."
+    )
     raise_form.get_by_role("button").click()
     page.wait_for_load_state()
     notice = page.get_by_role("status").inner_text()
@@ -71,9 +81,19 @@ def test_an_officer_records_an_event_and_sees_the_clock_change(live, page):
     visit.get_by_label("Work done (when completed)").fill("Fan replaced, mould washed and treated.")
     visit.get_by_role("button").click()
     page.wait_for_load_state()
-    assert f"Visit recorded on work order {order_id}: completed." in page.get_by_role("status").inner_text()
-    assert page.locator(f'tr[data-work-order="{order_id}"] .wo-status').inner_text().startswith("Completed")
-    assert "Dispatch to completion: 0 min" in page.locator(f'tr[data-work-order="{order_id}"] .journey').inner_text()
+    assert (
+        f"Visit recorded on work order {order_id}: completed."
+        in page.get_by_role("status").inner_text()
+    )
+    assert (
+        page.locator(f'tr[data-work-order="{order_id}"] .wo-status')
+        .inner_text()
+        .startswith("Completed")
+    )
+    assert (
+        "Dispatch to completion: 0 min"
+        in page.locator(f'tr[data-work-order="{order_id}"] .journey').inner_text()
+    )
     assert page.locator('tr[data-clock="safety_work"] .clock-status').inner_text().startswith("Met")
     assert "Safety work completed" in page.locator("ol.timeline").inner_text()
     assert "Not sent yet" not in page.locator("#h-summary + p").inner_text()
@@ -118,7 +138,15 @@ def test_no_one_sees_the_transparency_page_and_is_refused_the_rest(live, page):
     assert page.get_by_role("heading", level=1).inner_text().startswith("How we are doing")
     assert "H0001" not in page.content()  # aggregates only
     shot(page, "05-transparency-public")
-    for path in ("/queue", f"/cases/{site.case_id}", "/compliance", "/fleet", "/equity", "/repairs", "/admin"):
+    for path in (
+        "/queue",
+        f"/cases/{site.case_id}",
+        "/compliance",
+        "/fleet",
+        "/equity",
+        "/repairs",
+        "/admin",
+    ):
         page.goto(base + path)
         assert page.url.startswith(f"{base}/login?next="), path
     response = page.goto(f"{base}/api/v1/cases")

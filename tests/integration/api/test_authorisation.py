@@ -84,19 +84,35 @@ def _call(site: Site, method: str, path: str, role: str | None):
 
 def test_every_route_declares_a_known_permission():
     undeclared = [f"{m} {p}" for m, p, perm in ROUTES if perm is None]
-    unknown = [f"{m} {p}: {perm}" for m, p, perm in ROUTES if perm and perm != PUBLIC and perm not in PERMISSIONS]
-    assert not undeclared, f"routes declaring no permission (use api.deps.require/page_require): {undeclared}"
+    unknown = [
+        f"{m} {p}: {perm}"
+        for m, p, perm in ROUTES
+        if perm and perm != PUBLIC and perm not in PERMISSIONS
+    ]
+    assert not undeclared, (
+        f"routes declaring no permission (use api.deps.require/page_require): {undeclared}"
+    )
     assert not unknown, f"permissions missing from api.auth.PERMISSIONS: {unknown}"
 
 
 def test_the_walk_covers_the_api_and_the_pages():
     paths = {p for _, p, _ in ROUTES}
-    assert {"/api/v1/cases", "/api/v1/cases/{case_id}", "/queue", "/cases/{case_id}", "/transparency"} <= paths
+    assert {
+        "/api/v1/cases",
+        "/api/v1/cases/{case_id}",
+        "/queue",
+        "/cases/{case_id}",
+        "/transparency",
+    } <= paths
     assert len(ROUTES) >= 25
 
 
-@pytest.mark.parametrize(("method", "path", "permission"), ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES])
-def test_route_answers_each_caller_as_the_table_says(site: Site, method: str, path: str, permission: str | None):
+@pytest.mark.parametrize(
+    ("method", "path", "permission"), ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES]
+)
+def test_route_answers_each_caller_as_the_table_says(
+    site: Site, method: str, path: str, permission: str | None
+):
     assert permission is not None, "route declares no permission"
     url = _concrete(path, site)
     is_page = not path.startswith("/api/")
@@ -104,9 +120,13 @@ def test_route_answers_each_caller_as_the_table_says(site: Site, method: str, pa
         response = _call(site, method, url, role)
         who = role or "no credentials"
         if may(role, permission):
-            assert response.status_code not in (401, 403), f"{who} refused {method} {url}: {response.text[:200]}"
+            assert response.status_code not in (401, 403), (
+                f"{who} refused {method} {url}: {response.text[:200]}"
+            )
             assert response.status_code < 500, f"{who}: {method} {url} -> {response.status_code}"
-            assert not response.headers.get("location", "").startswith("/login?"), f"{who} sent to sign in"
+            assert not response.headers.get("location", "").startswith("/login?"), (
+                f"{who} sent to sign in"
+            )
         elif role is None and is_page:
             assert response.status_code == 303, f"{method} {url} -> {response.status_code}"
             assert response.headers["location"].startswith("/login?next=")

@@ -37,7 +37,9 @@ def test_every_api_route_is_documented_and_no_page_is(site: Site):
                 api_routes.add((context.path, method.lower()))
     documented = {(path, method) for path, item in paths.items() for method in item}
     assert api_routes <= documented, api_routes - documented
-    assert all(path.startswith("/api/v1/") for path in paths), [p for p in paths if not p.startswith("/api/v1/")]
+    assert all(path.startswith("/api/v1/") for path in paths), [
+        p for p in paths if not p.startswith("/api/v1/")
+    ]
 
 
 def test_every_guarded_operation_declares_bearer_security(site: Site):
@@ -59,7 +61,9 @@ def test_every_guarded_operation_declares_bearer_security(site: Site):
 def test_the_case_shapes_match_the_contract(site: Site):
     schemas = _document(site)["components"]["schemas"]
     case = schemas["CaseOut"]["properties"]
-    assert {"id", "home_id", "hazard", "category", "source", "aware_at", "status", "clocks"} <= set(case)
+    assert {"id", "home_id", "hazard", "category", "source", "aware_at", "status", "clocks"} <= set(
+        case
+    )
     clock = schemas["ClockOut"]["properties"]
     assert {"kind", "started_at", "due_at", "met_at", "status"} <= set(clock)
     assert set(clock["status"]["enum"]) == {"running", "met", "breached", "breached_excused"}

@@ -40,7 +40,7 @@ def _said(response) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {k: v[0] for k, v in parse_qs(urlsplit(response.headers["location"]).query).items()}
 
 
-def _local(site: Site, hours_ago: float = 0) -> str:
+def _local(hours_ago: float = 0) -> str:
     moment = utc_now() - timedelta(hours=hours_ago)
     return moment.astimezone(ZoneInfo("Europe/London")).strftime("%Y-%m-%dT%H:%M")
 
@@ -59,10 +59,14 @@ def _conclude_significant(site: Site) -> None:
 
 def _order(site: Site, kind: str = "safety") -> int:
     with site.context.sessions.begin() as session:
-        contractor = add_contractor(session, name=f"Dryhomes {kind}", kind="contractor", now=utc_now())
+        contractor = add_contractor(
+            session, name=f"Dryhomes {kind}", kind="contractor", now=utc_now()
+        )
         order = raise_work_order(
             session,
-            order=WorkOrderIn(case_id=site.case_id, kind=kind, contractor_id=contractor.id, priority="urgent"),  # type: ignore[arg-type]
+            order=WorkOrderIn(
+                case_id=site.case_id, kind=kind, contractor_id=contractor.id, priority="urgent"
+            ),  # type: ignore[arg-type]
             actor="officer",
             now=utc_now(),
         )
@@ -79,7 +83,12 @@ def _orders(site: Site) -> list:  # type: ignore[type-arg]
 
 def test_an_officer_raises_a_work_order_with_a_new_contractor_and_a_viewer_cannot(site: Site):
     refused = _post(
-        site, "viewer", f"/cases/{site.case_id}/work-orders", kind="safety", priority="urgent", new_contractor="X"
+        site,
+        "viewer",
+        f"/cases/{site.case_id}/work-orders",
+        kind="safety",
+        priority="urgent",
+        new_contractor="X",
     )
     assert refused.status_code == 403
     assert _orders(site) == []
@@ -117,24 +126,48 @@ def test_an_officer_raises_a_work_order_with_a_new_contractor_and_a_viewer_canno
 
 def test_raising_with_an_existing_contractor_and_the_refusals_come_back_with_reasons(site: Site):
     with site.context.sessions.begin() as session:
-        contractor_id = add_contractor(session, name="In-house damp team", kind="in_house", now=utc_now()).id
+        contractor_id = add_contractor(
+            session, name="In-house damp team", kind="in_house", now=utc_now()
+        ).id
     said = _said(
-        _post(site, "admin", f"/cases/{site.case_id}/work-orders", kind="supplementary", priority="routine",
-              contractor_id=str(contractor_id))
+        _post(
+            site,
+            "admin",
+            f"/cases/{site.case_id}/work-orders",
+            kind="supplementary",
+            priority="routine",
+            contractor_id=str(contractor_id),
+        )
     )
     assert "message" in said, said
     assert _orders(site)[0].contractor_id == contractor_id
 
-    no_contractor = _said(_post(site, "officer", f"/cases/{site.case_id}/work-orders", kind="safety", priority="urgent"))
+    no_contractor = _said(
+        _post(
+            site, "officer", f"/cases/{site.case_id}/work-orders", kind="safety", priority="urgent"
+        )
+    )
     assert no_contractor["error"] == "the form was not complete: choose a contractor, or add one"
     bad_priority = _said(
-        _post(site, "officer", f"/cases/{site.case_id}/work-orders", kind="safety", priority="whenever",
-              contractor_id=str(contractor_id))
+        _post(
+            site,
+            "officer",
+            f"/cases/{site.case_id}/work-orders",
+            kind="safety",
+            priority="whenever",
+            contractor_id=str(contractor_id),
+        )
     )
     assert bad_priority["error"].startswith("the form was not complete: priority")
     duplicate = _said(
-        _post(site, "officer", f"/cases/{site.case_id}/work-orders", kind="safety", priority="urgent",
-              new_contractor="In-house damp team")
+        _post(
+            site,
+            "officer",
+            f"/cases/{site.case_id}/work-orders",
+            kind="safety",
+            priority="urgent",
+            new_contractor="In-house damp team",
+        )
     )
     assert "exists already" in duplicate["error"]
     assert len(_orders(site)) == 1  # nothing half-written by the refused forms
@@ -143,9 +176,9 @@ def test_raising_with_an_existing_contractor_and_the_refusals_come_back_with_rea
 def test_an_officer_books_an_appointment_and_a_viewer_cannot(site: Site):
     order_id = _order(site)
     path = f"/cases/{site.case_id}/work-orders/{order_id}/appointments"
-    assert _post(site, "viewer", path, booked_for=_local(site, -24)).status_code == 403
+    assert _post(site, "viewer", path, booked_for=_local(-24)).status_code == 403
     assert _orders(site)[0].status == "raised"
-    said = _said(_post(site, "officer", path, booked_for=_local(site, -24)))
+    said = _said(_post(site, "officer", path, booked_for=_local(-24)))
     assert said == {"message": f"Appointment booked for work order {order_id}."}
     (order,) = _orders(site)
     assert order.status == "booked"
@@ -155,9 +188,9 @@ def test_an_officer_books_an_appointment_and_a_viewer_cannot(site: Site):
 def test_an_officer_dispatches_and_the_first_part_of_the_journey_shows(site: Site):
     order_id = _order(site)
     path = f"/cases/{site.case_id}/work-orders/{order_id}/dispatch"
-    assert _post(site, "viewer", path, at=_local(site)).status_code == 403
+    assert _post(site, "viewer", path, at=_local()).status_code == 403
     assert _orders(site)[0].dispatched_at is None
-    said = _said(_post(site, "officer", path, at=_local(site)))
+    said = _said(_post(site, "officer", path, at=_local()))
     assert "message" in said, said
     (order,) = _orders(site)
     assert order.status == "dispatched"
@@ -174,7 +207,7 @@ def test_a_completed_visit_meets_the_safety_clock_and_a_viewer_cannot_record_one
     _conclude_significant(site)
     order_id = _order(site)
     path = f"/cases/{site.case_id}/work-orders/{order_id}/visits"
-    form = {"outcome": "completed", "at": _local(site), "work_done": "Fan replaced, mould treated"}
+    form = {"outcome": "completed", "at": _local(), "work_done": "Fan replaced, mould treated"}
     assert _post(site, "viewer", path, **form).status_code == 403
     assert _orders(site)[0].status == "raised"
 
@@ -194,11 +227,19 @@ def test_a_completed_visit_meets_the_safety_clock_and_a_viewer_cannot_record_one
 def test_a_no_access_visit_needs_method_and_reason(site: Site):
     order_id = _order(site)
     path = f"/cases/{site.case_id}/work-orders/{order_id}/visits"
-    missing = _said(_post(site, "officer", path, outcome="no_access", at=_local(site), method="phone"))
+    missing = _said(_post(site, "officer", path, outcome="no_access", at=_local(), method="phone"))
     assert "needs the method and the reason" in missing["error"]
     assert _orders(site)[0].status == "raised"
     said = _said(
-        _post(site, "officer", path, outcome="no_access", at=_local(site), method="Phone", reason="nobody home")
+        _post(
+            site,
+            "officer",
+            path,
+            outcome="no_access",
+            at=_local(),
+            method="Phone",
+            reason="nobody home",
+        )
     )
     assert "message" in said, said
     (order,) = _orders(site)
@@ -207,24 +248,41 @@ def test_a_no_access_visit_needs_method_and_reason(site: Site):
     with site.context.sessions() as session:
         case = cases.get_case(session, site.case_id)
         assert case is not None
-        assert case.access_failures == 1  # before the investigation concludes: compliance's access_failed
+        assert (
+            case.access_failures == 1
+        )  # before the investigation concludes: compliance's access_failed
 
 
 def test_satisfaction_after_completion_only(site: Site):
     order_id = _order(site)
     path = f"/cases/{site.case_id}/work-orders/{order_id}/satisfaction"
-    early = _said(_post(site, "officer", path, score="4", at=_local(site)))
+    early = _said(_post(site, "officer", path, score="4", at=_local()))
     assert early["error"] == "satisfaction is asked after the work is completed"
-    _said(_post(site, "officer", f"/cases/{site.case_id}/work-orders/{order_id}/visits",
-                outcome="completed", at=_local(site), work_done="done"))
-    assert _post(site, "viewer", path, score="4", at=_local(site)).status_code == 403
-    assert "message" in _said(_post(site, "officer", path, score="4", at=_local(site)))
+    _said(
+        _post(
+            site,
+            "officer",
+            f"/cases/{site.case_id}/work-orders/{order_id}/visits",
+            outcome="completed",
+            at=_local(),
+            work_done="done",
+        )
+    )
+    assert _post(site, "viewer", path, score="4", at=_local()).status_code == 403
+    assert "message" in _said(_post(site, "officer", path, score="4", at=_local()))
     assert _orders(site)[0].satisfaction_score == 4
 
 
 def test_a_work_order_of_another_case_is_not_touched_through_this_one(site: Site):
     order_id = _order(site)
-    said = _said(_post(site, "officer", f"/cases/{site.tenant_case_id}/work-orders/{order_id}/dispatch", at=_local(site)))
+    said = _said(
+        _post(
+            site,
+            "officer",
+            f"/cases/{site.tenant_case_id}/work-orders/{order_id}/dispatch",
+            at=_local(),
+        )
+    )
     assert said["error"] == f"case {site.tenant_case_id} has no work order {order_id}"
     assert _orders(site)[0].dispatched_at is None
 
@@ -246,7 +304,10 @@ def test_the_equity_csv_is_the_apis_table_for_analysts_only(site: Site):
 
 
 def test_you_said_we_did_is_published_by_compliance_and_refused_to_a_viewer(site: Site):
-    entry = {"you_said": "Mould came back after the repair.", "we_did": "We now check sensors for 90 days."}
+    entry = {
+        "you_said": "Mould came back after the repair.",
+        "we_did": "We now check sensors for 90 days.",
+    }
     assert _post(site, "viewer", "/transparency/you-said-we-did", **entry).status_code == 403
     assert _post(site, "officer", "/transparency/you-said-we-did", **entry).status_code == 403
     assert "Mould came back" not in site.client().get("/transparency").text
@@ -257,8 +318,13 @@ def test_you_said_we_did_is_published_by_compliance_and_refused_to_a_viewer(site
     assert public.status_code == 200
     assert "Mould came back after the repair." in public.text
     assert "We now check sensors for 90 days." in public.text
-    assert 'action="/transparency/you-said-we-did"' not in public.text  # the form is not offered to the public
-    assert 'action="/transparency/you-said-we-did"' in site.client("compliance").get("/transparency").text
+    assert (
+        'action="/transparency/you-said-we-did"' not in public.text
+    )  # the form is not offered to the public
+    assert (
+        'action="/transparency/you-said-we-did"'
+        in site.client("compliance").get("/transparency").text
+    )
 
     empty = _said(_post(site, "admin", "/transparency/you-said-we-did", you_said="", we_did="x"))
     assert "you_said" in empty["error"]

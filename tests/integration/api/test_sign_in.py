@@ -37,11 +37,14 @@ def test_sign_in_sets_an_httponly_session_and_stores_only_its_hash(site: Site):
     client = site.client()
     token = _login_form(client)
     response = client.post(
-        "/login", data={"name": "officer", "password": PASSWORD, "login_csrf": token, "next": "/cases/1"}
+        "/login",
+        data={"name": "officer", "password": PASSWORD, "login_csrf": token, "next": "/cases/1"},
     )
     assert response.status_code == 303
     assert response.headers["location"] == "/cases/1"
-    cookie_header = next(h for h in response.headers.get_list("set-cookie") if h.startswith(COOKIE_NAME))
+    cookie_header = next(
+        h for h in response.headers.get_list("set-cookie") if h.startswith(COOKIE_NAME)
+    )
     assert "HttpOnly" in cookie_header
     assert "SameSite=lax" in cookie_header
     cookie = client.cookies[COOKIE_NAME]
@@ -55,7 +58,9 @@ def test_sign_in_sets_an_httponly_session_and_stores_only_its_hash(site: Site):
 def test_wrong_password_or_missing_form_token_is_refused(site: Site):
     client = site.client()
     token = _login_form(client)
-    wrong = client.post("/login", data={"name": "officer", "password": "not the password", "login_csrf": token})
+    wrong = client.post(
+        "/login", data={"name": "officer", "password": "not the password", "login_csrf": token}
+    )
     assert "do not match" in wrong.text
     assert COOKIE_NAME not in client.cookies
     no_token = client.post("/login", data={"name": "officer", "password": PASSWORD})
@@ -86,7 +91,8 @@ def test_the_form_goes_through_the_same_state_machine_as_the_api(site: Site):
     assert response.status_code == 303
     assert "error=" in response.headers["location"]
     api = site.client("officer", bearer=True).post(
-        f"/api/v1/cases/{site.case_id}/events", json={"type": "summary_sent", "at": "2026-11-24T10:00:00Z"}
+        f"/api/v1/cases/{site.case_id}/events",
+        json={"type": "summary_sent", "at": "2026-11-24T10:00:00Z"},
     )
     assert api.status_code == 409
 
@@ -113,12 +119,16 @@ def test_sessions_expire_and_disabled_people_are_signed_out(site: Site):
 def test_assignment_is_audited(site: Site):
     client = site.client("officer")
     _, csrf = site.signed_in("officer")
-    response = client.post(f"/cases/{site.case_id}/assign", data={"officer": "officer2", "csrf_token": csrf})
+    response = client.post(
+        f"/cases/{site.case_id}/assign", data={"officer": "officer2", "csrf_token": csrf}
+    )
     assert response.status_code == 303
     page = client.get(f"/cases/{site.case_id}").text
     assert "Assigned to: <strong>officer2</strong>" in page
     assert "Audit: case.assigned" in page
-    refused = client.post(f"/cases/{site.case_id}/assign", data={"officer": "viewer", "csrf_token": csrf})
+    refused = client.post(
+        f"/cases/{site.case_id}/assign", data={"officer": "viewer", "csrf_token": csrf}
+    )
     assert "not an officer" in refused.headers["location"].replace("+", " ")
 
 

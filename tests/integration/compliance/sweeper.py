@@ -6,20 +6,17 @@ import sys
 import time
 from datetime import datetime
 
-from compliance.calendar import WorkingDayCalendar
 from compliance.jobs import run_sweep, run_warnings
-from compliance.service import Engine
 from homesafe.database import make_engine, make_sessionmaker
 
 
 def main(url: str, now_iso: str, start_at_epoch: float, rounds: int) -> None:
     sessions = make_sessionmaker(make_engine(url))
-    engine = Engine(WorkingDayCalendar("Europe/London"))
     now = datetime.fromisoformat(now_iso)
     time.sleep(max(0.0, start_at_epoch - time.time()))
     breached = warned = 0
     for _ in range(rounds):
-        breached += run_sweep(sessions, now=now, engine=engine)
+        breached += run_sweep(sessions, now=now)
         warned += run_warnings(sessions, now=now)
     sys.stdout.write(f"{breached} {warned}\n")
 

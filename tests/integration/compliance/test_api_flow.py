@@ -87,8 +87,8 @@ def test_report_to_audit_verify(api, case_db):
     assert detail["access_reasonable_steps"] is True
 
     # The sweep breaches the overdue investigate clock, dated at its deadline.
-    assert run_sweep(case_db.sessions, now=now, engine=case_db.engine) == 1
-    assert run_sweep(case_db.sessions, now=now, engine=case_db.engine) == 0
+    assert run_sweep(case_db.sessions, now=now) == 1
+    assert run_sweep(case_db.sessions, now=now) == 0
     detail = api.client.get(f"/api/v1/cases/{case['id']}", headers=officer).json()
     investigate = detail["clocks"][0]
     assert investigate["status"] == "breached"

@@ -73,7 +73,7 @@ def test_warnings_at_two_working_days_and_four_hours_then_breach_each_once(case_
         (DUE - timedelta(hours=4), "4_hours_left"),
     ]
     sweep = lambda now: (  # noqa: E731
-        run_sweep(case_db.sessions, now=now, engine=case_db.engine),
+        run_sweep(case_db.sessions, now=now),
         run_warnings(case_db.sessions, now=now),
     )
     assert sweep(datetime(2026, 3, 12, 23, 59, 59, tzinfo=UTC)) == (0, 0)
@@ -91,7 +91,7 @@ def test_scheduler_down_across_the_deadline_records_the_breach_at_the_deadline(c
     open_cases(case_db, 3)
     restart = DUE + timedelta(days=4, hours=7)
     # Down from before the first warning until four days after the deadline.
-    assert run_sweep(case_db.sessions, now=restart, engine=case_db.engine) == 3
+    assert run_sweep(case_db.sessions, now=restart) == 3
     # Warnings of clocks already breached are not fired late.
     assert run_warnings(case_db.sessions, now=restart) == 0
     with case_db.sessions() as session:
@@ -126,7 +126,7 @@ def test_met_clock_is_never_warned_or_breached(case_db, api):
     )
     assert response.status_code == 200, response.text
     later = DUE + timedelta(days=30)
-    assert run_sweep(case_db.sessions, now=later, engine=case_db.engine) == 0
+    assert run_sweep(case_db.sessions, now=later) == 0
     assert run_warnings(case_db.sessions, now=later) == 0
 
 
@@ -268,16 +268,13 @@ def test_a_batch_records_each_breach_in_order_with_the_accommodation_duty(case_d
         ]
     emergency_due = REPORTED + timedelta(hours=24)
     # Between the deadlines only the 24-hour clock breaches; the case's next deadline moves on.
-    assert (
-        run_sweep(case_db.sessions, now=emergency_due + timedelta(hours=1), engine=case_db.engine)
-        == 1
-    )
+    assert run_sweep(case_db.sessions, now=emergency_due + timedelta(hours=1)) == 1
     with case_db.sessions() as session:
         case = session.get(Case, 1)
         assert (case.accommodation, case.alternative_accommodation_due) == ("due", True)
         assert case.next_due_at == DUE
     later = DUE + timedelta(days=1)
-    assert run_sweep(case_db.sessions, now=later, engine=case_db.engine) == 2
+    assert run_sweep(case_db.sessions, now=later) == 2
     with case_db.sessions() as session:
         assert [c.next_due_at for c in session.scalars(select(Case).order_by(Case.id))] == [
             None,

@@ -122,9 +122,7 @@ def test_safety_breach_shows_the_accommodation_duty_until_an_offer_and_answer(ca
         ]
         case_id = case.id
     # Safety work due end of working day 5 after Tue 3 March = Tue 10 March 23:59:59 GMT.
-    assert (
-        run_sweep(case_db.sessions, now=datetime(2026, 3, 11, 0, 0, tzinfo=UTC), engine=engine) == 2
-    )
+    assert run_sweep(case_db.sessions, now=datetime(2026, 3, 11, 0, 0, tzinfo=UTC)) == 2
     with case_db.sessions.begin() as session:
         case = session.get(Case, case_id)
         statuses = {c.kind: (c.status, c.breached_at) for c in case.clocks}

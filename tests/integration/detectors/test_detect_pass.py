@@ -29,14 +29,22 @@ def _readings(hours: int) -> list[Reading]:
     for k in range(hours * 4):
         ts = int(START.timestamp()) + k * 900
         wme = 15.0 if k < 80 else 35.0
-        out.append(Reading("gw-0001", "s3", ts, 19.0 + (k % 3) * 0.1, 55.0 + (k % 4) * 0.2, wme, 80.0))
+        out.append(
+            Reading("gw-0001", "s3", ts, 19.0 + (k % 3) * 0.1, 55.0 + (k % 4) * 0.2, wme, 80.0)
+        )
         if k < 40:
-            out.append(Reading("gw-0002", "s1", ts, 20.0 + (k % 3) * 0.1, 50.0 + (k % 4) * 0.2, None, 80.0))
+            out.append(
+                Reading("gw-0002", "s1", ts, 20.0 + (k % 3) * 0.1, 50.0 + (k % 4) * 0.2, None, 80.0)
+            )
     return out
 
 
-def test_passes_keep_state_open_a_leak_case_and_chart_its_evidence(case_db_url: str, tmp_path: Path):
-    settings = Settings(database_url=case_db_url, telemetry_url=f"sqlite:///{tmp_path / 'telemetry.db'}")
+def test_passes_keep_state_open_a_leak_case_and_chart_its_evidence(
+    case_db_url: str, tmp_path: Path
+):
+    settings = Settings(
+        database_url=case_db_url, telemetry_url=f"sqlite:///{tmp_path / 'telemetry.db'}"
+    )
     services = build(settings)
     upgrade(services.db)
     with services.sessions.begin() as session:
@@ -52,7 +60,9 @@ def test_passes_keep_state_open_a_leak_case_and_chart_its_evidence(case_db_url: 
         states = session.query(DetectorSensorState).all()
         assert len(states) == 6  # one state row per registered sensor
         leak_row = session.get(DetectorSensorState, ("gw-0001", "s3"))
-        assert leak_row.through_s == int((START + timedelta(hours=29)).timestamp())  # last hour waits for a later reading
+        assert leak_row.through_s == int(
+            (START + timedelta(hours=29)).timestamp()
+        )  # last hour waits for a later reading
         tasks = session.query(FleetTaskRow).all()
         assert [(t.gateway_id, t.kind) for t in tasks] == [("gw-0002", "silent")]
         add_user(session, name="officer-1", role="officer", now=now)
@@ -68,30 +78,44 @@ def test_passes_keep_state_open_a_leak_case_and_chart_its_evidence(case_db_url: 
         assert series["rule"] == "leak_step"
         assert series["thresholds"]["step_threshold_wme_pct"] == 4.0
         assert max(p["wme_pct"] for p in series["series"] if p["wme_pct"] is not None) == 35.0
-        assert client.get(f"/api/v1/cases/{case['id']}/evidence/9/series", headers=headers).status_code == 404
+        assert (
+            client.get(f"/api/v1/cases/{case['id']}/evidence/9/series", headers=headers).status_code
+            == 404
+        )
         (task,) = client.get("/api/v1/fleet/tasks", headers=headers).json()
         assert task["kind"] == "silent"
     services.close()
 
 
-def test_state_rows_are_written_only_when_changed_and_reload_equal(case_db_url: str, tmp_path: Path):
+def test_state_rows_are_written_only_when_changed_and_reload_equal(
+    case_db_url: str, tmp_path: Path
+):
     from detectors import repository
     from detectors.fleet import FleetState
     from detectors.runner import SensorSite, stored_pass
 
-    settings = Settings(database_url=case_db_url, telemetry_url=f"sqlite:///{tmp_path / 'telemetry.db'}")
+    settings = Settings(
+        database_url=case_db_url, telemetry_url=f"sqlite:///{tmp_path / 'telemetry.db'}"
+    )
     services = build(settings)
     upgrade(services.db)
     services.telemetry.write(_readings(6))
-    sites = [SensorSite("H0001", "gw-0001", "s3", "kitchen"), SensorSite("H0002", "gw-0002", "s1", "living")]
+    sites = [
+        SensorSite("H0001", "gw-0001", "s3", "kitchen"),
+        SensorSite("H0002", "gw-0002", "s1", "living"),
+    ]
 
     def one_pass(now: datetime):
         with services.sessions.begin() as session:
-            return stored_pass(session, store=services.telemetry, sites=sites, now=now, emit=lambda f: None)
+            return stored_pass(
+                session, store=services.telemetry, sites=sites, now=now, emit=lambda _f: None
+            )
 
     first = one_pass(START + timedelta(hours=5, minutes=20))
     assert (first.sensors, first.state_rows_written) == (2, 2)
-    again = one_pass(START + timedelta(hours=5, minutes=35))  # nothing new is final: nothing written
+    again = one_pass(
+        START + timedelta(hours=5, minutes=35)
+    )  # nothing new is final: nothing written
     assert again.result.sensor_hours == 0
     assert again.state_rows_written == 0
     with services.sessions() as session:

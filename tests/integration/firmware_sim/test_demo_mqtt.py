@@ -16,7 +16,9 @@ pytestmark = pytest.mark.integration
 
 def test_demo_fleet_backfills_then_goes_live(mosquitto):
     got: list[tuple[str, bytes]] = []
-    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="demo-collector", protocol=mqtt.MQTTv311)
+    c = mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2, client_id="demo-collector", protocol=mqtt.MQTTv311
+    )
     c.on_message = lambda _c, _u, m: got.append((m.topic, m.payload))
     c.connect(mosquitto.host, mosquitto.port)
     c.subscribe("homesafe/v1/gw/+/telemetry", qos=1)
@@ -24,8 +26,16 @@ def test_demo_fleet_backfills_then_goes_live(mosquitto):
     time.sleep(0.3)
     stop = threading.Event()
     started = time.time()
-    thread = start_demo_fleet(mosquitto.host, mosquitto.port, homes=2, seed=1, backfill_hours=3,
-                              interval_s=1.0, stop=stop, protocol="3.1.1")
+    thread = start_demo_fleet(
+        mosquitto.host,
+        mosquitto.port,
+        homes=2,
+        seed=1,
+        backfill_hours=3,
+        interval_s=1.0,
+        stop=stop,
+        protocol="3.1.1",
+    )
     assert thread.daemon
     time.sleep(4.0)
     stop.set()

@@ -25,7 +25,11 @@ def _expected_messages(run: FleetRun) -> int:
 
 def _collector(host: str, port: int, protocol: int):
     got: list[tuple[str, bytes, bool]] = []
-    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"collector-{time.monotonic_ns()}", protocol=protocol)
+    c = mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2,
+        client_id=f"collector-{time.monotonic_ns()}",
+        protocol=protocol,
+    )
     c.on_message = lambda _c, _u, m: got.append((m.topic, m.payload, m.retain))
     c.connect(host, port)
     c.subscribe("homesafe/v1/gw/#", qos=1)
@@ -34,16 +38,28 @@ def _collector(host: str, port: int, protocol: int):
     return c, got
 
 
-@pytest.mark.parametrize(("protocol", "paho_protocol"), [("3.1.1", mqtt.MQTTv311), ("5", mqtt.MQTTv5)])
+@pytest.mark.parametrize(
+    ("protocol", "paho_protocol"), [("3.1.1", mqtt.MQTTv311), ("5", mqtt.MQTTv5)]
+)
 def test_outage_backlog_is_replayed_in_order_and_complete(mosquitto, protocol, paho_protocol):
     collector, got = _collector(mosquitto.host, mosquitto.port, paho_protocol)
     now = int(time.time())
     plans = plan_homes([scenario_for("gateway_offline")], seed=7 + len(protocol))
     span = 8 * 86400
-    run = FleetRun(plans, seed=7, window_start_s=now - span, window_end_s=now, interval_s=3600, spinup_s=86400)
+    run = FleetRun(
+        plans, seed=7, window_start_s=now - span, window_end_s=now, interval_s=3600, spinup_s=86400
+    )
     # pace so the 3-day outage lasts ~1.5 s of wall time: long enough for the broker to see it
-    result = run_gateways(run, mosquitto.host, mosquitto.port, protocol=protocol, gateway_key=None,
-                          speed=span / 4.0, wall_start_s=time.time() - 0.0, stop=threading.Event())
+    result = run_gateways(
+        run,
+        mosquitto.host,
+        mosquitto.port,
+        protocol=protocol,
+        gateway_key=None,
+        speed=span / 4.0,
+        wall_start_s=time.time() - 0.0,
+        stop=threading.Event(),
+    )
     time.sleep(0.5)
     collector.loop_stop()
     collector.disconnect()
@@ -60,11 +76,17 @@ def test_outage_backlog_is_replayed_in_order_and_complete(mosquitto, protocol, p
     unique = {m["seq"]: m for m in telemetry}
     ts = [r["ts"] for s in first_seen for r in unique[s]["readings"]]
     assert ts == sorted(ts)
-    statuses = [orjson.loads(p)["state"] for t, p, old in got if t == f"homesafe/v1/gw/{gw}/status" and not old]
+    statuses = [
+        orjson.loads(p)["state"]
+        for t, p, old in got
+        if t == f"homesafe/v1/gw/{gw}/status" and not old
+    ]
     assert statuses[0] == "online"
     assert "offline" in statuses[1:-1]  # the last will fired while the gateway was cut off
     assert statuses[-1] == "offline"  # clean stop says offline too
-    assert all(set(orjson.loads(p)) == {"state", "fw", "ts"} for t, p, _ in got if t.endswith("/status"))
+    assert all(
+        set(orjson.loads(p)) == {"state", "fw", "ts"} for t, p, _ in got if t.endswith("/status")
+    )
 
 
 def test_gateway_authenticates_with_its_derived_password(tmp_path):
@@ -84,14 +106,43 @@ def test_gateway_authenticates_with_its_derived_password(tmp_path):
     try:
         now = int(time.time())
         plans = plan_homes([scenario_for("healthy")], seed=1)
-        run = FleetRun(plans, seed=1, window_start_s=now - 86400, window_end_s=now, interval_s=3600, spinup_s=3600)
-        result = run_gateways(run, broker.host, broker.port, protocol="5", gateway_key=key,
-                              speed=1e9, wall_start_s=time.time(), stop=threading.Event())
+        run = FleetRun(
+            plans,
+            seed=1,
+            window_start_s=now - 86400,
+            window_end_s=now,
+            interval_s=3600,
+            spinup_s=3600,
+        )
+        result = run_gateways(
+            run,
+            broker.host,
+            broker.port,
+            protocol="5",
+            gateway_key=key,
+            speed=1e9,
+            wall_start_s=time.time(),
+            stop=threading.Event(),
+        )
         assert result["messages"] == _expected_messages(run)  # a day hourly: 24 or 25 by alignment
         assert result["acked"] >= result["messages"]
-        bad = run_gateways(FleetRun(plans, seed=1, window_start_s=now - 7200, window_end_s=now, interval_s=3600, spinup_s=3600),
-                           broker.host, broker.port, protocol="5", gateway_key="wrong-key",
-                           speed=1e9, wall_start_s=time.time(), stop=threading.Event())
+        bad = run_gateways(
+            FleetRun(
+                plans,
+                seed=1,
+                window_start_s=now - 7200,
+                window_end_s=now,
+                interval_s=3600,
+                spinup_s=3600,
+            ),
+            broker.host,
+            broker.port,
+            protocol="5",
+            gateway_key="wrong-key",
+            speed=1e9,
+            wall_start_s=time.time(),
+            stop=threading.Event(),
+        )
         assert bad["acked"] == 0
     finally:
         broker.stop()

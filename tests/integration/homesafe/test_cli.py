@@ -59,7 +59,8 @@ def test_registry_import_reports_bad_rows_and_imports_good_files(env, capsys):
     assert "homes.csv:2: archetype 'igloo'" in err
 
 
-def test_users_and_tokens(env, capsys):
+@pytest.mark.usefixtures("env")
+def test_users_and_tokens(capsys):
     assert main(["users", "add", "alice", "--role", "officer"]) == 0
     assert main(["tokens", "create", "alice"]) == 0
     token = capsys.readouterr().out.strip().splitlines()[-1]
@@ -70,7 +71,8 @@ def test_users_and_tokens(env, capsys):
     assert main(["tokens", "create", "nobody"]) == 2
 
 
-def test_audit_verify_on_an_empty_log(env, capsys):
+@pytest.mark.usefixtures("env")
+def test_audit_verify_on_an_empty_log(capsys):
     assert main(["audit", "verify"]) == 0
     assert "intact: 0 entries" in capsys.readouterr().out
 

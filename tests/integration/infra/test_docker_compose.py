@@ -185,7 +185,7 @@ def test_the_compose_mosquitto_config_runs_and_enforces_auth(tmp_path: Path) -> 
         .replace("listener 1880 127.0.0.1\n", f"listener {health} 127.0.0.1\n")
     )
     (tmp_path / "mosquitto.conf").write_text(conf + "user root\n" if os.getuid() == 0 else conf)
-    log = open(tmp_path / "mosquitto.log", "wb")  # noqa: SIM115
+    log = open(tmp_path / "mosquitto.log", "wb")
     proc = subprocess.Popen(
         [
             find_binary("mosquitto", "HOMESAFE_TEST_MOSQUITTO_BIN"),

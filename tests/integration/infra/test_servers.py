@@ -37,9 +37,9 @@ class _Client:
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
         if username is not None:
             self.client.username_pw_set(username, password)
-        self.client.on_connect = lambda c, u, f, rc, p: self.connected.put(rc.value)
-        self.client.on_message = lambda c, u, m: self.messages.put(m)
-        self.client.on_subscribe = lambda c, u, mid, rcs, p: self.subscribed.put(
+        self.client.on_connect = lambda _c, _u, _f, rc, _p: self.connected.put(rc.value)
+        self.client.on_message = lambda _c, _u, m: self.messages.put(m)
+        self.client.on_subscribe = lambda _c, _u, _mid, rcs, _p: self.subscribed.put(
             [rc.value for rc in rcs]
         )
         self.client.connect(broker.host, broker.port)
@@ -267,7 +267,7 @@ def test_a_taken_port_is_refused_at_once(mosquitto: Mosquitto, tmp_path: Path) -
 
 def test_a_server_that_cannot_start_reports_its_log(tmp_path: Path) -> None:
     broken = Mosquitto(tmp_path / "broken", password_file=tmp_path / "no-such-passwd")
-    with pytest.raises(ServerUnavailable, match="(?s)exited with status.*no-such-passwd"):
+    with pytest.raises(ServerUnavailable, match=r"(?s)exited with status.*no-such-passwd"):
         broken.start()
     assert not broken.running
     assert "no-such-passwd" in broken.log_text()

@@ -21,7 +21,9 @@ def test_only_analysts_and_admins_read_household_attributes():
 def test_viewers_read_cases_without_personal_data_and_change_nothing():
     assert may("viewer", "cases:read")
     assert not may("viewer", "cases:personal")
-    writes = [p for p in PERMISSIONS if p.endswith((":write", ":assign", ":excuse", ":admin", ":export"))]
+    writes = [
+        p for p in PERMISSIONS if p.endswith((":write", ":assign", ":excuse", ":admin", ":export"))
+    ]
     assert writes
     assert not any(may("viewer", p) for p in writes)
 
@@ -68,7 +70,9 @@ def test_time_left_reads_plainly():
     assert words("damp_and_mould") == "Damp and mould"
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\\\evil", "", None])
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/", "/\\\\evil", "", None]
+)
 def test_sign_in_never_redirects_off_site(target):
     assert safe_next(target) == "/"
 

@@ -16,7 +16,9 @@ T0 = datetime(2026, 1, 5, tzinfo=UTC)
 
 
 def _svg(markup: str) -> ElementTree.Element:
-    return ElementTree.fromstring(markup.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1))
+    return ElementTree.fromstring(
+        markup.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1)
+    )
 
 
 def test_line_chart_puts_higher_values_higher_and_later_times_further_right():
@@ -32,10 +34,16 @@ def test_line_chart_puts_higher_values_higher_and_later_times_further_right():
 
 def test_threshold_line_sits_between_values_above_and_below_it():
     points = [(T0, 70.0), (T0 + timedelta(hours=1), 90.0)]
-    root = _svg(line_chart([Series("s", points)], title="t", unit="%", thresholds=[Threshold("80 %", 80.0)]))
+    root = _svg(
+        line_chart([Series("s", points)], title="t", unit="%", thresholds=[Threshold("80 %", 80.0)])
+    )
     ns = "{http://www.w3.org/2000/svg}"
-    threshold_y = float(next(e for e in root.iter(f"{ns}line") if e.get("class") == "threshold").get("y1"))
-    coords = [tuple(map(float, p.split(","))) for p in root.find(f"{ns}polyline").get("points").split()]
+    threshold_y = float(
+        next(e for e in root.iter(f"{ns}line") if e.get("class") == "threshold").get("y1")
+    )
+    coords = [
+        tuple(map(float, p.split(","))) for p in root.find(f"{ns}polyline").get("points").split()
+    ]
     assert coords[1][1] < threshold_y < coords[0][1]
 
 
@@ -43,8 +51,13 @@ def test_evidence_window_is_shaded_where_it_falls():
     points = [(T0 + timedelta(hours=h), 50.0) for h in range(11)]
     window = (T0 + timedelta(hours=5), T0 + timedelta(hours=10))
     root = _svg(line_chart([Series("s", points)], title="t", unit="%", window=window))
-    rect = next(e for e in root.iter("{http://www.w3.org/2000/svg}rect") if e.get("class") == "window")
-    coords = [float(p.split(",")[0]) for p in root.find("{http://www.w3.org/2000/svg}polyline").get("points").split()]
+    rect = next(
+        e for e in root.iter("{http://www.w3.org/2000/svg}rect") if e.get("class") == "window"
+    )
+    coords = [
+        float(p.split(",")[0])
+        for p in root.find("{http://www.w3.org/2000/svg}polyline").get("points").split()
+    ]
     assert float(rect.get("x")) == pytest.approx(coords[5], abs=0.2)
     assert float(rect.get("x")) + float(rect.get("width")) == pytest.approx(coords[10], abs=0.2)
 
@@ -54,7 +67,9 @@ def test_no_readings_says_so():
 
 
 def test_labels_are_escaped():
-    svg = line_chart([Series("<script>", [(T0, 1.0), (T0 + timedelta(hours=1), 2.0)])], title="a & b", unit="%")
+    svg = line_chart(
+        [Series("<script>", [(T0, 1.0), (T0 + timedelta(hours=1), 2.0)])], title="a & b", unit="%"
+    )
     assert "<script>" not in svg
     assert "a &amp; b" in svg
     _svg(svg)  # well-formed

@@ -106,7 +106,7 @@ def test_working_days_in_2026() -> None:
 def test_christmas_and_good_friday_are_closed_even_if_the_package_omits_them(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(calendar_module.holidays, "country_holidays", lambda *a, **k: {})
+    monkeypatch.setattr(calendar_module.holidays, "country_holidays", lambda *_a, **_k: {})
     england_closed_days.cache_clear()
     try:
         closed = england_closed_days(2031)

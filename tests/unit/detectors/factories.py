@@ -13,12 +13,18 @@ SENSOR = SensorRef("gw-1", "s1")
 
 def hourly_frame(end: datetime, hours: int, **columns: object) -> pd.DataFrame:
     """`hours` rows ending just before `end`; each column a scalar or an array of length `hours`."""
-    index = pd.date_range(end=pd.Timestamp(end) - pd.Timedelta(hours=1), periods=hours, freq="h", tz="UTC")
-    return pd.DataFrame({name: np.broadcast_to(np.asarray(v, dtype=float), hours) for name, v in columns.items()},
-                        index=index)
+    index = pd.date_range(
+        end=pd.Timestamp(end) - pd.Timedelta(hours=1), periods=hours, freq="h", tz="UTC"
+    )
+    return pd.DataFrame(
+        {name: np.broadcast_to(np.asarray(v, dtype=float), hours) for name, v in columns.items()},
+        index=index,
+    )
 
 
-def context(now: datetime, room: str = "living", household: Household | None = None) -> SensorContext:
+def context(
+    now: datetime, room: str = "living", household: Household | None = None
+) -> SensorContext:
     """A context for the test sensor."""
     return SensorContext("home-1", SENSOR, room, now, household or Household())
 

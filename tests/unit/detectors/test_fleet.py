@@ -19,8 +19,15 @@ H = 3600
 def _batch(rows, hour_s, t, rh, wme=np.nan, outdoor=np.nan):
     n = len(rows)
     full = lambda v: np.broadcast_to(np.asarray(v, dtype=float), (n,)).copy()  # noqa: E731
-    return HourBatch(np.asarray(rows, dtype=np.int64), np.full(n, hour_s, dtype=np.int64), full(t), full(rh),
-                     full(wme), full(np.nan), full(outdoor))
+    return HourBatch(
+        np.asarray(rows, dtype=np.int64),
+        np.full(n, hour_s, dtype=np.int64),
+        full(t),
+        full(rh),
+        full(wme),
+        full(np.nan),
+        full(outdoor),
+    )
 
 
 def _fold_series(t, rh, wme=None, outdoor=None, room="kitchen"):
@@ -30,8 +37,14 @@ def _fold_series(t, rh, wme=None, outdoor=None, room="kitchen"):
     findings = []
     start_s = int(START.timestamp())
     for i in range(len(t)):
-        batch = _batch(rows, start_s + i * H, t[i], rh[i], np.nan if wme is None else wme[i],
-                       np.nan if outdoor is None else outdoor[i])
+        batch = _batch(
+            rows,
+            start_s + i * H,
+            t[i],
+            rh[i],
+            np.nan if wme is None else wme[i],
+            np.nan if outdoor is None else outdoor[i],
+        )
         findings += [(i, f) for f in fold_hours(state, batch, sites).findings]
     return state, findings
 
@@ -51,7 +64,9 @@ def test_mould_runs_on_surface_conditions_when_outdoor_temperature_is_given():
     assert float(state["mould_m"][0]) == 0.0
     assert int(state["mould_room_air_h"][0]) == 0
     # 20 °C, 70 % with 0 °C outside: θsi 15 °C, RHsi ≈ 95 % → growth on the surface, none in room air.
-    surface, _ = _fold_series(np.full(hours, 20.0), np.full(hours, 70.0), outdoor=np.full(hours, 0.0))
+    surface, _ = _fold_series(
+        np.full(hours, 20.0), np.full(hours, 70.0), outdoor=np.full(hours, 0.0)
+    )
     room, _ = _fold_series(np.full(hours, 20.0), np.full(hours, 70.0))
     assert float(surface["mould_m"][0]) > 0.1
     assert float(room["mould_m"][0]) == 0.0
@@ -60,7 +75,9 @@ def test_mould_runs_on_surface_conditions_when_outdoor_temperature_is_given():
 def test_leak_step_is_an_emergency_within_two_hours_and_raised_once():
     hours = 30
     wme = np.full(hours, 15.0)
-    wme[20:] = 15.0 + 25.0 * (1 - np.exp(-(np.arange(hours - 20) + 0.5) / 3.0))  # τ 3 h towards 40 %
+    wme[20:] = 15.0 + 25.0 * (
+        1 - np.exp(-(np.arange(hours - 20) + 0.5) / 3.0)
+    )  # τ 3 h towards 40 %
     _, findings = _fold_series(np.full(hours, 19.0), np.full(hours, 55.0), wme=wme)
     leaks = [(i, f) for i, f in findings if f.rule_key == "leak_step"]
     assert len(leaks) == 1
@@ -84,7 +101,7 @@ def test_sustained_humidity_needs_six_of_twelve_hours():
     assert not findings
     rh = np.array([60.0] * 12 + [85.0] * 6 + [60.0] * 6)
     _, findings = _fold_series(np.full(24, 20.0), rh)
-    (i, finding), = [(i, f) for i, f in findings if f.rule_key == "sustained_humidity"]
+    ((i, finding),) = [(i, f) for i, f in findings if f.rule_key == "sustained_humidity"]
     assert i == 17
     assert finding.figures["hours_over_threshold_h"] == 6
 
@@ -106,12 +123,18 @@ class VisibleStore:
         self.readings = readings
         self.now_s = 0
 
-    def query(self, *, start, end, home_id=None, gateway_id=None, sensor=None):
+    def query(self, *, start, end, _home_id=None, gateway_id=None, _sensor=None):
         lo, hi = int(start.timestamp()), int(end.timestamp())
-        return sorted((r for arrive, r in self.readings
-                       if arrive <= self.now_s and lo <= r.ts < hi
-                       and (gateway_id is None or r.gateway_id == gateway_id)),
-                      key=lambda r: (r.ts, r.sensor, r.gateway_id))
+        return sorted(
+            (
+                r
+                for arrive, r in self.readings
+                if arrive <= self.now_s
+                and lo <= r.ts < hi
+                and (gateway_id is None or r.gateway_id == gateway_id)
+            ),
+            key=lambda r: (r.ts, r.sensor, r.gateway_id),
+        )
 
 
 def _readings(offline: tuple[int, int] | None):
@@ -122,9 +145,13 @@ def _readings(offline: tuple[int, int] | None):
     for k in range(5 * 96):
         ts = start_s + k * 900
         for gw in ("gw-1", "gw-2"):
-            wme = 15.0 + (20.0 if gw == "gw-2" and k >= 230 else 0.0) * (1 - np.exp(-max(k - 230, 0) / 12))
+            wme = 15.0 + (20.0 if gw == "gw-2" and k >= 230 else 0.0) * (
+                1 - np.exp(-max(k - 230, 0) / 12)
+            )
             rh = 70.0 + 15.0 * np.sin(k / 20.0) + rng.normal(0, 0.5)
-            reading = Reading(gw, "s1", ts, round(18.0 + rng.normal(0, 0.2), 1), round(rh, 1), round(wme, 1), 80.0)
+            reading = Reading(
+                gw, "s1", ts, round(18.0 + rng.normal(0, 0.2), 1), round(rh, 1), round(wme, 1), 80.0
+            )
             arrive = ts
             if gw == "gw-2" and offline and offline[0] <= ts:
                 # The gateway's buffer drains in order after the outage; live readings queue behind it.
@@ -142,8 +169,8 @@ def _run(offline):
     settings = RunnerSettings()
     while now <= START + timedelta(days=5, hours=2):
         store.now_s = int(now.timestamp())
-        readings, fetch_from_s, _ = read_new(store, state, sites, now=now, settings=settings)
-        result = advance(state, readings, sites, now=now, final_from_s=fetch_from_s, settings=settings)
+        readings, _fetch_from_s, _ = read_new(store, state, sites, now=now, settings=settings)
+        result = advance(state, readings, sites, now=now, settings=settings)
         findings += result.findings
         tasks += result.tasks
         now += timedelta(minutes=15)
@@ -155,7 +182,9 @@ def test_a_three_day_replay_gives_the_same_state_and_findings_as_on_time():
     on_time, found_on_time, _ = _run(None)
     late, found_late, tasks = _run((start_s + 36 * H, start_s + 36 * H + 3 * 86400 - 12 * H))
     assert [t.sensor.gateway_id for t in tasks if t.kind == "silent"] == ["gw-2"]
-    silent = BIT["silent"]  # silence is about arrival, not the data: the late run saw it, and it cleared
+    silent = BIT[
+        "silent"
+    ]  # silence is about arrival, not the data: the late run saw it, and it cleared
     assert (late["active"] & silent).sum() == 0
     for name, array in on_time.arrays.items():
         np.testing.assert_array_equal(array, late.arrays[name], err_msg=name)
@@ -165,8 +194,10 @@ def test_a_three_day_replay_gives_the_same_state_and_findings_as_on_time():
 
 def test_late_readings_into_a_folded_hour_are_counted_not_folded():
     start_s = int(START.timestamp())
-    readings = [(start_s + k * 900, Reading("gw-1", "s1", start_s + k * 900, 20.0, 50.0, 15.0, 80.0))
-                for k in range(12)]
+    readings = [
+        (start_s + k * 900, Reading("gw-1", "s1", start_s + k * 900, 20.0, 50.0, 15.0, 80.0))
+        for k in range(12)
+    ]
     # A reading of 01:30 that only arrives at 02:40, after hour 01 was folded at the 02:20 pass.
     late = Reading("gw-1", "s1", start_s + 5400 + 60, 30.0, 90.0, 15.0, 80.0)
     readings.append((start_s + 2 * H + 40 * 60, late))
@@ -177,7 +208,10 @@ def test_late_readings_into_a_folded_hour_are_counted_not_folded():
     counts = []
     for now in (START + timedelta(hours=2, minutes=20), START + timedelta(hours=2, minutes=45)):
         store.now_s = int(now.timestamp())
-        got, fetch_from_s, _ = read_new(store, state, sites, now=now, settings=settings)
-        counts.append(advance(state, got, sites, now=now, final_from_s=fetch_from_s, settings=settings).late_ignored)
-    assert counts == [0, 1]  # the re-read of whole folded hours is not late; the one added reading is
+        got, _fetch_from_s, _ = read_new(store, state, sites, now=now, settings=settings)
+        counts.append(advance(state, got, sites, now=now, settings=settings).late_ignored)
+    assert counts == [
+        0,
+        1,
+    ]  # the re-read of whole folded hours is not late; the one added reading is
     assert float(state["temperature_ring"][0, -1]) == 20.0  # hour 01 was not refolded

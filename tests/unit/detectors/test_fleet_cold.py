@@ -26,9 +26,18 @@ def _fold(columns: dict[str, np.ndarray], *, vulnerable: bool = False, start: da
     found = []
     start_s = int(start.timestamp())
     for i in range(t.shape[0]):
-        batch = HourBatch(rows, np.full(n, start_s + i * H, dtype=np.int64), t[i], np.full(n, 55.0),
-                          np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan))
-        found += [(i, f) for f in fold_hours(state, batch, sites).findings if f.hazard == "excess_cold"]
+        batch = HourBatch(
+            rows,
+            np.full(n, start_s + i * H, dtype=np.int64),
+            t[i],
+            np.full(n, 55.0),
+            np.full(n, np.nan),
+            np.full(n, np.nan),
+            np.full(n, np.nan),
+        )
+        found += [
+            (i, f) for f in fold_hours(state, batch, sites).findings if f.hazard == "excess_cold"
+        ]
     return state, found
 
 
@@ -79,7 +88,7 @@ def test_vulnerable_household_at_18_5c_all_week_raises_one_with_a_19c_threshold(
 def test_a_room_held_below_16c_is_raised_even_when_the_living_room_is_warm():
     _, found = _fold({"living": np.full(24 * DAYS, 20.0), "bedroom": np.full(24 * DAYS, 15.0)})
     assert [f.room for _, f in found] == ["bedroom"]
-    (_, finding), = found
+    ((_, finding),) = found
     assert "sustained hours a day below the serious threshold" in finding.evidence_basis
     assert finding.figures["hours_per_day_below_serious_threshold_7d_h"] == pytest.approx(24.0)
     assert "heating appears off" in finding.evidence_basis
@@ -100,7 +109,7 @@ def test_twelve_hours_a_day_below_16c_is_the_sustained_edge():
 
 def test_hypothermia_and_summer():
     _, found = _fold({"living": np.full(24 * 2, 8.0)})
-    (_, finding), = found  # < 10 °C for 6 h in the last 24 h, before any week is in hand
+    ((_, finding),) = found  # < 10 °C for 6 h in the last 24 h, before any week is in hand
     assert "hypothermia" in finding.evidence_basis
     _, summer = _fold({"living": np.full(24 * DAYS, 8.0)}, start=datetime(2026, 7, 1, tzinfo=UTC))
     assert summer == []

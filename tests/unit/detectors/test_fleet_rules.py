@@ -22,10 +22,12 @@ WINTER = datetime(2026, 1, 5, tzinfo=UTC)  # local midnight (GMT)
 SUMMER = datetime(2026, 7, 1, 23, tzinfo=UTC)  # local midnight of 2 July (BST)
 
 
-def _fold(t, rh, *, start=WINTER, outdoor=None, room="kitchen", vulnerable=False, sites=None, rows_n=1):
+def _fold(
+    t, rh, *, start=WINTER, outdoor=None, room="kitchen", vulnerable=False, sites=None, rows_n=1
+):
     """Fold one sensor's hourly series (or several sensors' columns); findings with their hour index."""
     t, rh = np.atleast_2d(np.asarray(t, float).T).T, np.atleast_2d(np.asarray(rh, float).T).T
-    if t.ndim == 1 or t.shape[0] == 1 and rows_n == 1:
+    if t.ndim == 1 or (t.shape[0] == 1 and rows_n == 1):
         t, rh = t.reshape(-1, 1), rh.reshape(-1, 1)
     state = FleetState()
     keys = [("gw", f"s{k}") for k in range(t.shape[1])]
@@ -36,8 +38,15 @@ def _fold(t, rh, *, start=WINTER, outdoor=None, room="kitchen", vulnerable=False
     for i in range(t.shape[0]):
         n = t.shape[1]
         out = np.full(n, np.nan) if outdoor is None else np.full(n, outdoor[i])
-        batch = HourBatch(rows, np.full(n, start_s + i * H, dtype=np.int64), t[i], rh[i], np.full(n, np.nan),
-                          np.full(n, np.nan), out)
+        batch = HourBatch(
+            rows,
+            np.full(n, start_s + i * H, dtype=np.int64),
+            t[i],
+            rh[i],
+            np.full(n, np.nan),
+            np.full(n, np.nan),
+            out,
+        )
         found += [(i, f) for f in fold_hours(state, batch, sites).findings]
     return state, found
 
@@ -49,7 +58,9 @@ def _first(found, key):
 
 def test_surface_rh_over_80_for_half_a_week_fires_at_the_84th_hour():
     _, found = _fold(np.full(100, 20.0), np.full(100, 85.0))
-    assert _first(found, "surface_humidity") == 83  # 84 hours ≥ 80 % within today and the 6 days before
+    assert (
+        _first(found, "surface_humidity") == 83
+    )  # 84 hours ≥ 80 % within today and the 6 days before
     (f,) = [f for _, f in found if f.rule_key == "surface_humidity"]
     assert f.figures["hours_over_threshold_7d_h"] == 84
     assert "fell back to room-air" in f.evidence_basis
@@ -96,8 +107,13 @@ def test_tm59_adaptive_bedroom_limit_is_3_percent_of_season_hours():
     # Outdoor 20 °C every hour: from day 2, Trm 20 → Tmax = 0.33·20 + 21.8 = 28.4 °C; 29.5 °C exceeds by 1.1 K.
     # Bedroom occupied 24 h: limit 0.03·153·24 = 110.16 h → the 111th hour, index 24 + 110.
     hours = 24 * 8
-    _, found = _fold(np.full(hours, 29.5), np.full(hours, 50.0), start=SUMMER, outdoor=np.full(hours, 20.0),
-                     room="bedroom")
+    _, found = _fold(
+        np.full(hours, 29.5),
+        np.full(hours, 50.0),
+        start=SUMMER,
+        outdoor=np.full(hours, 20.0),
+        room="bedroom",
+    )
     assert _first(found, "tm59_adaptive") == 134
     (f,) = [f for _, f in found if f.rule_key == "tm59_adaptive"]
     assert f.figures["limit_hours_h"] == pytest.approx(110.16)
@@ -109,13 +125,23 @@ def test_tm59_adaptive_living_room_counts_occupied_hours_and_vulnerable_limit():
     # Living room 09–22 (13 h a day): limit 0.03·153·13 = 59.67 → 60th occupied hour = day 6, hour 9 + 7.
     hours = 24 * 8
     out = np.full(hours, 20.0)
-    _, found = _fold(np.full(hours, 29.5), np.full(hours, 50.0), start=SUMMER, outdoor=out, room="living")
+    _, found = _fold(
+        np.full(hours, 29.5), np.full(hours, 50.0), start=SUMMER, outdoor=out, room="living"
+    )
     assert _first(found, "tm59_adaptive") == 5 * 24 + 16
     # 28.5 °C: 0.1 K over Tmax 28.4 (no count) — but 1.1 K over the vulnerable Tmax 27.4 °C.
-    _, found = _fold(np.full(hours, 28.5), np.full(hours, 50.0), start=SUMMER, outdoor=out, room="bedroom")
+    _, found = _fold(
+        np.full(hours, 28.5), np.full(hours, 50.0), start=SUMMER, outdoor=out, room="bedroom"
+    )
     assert _first(found, "tm59_adaptive") is None
-    _, found = _fold(np.full(hours, 28.5), np.full(hours, 50.0), start=SUMMER, outdoor=out, room="bedroom",
-                     vulnerable=True)
+    _, found = _fold(
+        np.full(hours, 28.5),
+        np.full(hours, 50.0),
+        start=SUMMER,
+        outdoor=out,
+        room="bedroom",
+        vulnerable=True,
+    )
     assert _first(found, "tm59_adaptive") == 134
 
 
@@ -123,8 +149,13 @@ def test_tm59_adaptive_is_skipped_without_outdoor_temperature_and_out_of_season(
     hours = 24 * 8
     _, found = _fold(np.full(hours, 35.0), np.full(hours, 50.0), start=SUMMER, room="bedroom")
     assert _first(found, "tm59_adaptive") is None  # no Trm: the criterion cannot run
-    _, found = _fold(np.full(hours, 35.0), np.full(hours, 50.0), start=WINTER, outdoor=np.full(hours, 20.0),
-                     room="bedroom")
+    _, found = _fold(
+        np.full(hours, 35.0),
+        np.full(hours, 50.0),
+        start=WINTER,
+        outdoor=np.full(hours, 20.0),
+        room="bedroom",
+    )
     assert _first(found, "tm59_adaptive") is None  # May–September only
 
 
@@ -133,7 +164,7 @@ def _home(step_rh: float):
     hours = 24 * days
     t = np.full((hours, 3), 20.0)
     rh = np.full((hours, 3), 50.0)
-    rh[24 * 10:, 0] = 50.0 + step_rh  # sensor 0 reads high from day 10
+    rh[24 * 10 :, 0] = 50.0 + step_rh  # sensor 0 reads high from day 10
     sites = [SiteInfo("home", room) for room in ("kitchen", "living", "bedroom")]
     state, _ = _fold(t, rh, sites=sites, rows_n=3)
     return state, sites
@@ -144,8 +175,12 @@ def test_humidity_drift_against_the_home_s_other_sensors():
     state, sites = _home(8.0)
     tasks = drift_tasks(state, sites, now=datetime(2026, 1, 22, tzinfo=UTC))
     assert [t.sensor.sensor_id for t in tasks] == ["s0"]
-    assert tasks[0].figures["vapour_pressure_offset_change_pa"] == pytest.approx(0.08 * 2336.9, abs=1.0)
+    assert tasks[0].figures["vapour_pressure_offset_change_pa"] == pytest.approx(
+        0.08 * 2336.9, abs=1.0
+    )
     assert tasks[0].kind == "drift"
-    assert drift_tasks(state, sites, now=datetime(2026, 1, 22, tzinfo=UTC)) == []  # once per episode
+    assert (
+        drift_tasks(state, sites, now=datetime(2026, 1, 22, tzinfo=UTC)) == []
+    )  # once per episode
     state, sites = _home(5.0)  # 117 Pa: within tolerance
     assert drift_tasks(state, sites, now=datetime(2026, 1, 22, tzinfo=UTC)) == []

@@ -58,8 +58,10 @@ def test_at_50c_and_above_never_grows():
 
 def test_resistant_classes_grow_slower():
     t, rh = np.full(4000, 22.0), np.full(4000, 95.0)
-    ends = [mould_index(t, rh, s)[-1] for s in
-            ("very_sensitive", "sensitive", "medium_resistant", "resistant")]
+    ends = [
+        mould_index(t, rh, s)[-1]
+        for s in ("very_sensitive", "sensitive", "medium_resistant", "resistant")
+    ]
     assert ends == sorted(ends, reverse=True)
     assert ends[-1] > 0.0
 
@@ -112,8 +114,9 @@ def test_resuming_from_a_state_equals_one_run():
     rh = np.concatenate([np.full(300, 92.0), np.full(100, 60.0)])
     whole = mould_index(t, rh)
     first, hours_since = run_mould(t[:350], rh[:350])
-    rest, _ = run_mould(t[350:], rh[350:], initial_m=first[-1],
-                        initial_hours_since_growth_h=hours_since)
+    rest, _ = run_mould(
+        t[350:], rh[350:], initial_m=first[-1], initial_hours_since_growth_h=hours_since
+    )
     assert np.allclose(np.concatenate([first, rest]), whole)
 
 
@@ -122,7 +125,9 @@ def _trh(name):
     return frame["T"].to_numpy(), frame["RH"].to_numpy()
 
 
-@pytest.mark.parametrize("name", ["R3_omakotitalo_YP2_indoor1.csv", "R4_omakotitalo_YP1_indoor1.csv"])
+@pytest.mark.parametrize(
+    "name", ["R3_omakotitalo_YP2_indoor1.csv", "R4_omakotitalo_YP1_indoor1.csv"]
+)
 def test_occupied_rooms_stay_near_zero(name):
     """Real room air of two occupied Finnish homes. Data: TRH-tietokanta (CC BY 4.0)."""
     t, rh = _trh(name)
@@ -130,7 +135,8 @@ def test_occupied_rooms_stay_near_zero(name):
 
 
 @pytest.mark.parametrize(
-    "name", ["R3_omakotitalo_YP2_roofleft_infrontofeave.csv", "R4_omakotitalo_YP1_roofnorth_airtop.csv"]
+    "name",
+    ["R3_omakotitalo_YP2_roofleft_infrontofeave.csv", "R4_omakotitalo_YP1_roofnorth_airtop.csv"],
 )
 def test_roof_spaces_give_sensible_indices(name):
     """Ventilated roof spaces near saturation. Data: TRH-tietokanta (CC BY 4.0).

@@ -32,14 +32,20 @@ def test_sustained_humidity_five_hours_or_old_hours_do_not_trigger():
     assert SUSTAINED_HUMIDITY.run(old, context(NOW)).findings == ()
 
 
-@pytest.mark.parametrize(("over70", "over90", "fires"), [
-    (2, 0, False), (3, 0, True), (1, 1, False), (2, 2, True),
-])
+@pytest.mark.parametrize(
+    ("over70", "over90", "fires"),
+    [
+        (2, 0, False),
+        (3, 0, True),
+        (1, 1, False),
+        (2, 2, True),
+    ],
+)
 def test_approved_document_f(over70, over90, fires):
     """RH > 70 % for more than 2 h, or > 90 % for more than 1 h, in any 12 h (AD F 2006)."""
     rh = np.full(35, 55.0)
-    rh[10:10 + over70] = 75.0
-    rh[10:10 + over90] = 95.0
+    rh[10 : 10 + over70] = 75.0
+    rh[10 : 10 + over90] = 95.0
     findings = VENTILATION.run(_rh(35, rh), context(NOW)).findings
     assert bool(findings) is fires
 
@@ -52,11 +58,15 @@ def test_approved_document_f_hours_spread_beyond_12h_do_not_add_up():
 
 def test_surface_humidity_uses_outdoor_temperature_for_the_surface():
     """20 °C / 65 %: pv 1519 Pa; θe 0 °C, fRsi 0.75 → θsi 15 °C, psat 1704 Pa → RHsi 89.1 %."""
-    frame = hourly_frame(NOW, 24 * 7, temperature_c=20.0, humidity_pct=65.0, outdoor_temperature_c=0.0)
+    frame = hourly_frame(
+        NOW, 24 * 7, temperature_c=20.0, humidity_pct=65.0, outdoor_temperature_c=0.0
+    )
     (finding,) = SURFACE_HUMIDITY.run(frame, context(NOW)).findings
     assert finding.evidence_basis == "surface conditions from outdoor temperature"
     assert finding.figures["surface_rh_pct_mean_7d"] == pytest.approx(89.1, abs=0.1)
-    mild = hourly_frame(NOW, 24 * 7, temperature_c=20.0, humidity_pct=65.0, outdoor_temperature_c=12.0)
+    mild = hourly_frame(
+        NOW, 24 * 7, temperature_c=20.0, humidity_pct=65.0, outdoor_temperature_c=12.0
+    )
     assert SURFACE_HUMIDITY.run(mild, context(NOW)).findings == ()
 
 
@@ -64,8 +74,12 @@ def test_surface_humidity_falls_back_to_room_air_and_says_so():
     frame = hourly_frame(NOW, 24 * 7, temperature_c=18.0, humidity_pct=85.0)
     (finding,) = SURFACE_HUMIDITY.run(frame, context(NOW)).findings
     assert finding.evidence_basis.startswith("room air: no outdoor temperature")
-    assert SURFACE_HUMIDITY.run(hourly_frame(NOW, 24 * 7, temperature_c=18.0, humidity_pct=65.0),
-                                context(NOW)).findings == ()
+    assert (
+        SURFACE_HUMIDITY.run(
+            hourly_frame(NOW, 24 * 7, temperature_c=18.0, humidity_pct=65.0), context(NOW)
+        ).findings
+        == ()
+    )
 
 
 def test_mould_growth_finds_a_damp_corner_before_m_reaches_one():
@@ -73,7 +87,9 @@ def test_mould_growth_finds_a_damp_corner_before_m_reaches_one():
     state, first_found = None, None
     for day in range(1, 120):
         now = utc(2026, 1, 1) + pd.Timedelta(days=day)
-        frame = hourly_frame(now, 24, temperature_c=18.0, humidity_pct=70.0, outdoor_temperature_c=2.0)
+        frame = hourly_frame(
+            now, 24, temperature_c=18.0, humidity_pct=70.0, outdoor_temperature_c=2.0
+        )
         evaluation = MOULD_GROWTH.run(frame, context(now), state)
         state = evaluation.state
         if evaluation.findings and first_found is None:

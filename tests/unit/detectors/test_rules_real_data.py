@@ -15,19 +15,25 @@ TRH = Path("/work/shared/data/trh")
 
 def _frame(name, weather=None):
     raw = pd.read_csv(TRH / name)
-    index = pd.DatetimeIndex(pd.to_datetime(raw["t_UTC+2"]) - pd.Timedelta(hours=2)).tz_localize("UTC")
-    frame = pd.DataFrame({"temperature_c": raw["T"].to_numpy(), "humidity_pct": raw["RH"].to_numpy()},
-                         index=index)
+    index = pd.DatetimeIndex(pd.to_datetime(raw["t_UTC+2"]) - pd.Timedelta(hours=2)).tz_localize(
+        "UTC"
+    )
+    frame = pd.DataFrame(
+        {"temperature_c": raw["T"].to_numpy(), "humidity_pct": raw["RH"].to_numpy()}, index=index
+    )
     if weather:
         outdoor = pd.read_csv(TRH / weather)
         frame["outdoor_temperature_c"] = outdoor["Te"].to_numpy()[: len(frame)]
     return frame
 
 
-@pytest.mark.parametrize(("name", "weather"), [
-    ("R3_omakotitalo_YP2_indoor1.csv", "R3_omakotitalo_YP2_fmi.csv"),
-    ("R4_omakotitalo_YP1_indoor1.csv", None),
-])
+@pytest.mark.parametrize(
+    ("name", "weather"),
+    [
+        ("R3_omakotitalo_YP2_indoor1.csv", "R3_omakotitalo_YP2_fmi.csv"),
+        ("R4_omakotitalo_YP1_indoor1.csv", None),
+    ],
+)
 def test_occupied_rooms_raise_no_damp_findings(name, weather):
     frame = _frame(name, weather)
     state, findings = None, []

@@ -16,13 +16,23 @@ NOW_S = 1_795_545_600
 
 def _last_12h_humidity(home: int, sensor: str) -> list[float]:
     plans = demo_plans(4, 1)
-    run = FleetRun(plans, seed=1, window_start_s=NOW_S - 48 * 3600, window_end_s=NOW_S + 365 * 86400,
-                   interval_s=900, spinup_s=DEMO_SPINUP_S)
+    run = FleetRun(
+        plans,
+        seed=1,
+        window_start_s=NOW_S - 48 * 3600,
+        window_end_s=NOW_S + 365 * 86400,
+        interval_s=900,
+        spinup_s=DEMO_SPINUP_S,
+    )
     values = []
     for batch in run.batches(NOW_S):
         for h, payload in batch.messages:
             if h == home and payload and batch.ts > NOW_S - 12 * 3600:
-                values += [r["humidity_pct"] for r in orjson.loads(payload)["readings"] if r["sensor"] == sensor]
+                values += [
+                    r["humidity_pct"]
+                    for r in orjson.loads(payload)["readings"]
+                    if r["sensor"] == sensor
+                ]
     return values
 
 
@@ -55,8 +65,14 @@ def _demo_hours(monkeypatch, now_s: int) -> dict[tuple[int, str], list[dict]]:
     """Hourly-binned readings of the last 24 h per (home, sensor), the demo's clock frozen at now_s."""
     monkeypatch.setattr(demo, "wall_time_s", lambda: float(now_s))
     now = int(demo.wall_time_s())
-    run = FleetRun(demo_plans(4, 1), seed=1, window_start_s=now - 48 * 3600, window_end_s=now + 365 * 86400,
-                   interval_s=demo.BACKFILL_INTERVAL_S, spinup_s=DEMO_SPINUP_S)
+    run = FleetRun(
+        demo_plans(4, 1),
+        seed=1,
+        window_start_s=now - 48 * 3600,
+        window_end_s=now + 365 * 86400,
+        interval_s=demo.BACKFILL_INTERVAL_S,
+        spinup_s=DEMO_SPINUP_S,
+    )
     out: dict[tuple[int, str], list[dict]] = {}
     for batch in run.batches(now):
         for h, payload in batch.messages:

@@ -25,7 +25,12 @@ pytestmark = pytest.mark.unit
 
 @pytest.mark.parametrize(
     ("theta_c", "expected_pa"),
-    [(0.0, 610.5), (20.0, 2337.0), (10.0, 1227.0), (-10.0, 260.0)],  # ISO 13788 / CIBSE Guide C tables
+    [
+        (0.0, 610.5),
+        (20.0, 2337.0),
+        (10.0, 1227.0),
+        (-10.0, 260.0),
+    ],  # ISO 13788 / CIBSE Guide C tables
 )
 def test_psat_matches_tabulated_values(theta_c, expected_pa):
     assert psat_pa(theta_c) == pytest.approx(expected_pa, rel=0.01)
@@ -71,7 +76,9 @@ def test_thermostat_holds_setpoint_when_power_suffices_and_falls_short_when_not(
 
 def test_moisture_steady_state_is_generation_over_ventilation():
     # 0.1 kg/h into 30 m³ at 1 ach → +0.1/30 kg/m³ above outdoors
-    assert steady_state_vapour_density_kg_m3(0.006, 0.1 / 3600, 30.0, 1.0, 0.0) == pytest.approx(0.006 + 0.1 / 30)
+    assert steady_state_vapour_density_kg_m3(0.006, 0.1 / 3600, 30.0, 1.0, 0.0) == pytest.approx(
+        0.006 + 0.1 / 30
+    )
     rho = 0.006
     for _ in range(5000):
         rho = step_vapour_density_kg_m3(rho, 0.006, 0.1 / 3600, 30.0, 1.0, 0.0, 300)

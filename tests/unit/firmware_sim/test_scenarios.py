@@ -22,7 +22,9 @@ pytestmark = pytest.mark.unit
 
 END_S = 1_795_545_600  # 2026-11-24T00:00Z: late autumn, in the heating season
 DAYS = 30
-SUMMER_END_S = heatwave_start_epoch_s(1, 2026) + 10 * 86400  # a July window holding seed 1's heatwave
+SUMMER_END_S = (
+    heatwave_start_epoch_s(1, 2026) + 10 * 86400
+)  # a July window holding seed 1's heatwave
 
 
 def _run(seed: int = 1, scenarios=SCENARIOS, days: int = DAYS, end_s: int = END_S):
@@ -63,8 +65,12 @@ def test_each_scenario_produces_its_declared_truth_in_season_and_none_out_of_it(
 
 def test_seasons_follow_the_calendar(fleet, summer_fleet):
     by_key = {p.scenario.key: p for p in fleet[0]}
-    assert "excess_heat" not in expected_truth_keys(by_key["overheating"].scenario, END_S - DAYS * 86400, END_S)
-    assert "excess_cold" not in expected_truth_keys(by_key["under_heated"].scenario, SUMMER_END_S - DAYS * 86400, SUMMER_END_S)
+    assert "excess_heat" not in expected_truth_keys(
+        by_key["overheating"].scenario, END_S - DAYS * 86400, END_S
+    )
+    assert "excess_cold" not in expected_truth_keys(
+        by_key["under_heated"].scenario, SUMMER_END_S - DAYS * 86400, SUMMER_END_S
+    )
     winter_truth, summer_truth = _truth_by_home(fleet[1]), _truth_by_home(summer_fleet[1])
     assert all("excess_heat" not in v for v in winter_truth.values())  # no heatwave in November
     assert all("excess_cold" not in v for v in summer_truth.values())  # nor cold in July
@@ -79,7 +85,7 @@ def test_healthy_homes_have_no_hazard_or_fault(which, request):
 
 
 def test_leak_is_an_emergency_from_its_onset(fleet):
-    plans, run, _ = fleet
+    _, run, _ = fleet
     leaks = [r for r in run.truth_records() if r["hazard"] == "leak"]
     assert len(leaks) == 1
     assert leaks[0]["category"] == "emergency"
@@ -102,7 +108,7 @@ def test_every_message_fits_the_contract_shape(fleet):
             assert -40 <= r["temperature_c"] <= 85
             assert 0 <= r["humidity_pct"] <= 100
             assert 0 <= r["battery_pct"] <= 100
-            assert ("wme_pct" not in r or 0 <= r["wme_pct"] <= 100)
+            assert "wme_pct" not in r or 0 <= r["wme_pct"] <= 100
             assert all(round(r[k], 1) == r[k] for k in r if k.endswith(("_c", "_pct")))
 
 
@@ -111,7 +117,10 @@ def test_messages_pass_the_ingest_contract_validator(fleet):
     _, _, payloads = fleet
     for ts, h, payload in payloads[:: max(1, len(payloads) // 3000)]:
         decoded = contract.decode_telemetry(
-            f"homesafe/v1/gw/gw-H{h + 1:05d}/telemetry", payload, received_at_s=ts, known_gateway=lambda g: "H"
+            f"homesafe/v1/gw/gw-H{h + 1:05d}/telemetry",
+            payload,
+            received_at_s=ts,
+            known_gateway=lambda _g: "H",
         )
         assert not decoded.rejections, decoded.rejections
 
@@ -148,12 +157,33 @@ def test_registry_rows_follow_the_contract_vocabularies():
     assert len(homes) == 40 * 4
     assert all(tuple(r) == HOUSEHOLDS_CSV_COLUMNS for r in households)
     assert len(households) == 40
-    assert {r["archetype"] for r in homes} <= {"flat", "maisonette", "house", "bungalow", "bedsit", "other"}
-    assert {r["room"] for r in homes} <= {"living", "bedroom", "kitchen", "bathroom", "hall", "other"}
+    assert {r["archetype"] for r in homes} <= {
+        "flat",
+        "maisonette",
+        "house",
+        "bungalow",
+        "bedsit",
+        "other",
+    }
+    assert {r["room"] for r in homes} <= {
+        "living",
+        "bedroom",
+        "kitchen",
+        "bathroom",
+        "hall",
+        "other",
+    }
     assert all(1 <= int(r["imd_decile"]) <= 10 for r in homes)
     assert homes[0]["home_id"] == "H00001"
     assert homes[0]["gateway_id"] == "gw-H00001"
     assert homes[0]["sensor_id"] == "s1"
-    assert {r["ethnicity"] for r in households} <= {"Asian", "Black", "Mixed", "White", "Other", "Not known"}
+    assert {r["ethnicity"] for r in households} <= {
+        "Asian",
+        "Black",
+        "Mixed",
+        "White",
+        "Other",
+        "Not known",
+    }
     for key in ("disability", "children_under_5", "over_65"):
         assert {r[key] for r in households} <= {"yes", "no", "not known"}

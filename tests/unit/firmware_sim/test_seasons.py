@@ -24,7 +24,13 @@ WINDOW_DAYS = 45
 
 def _hourly(keys: list[str], start_s: int, days: int, seed: int = 1):
     plans = plan_homes([scenario_for(k) for k in keys], seed)
-    run = FleetRun(plans, seed=seed, window_start_s=start_s, window_end_s=start_s + days * 86400, interval_s=3600)
+    run = FleetRun(
+        plans,
+        seed=seed,
+        window_start_s=start_s,
+        window_end_s=start_s + days * 86400,
+        interval_s=3600,
+    )
     temps, hours = [], []
     for batch in run.batches():
         temps.append(run.physics.temperature_c.copy())
@@ -47,7 +53,7 @@ def test_the_weather_follows_the_dates_of_the_timestamps():
 
 
 def test_a_healthy_heated_home_is_warm_in_winter(winter):
-    _, run, hours, temps = winter
+    _, _run, hours, temps = winter
     living, bedroom = temps[:, 0], temps[:, 1]
     in_heating = np.array([_sap_heating_period(int(ts) - 1) for ts in hours])
     # SAP 10.2: 21 °C in the living area while the heating runs; EFUS 2011-type spreads otherwise
@@ -55,7 +61,9 @@ def test_a_healthy_heated_home_is_warm_in_winter(winter):
     assert 18.0 <= living.mean() <= 21.0
     assert 17.0 <= bedroom.mean() <= 20.0
     days = len(living) // 24
-    assert all(living[d * 24:(d + 1) * 24].max() >= 18.0 for d in range(days))  # reaches 18 °C every day
+    assert all(
+        living[d * 24 : (d + 1) * 24].max() >= 18.0 for d in range(days)
+    )  # reaches 18 °C every day
 
 
 def _sap_heating_period(ts: int) -> bool:
@@ -63,7 +71,9 @@ def _sap_heating_period(ts: int) -> bool:
     return (7 <= hour < 23) if weekend else (7 <= hour < 9 or 16 <= hour < 23)
 
 
-def test_the_under_heated_home_is_cold_by_the_documented_definition_and_the_healthy_one_is_not(winter):
+def test_the_under_heated_home_is_cold_by_the_documented_definition_and_the_healthy_one_is_not(
+    winter,
+):
     plans, run, hours, temps = winter
     cold = [r for r in run.truth_records() if r["hazard"] == "excess_cold"]
     assert {r["home_id"] for r in cold} >= {plans[1].home_id}
@@ -80,8 +90,16 @@ def test_the_under_heated_home_is_cold_by_the_documented_definition_and_the_heal
 def test_mould_in_the_onset_variant_reaches_m1_inside_the_window_after_the_household_change(winter):
     plans, run, _, _ = winter
     change_s = run.window_start_s + int(0.2 * (run.window_end_s - run.window_start_s))
-    damp = [r for r in run.truth_records() if r["home_id"] == plans[2].home_id and r["hazard"] == "damp_and_mould"]
-    m1 = [r["evidence"]["mould_index_1_ts"] for r in damp if r["evidence"]["mould_index_1_ts"] is not None]
+    damp = [
+        r
+        for r in run.truth_records()
+        if r["home_id"] == plans[2].home_id and r["hazard"] == "damp_and_mould"
+    ]
+    m1 = [
+        r["evidence"]["mould_index_1_ts"]
+        for r in damp
+        if r["evidence"]["mould_index_1_ts"] is not None
+    ]
     assert m1, damp
     assert all(change_s < t <= run.window_end_s for t in m1)
     assert min(r["start_ts"] for r in damp) > change_s  # no damp before the change
@@ -89,7 +107,9 @@ def test_mould_in_the_onset_variant_reaches_m1_inside_the_window_after_the_house
 
 def test_tm59_limits_are_the_published_ones():
     assert TM59_BEDROOM_NIGHT_LIMIT_H == 32.0  # 1 % of annual night hours
-    assert adaptive_limit_h(0) == pytest.approx(0.03 * 153 * 13)  # living room, 09:00–22:00, May–Sep
+    assert adaptive_limit_h(0) == pytest.approx(
+        0.03 * 153 * 13
+    )  # living room, 09:00–22:00, May–Sep
     assert adaptive_limit_h(1) == pytest.approx(0.03 * 153 * 24)  # bedroom, all day
 
 
@@ -100,5 +120,8 @@ def test_summer_window_heats_the_top_floor_flat_past_tm59_and_not_the_healthy_ho
     assert {r["home_id"] for r in heat} == {plans[1].home_id}
     bedroom = [r for r in heat if r["room"] == "bedroom"]
     assert bedroom
-    assert all(r["evidence"]["bedroom_night_hours_over_26c_h"] > 32.0 or
-               r["evidence"]["adaptive_exceedance_h"] > r["evidence"]["adaptive_limit_h"] for r in heat)
+    assert all(
+        r["evidence"]["bedroom_night_hours_over_26c_h"] > 32.0
+        or r["evidence"]["adaptive_exceedance_h"] > r["evidence"]["adaptive_limit_h"]
+        for r in heat
+    )

@@ -142,7 +142,7 @@ def test_gateway_not_in_the_registry_rejects_the_message_whole() -> None:
 
 
 def test_a_registry_that_fails_rejects_rather_than_raises() -> None:
-    def broken(gateway_id: str) -> str | None:
+    def broken(_gateway_id: str) -> str | None:
         raise RuntimeError("database is down")
 
     decoded = decode_telemetry(

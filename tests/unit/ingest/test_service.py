@@ -169,13 +169,13 @@ def test_dead_letter_sink_failure_is_retried_not_lost() -> None:
 
 
 def test_nothing_escapes_the_handler_even_when_the_registry_and_store_explode() -> None:
-    def explode(gateway_id: str) -> str | None:
+    def explode(_gateway_id: str) -> str | None:
         raise RuntimeError("boom")
 
     store = MemoryStore()
     service = IngestService(
         store=store,
-        dead_letter_sink=lambda letters: None,
+        dead_letter_sink=lambda _letters: None,
         known_gateway=explode,
         metrics=IngestMetrics(CollectorRegistry()),
     )
