@@ -24,6 +24,9 @@ PUBLIC = "public"
 PERMISSIONS: dict[str, frozenset[str]] = {
     "cases:read": frozenset(ROLES),
     "cases:personal": frozenset({"officer", "compliance", "admin"}),
+    # The household's needs that raise the risk (child under 5, over 65, health or disability,
+    # language), never ethnicity or the detail: for staff who triage and work cases.
+    "households:needs": frozenset({"officer", "compliance", "admin"}),
     "cases:write": frozenset({"officer", "admin"}),
     "cases:assign": frozenset({"officer", "admin"}),
     "telemetry:read": frozenset({"officer", "compliance", "analyst", "admin", "viewer"}),

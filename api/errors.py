@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
 from compliance.lifecycle import EventRefused
-from compliance.service import CaseNotFound, HomeNotFound
+from compliance.service import CaseNotFound, HomeNotFound, InvalidInput
 from repairs.performance import BadCondition
 from repairs.service import ContractorNotFound, RepairRefused, WorkOrderNotFound
 
@@ -18,6 +18,7 @@ STATUS_FOR: dict[type[Exception], int] = {
     EventRefused: status.HTTP_409_CONFLICT,  # the case's state does not allow it; say why
     RepairRefused: status.HTTP_409_CONFLICT,
     BadCondition: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    InvalidInput: status.HTTP_422_UNPROCESSABLE_CONTENT,  # can never be right (a future time)
 }
 
 

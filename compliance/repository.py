@@ -34,8 +34,8 @@ def list_cases(
     offset: int = 0,
 ) -> Sequence[Case]:
     """Cases ordered by their nearest running deadline (``next_due_at``; cases with none last)."""
-    query: Select[tuple[Case]] = select(Case).options(
-        lazyload(Case.events), lazyload(Case.evidence)
+    query: Select[Case] = select(Case).options(
+        lazyload(Case.events), lazyload(Case.evidence), lazyload(Case.investigations)
     )
     if status is not None:
         query = query.where(Case.status == status)
@@ -107,6 +107,9 @@ def refresh_after_breach(
         values["accommodation"] = case((due, "due"), else_=Case.accommodation)
         values["alternative_accommodation_due"] = case(
             (due, true()), else_=Case.alternative_accommodation_due
+        )
+        values["accommodation_due_reason"] = case(
+            (due, "breach"), else_=Case.accommodation_due_reason
         )
     session.execute(
         update(Case)

@@ -17,6 +17,7 @@ from compliance.calendar import WorkingDayCalendar
 from compliance.rules import ComplianceSettings
 from compliance.schemas import FindingIn
 from compliance.service import Engine
+from compliance.summary import Landlord
 from detectors import repository as detector_repository
 from detectors.findings import LEAK, Finding
 from detectors.runner import SensorSite, run_pass
@@ -60,7 +61,16 @@ def build(settings: Settings) -> Services:
         db=db,
         sessions=make_sessionmaker(db),
         telemetry=open_telemetry_store(settings.telemetry_url),
-        compliance=Engine(WorkingDayCalendar(settings.timezone), compliance_settings),
+        compliance=Engine(
+            WorkingDayCalendar(settings.timezone),
+            compliance_settings,
+            landlord=Landlord(
+                name=settings.landlord_name,
+                phone=settings.landlord_phone,
+                email=settings.landlord_email,
+                address=settings.landlord_address,
+            ),
+        ),
     )
 
 

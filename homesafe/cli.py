@@ -205,11 +205,7 @@ def cmd_registry_import(args: argparse.Namespace, settings: Settings) -> int:
     services = _services(settings)
     try:
         with services.sessions.begin() as session:
-            summary = import_files(
-                session,
-                Path(args.homes_csv),
-                Path(args.households_csv) if args.households_csv else None,
-            )
+            summary = import_files(session, [Path(name) for name in args.files])
     except RegistryImportError as exc:
         for error in exc.errors:
             print(str(error), file=sys.stderr)
@@ -217,7 +213,8 @@ def cmd_registry_import(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     print(
         f"imported {summary.homes} home(s), {summary.gateways} gateway(s), "
-        f"{summary.sensors} sensor(s), {summary.households} household(s)"
+        f"{summary.sensors} sensor(s), {summary.households} household(s), "
+        f"{summary.tenancies} tenancy(ies)"
     )
     return 0
 
@@ -364,10 +361,14 @@ def build_parser() -> argparse.ArgumentParser:
         dest="registry_command", required=True, parser_class=_Parser
     )
     registry_import = registry_commands.add_parser(
-        "import", help="import homes.csv [households.csv]"
+        "import", help="import homes.csv [households.csv] [tenancies.csv]"
     )
-    registry_import.add_argument("homes_csv")
-    registry_import.add_argument("households_csv", nargs="?")
+    registry_import.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE.csv",
+        help="homes.csv, households.csv, tenancies.csv (each recognised by its header row)",
+    )
     registry_import.set_defaults(handler=cmd_registry_import)
 
     users = commands.add_parser("users", help="people")

@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     audit_key: str | None = Field(
         default=None, description="HMAC key signing the audit log's daily checkpoints"
     )
+    # The landlord's contact details printed on every letter (docs/operations.md, "Settings").
+    landlord_name: str | None = None
+    landlord_phone: str | None = None
+    landlord_email: str | None = None
+    landlord_address: str | None = None
     detect_interval_s: float = 900.0
     sweep_interval_s: float = 60.0
     awareness_from_sensors: str = "on_detection"

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from registry.models import Gateway, Home, Household, Sensor
-from registry.schemas import HomeRow, HouseholdRow, SensorRow
+from registry.models import Gateway, Home, Household, Sensor, Tenancy
+from registry.schemas import HomeRow, HouseholdRow, SensorRow, TenancyRow
 
 
 def home_ids(session: Session) -> set[str]:
@@ -59,10 +60,14 @@ def upsert(
     homes: Sequence[HomeRow],
     sensors: Sequence[SensorRow],
     households: Sequence[HouseholdRow],
+    tenancies: Sequence[TenancyRow] = (),
 ) -> None:
     """Insert or update the given rows; the caller owns the transaction."""
     for home in homes:
-        session.merge(Home(**{name: getattr(home, name) for name in HomeRow.__slots__}))
+        values = {name: getattr(home, name) for name in HomeRow.__slots__}
+        if values["address"] is None:
+            del values["address"]  # a homes.csv without addresses keeps the ones on record
+        session.merge(Home(**values))
     session.flush()
     for gateway_id, home_id in {(s.gateway_id, s.home_id) for s in sensors}:
         session.merge(Gateway(gateway_id=gateway_id, home_id=home_id))
@@ -80,4 +85,34 @@ def upsert(
         session.merge(
             Household(**{name: getattr(household, name) for name in HouseholdRow.__slots__})
         )
+    for tenancy in tenancies:
+        session.merge(Tenancy(**{name: getattr(tenancy, name) for name in TenancyRow.__slots__}))
     session.flush()
+
+
+def running_tenancies(session: Session) -> dict[str, str]:
+    """Each home's running tenancy (no end date): home id -> tenancy reference."""
+    return {
+        home_id: reference
+        for home_id, reference in session.execute(
+            select(Tenancy.home_id, Tenancy.tenancy_ref).where(Tenancy.end_date.is_(None))
+        )
+    }
+
+
+def tenancy_on(session: Session, home_id: str, day: date) -> Tenancy | None:
+    """The home's tenancy on that day (started by it, not ended before it), the latest started."""
+    return session.scalars(
+        select(Tenancy)
+        .where(
+            Tenancy.home_id == home_id,
+            Tenancy.start_date <= day,
+            or_(Tenancy.end_date.is_(None), Tenancy.end_date >= day),
+        )
+        .order_by(Tenancy.start_date.desc(), Tenancy.tenancy_ref)
+        .limit(1)
+    ).first()
+
+
+def get_tenancy(session: Session, tenancy_ref: str) -> Tenancy | None:
+    return session.get(Tenancy, tenancy_ref)

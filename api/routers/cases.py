@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.auth import may
 from api.deps import AppContext, Context, DbSession, RowId, require
 from api.models import User
 from compliance import repository, service
@@ -32,10 +33,21 @@ from registry.clock import utc_now
 router = APIRouter(tags=["cases"])
 
 
-def _detail(case: Case, engine: Engine) -> CaseDetailOut:
+def _detail(
+    case: Case, engine: Engine, user: User | None = None, session: Session | None = None
+) -> CaseDetailOut:
+    personal = user is not None and may(user.role, "cases:personal")
+    needs = user is not None and may(user.role, "households:needs")
+    extra: dict[str, object] = {}
+    if session is not None and (personal or needs):
+        extra = service.case_people(
+            session, case, engine, personal=personal, needs=needs, now=utc_now()
+        )
     return CaseDetailOut.model_validate(
         {
             **CaseOut.model_validate(case).model_dump(),
+            **service.case_record(case),
+            **extra,
             "timeline": [EventOut.model_validate(e) for e in case.events],
             "evidence": case.evidence,
             "alternative_accommodation_due": case.alternative_accommodation_due,
@@ -91,10 +103,10 @@ def get_case(
     case_id: RowId,
     session: DbSession,
     context: Context,
-    _user: Annotated[User, Depends(require("cases:read"))],
+    user: Annotated[User, Depends(require("cases:read"))],
 ) -> CaseDetailOut:
-    """One case: its clocks, timeline and evidence."""
-    return _detail(_case_or_404(session, case_id), context.engine)
+    """One case: its clocks, investigations, timeline and evidence."""
+    return _detail(_case_or_404(session, case_id), context.engine, user, session)
 
 
 @router.post("/reports", response_model=CaseDetailOut, status_code=status.HTTP_201_CREATED)
@@ -111,7 +123,7 @@ def post_report(
     )
     if not created:
         response.status_code = status.HTTP_200_OK
-    return _detail(case, context.engine)
+    return _detail(case, context.engine, user, session)
 
 
 @router.post("/cases/{case_id}/events", response_model=CaseDetailOut)
@@ -131,10 +143,16 @@ def post_event(
         now=utc_now(),
         engine=context.engine,
     )
-    return _detail(case, context.engine)
+    return _detail(case, context.engine, user, session)
 
 
-@router.post("/cases/{case_id}/clocks/{kind}/reasonable-steps", response_model=CaseDetailOut)
+@router.post("/cases/{case_id}/clocks/{kind}/reasonable-endeavours", response_model=CaseDetailOut)
+@router.post(
+    "/cases/{case_id}/clocks/{kind}/reasonable-steps",
+    response_model=CaseDetailOut,
+    deprecated=True,
+    description="The former name of .../reasonable-endeavours.",
+)
 def post_reasonable_steps(
     case_id: RowId,
     kind: ClockKind,
@@ -143,11 +161,12 @@ def post_reasonable_steps(
     context: Context,
     user: Annotated[User, Depends(require("cases:write"))],
 ) -> CaseDetailOut:
-    """An officer records the reasonable steps taken against the breached clock of this kind."""
+    """An officer records all reasonable endeavours made against the breached clock of this kind
+    (the statutory defence, s.10A(5) Landlord and Tenant Act 1985)."""
     service.record_reasonable_steps(
         session, case_id=case_id, kind=kind, steps=body.steps, actor=user.name, now=utc_now()
     )
-    return _detail(_case_or_404(session, case_id), context.engine)
+    return _detail(_case_or_404(session, case_id), context.engine, user, session)
 
 
 @router.post("/cases/{case_id}/clocks/{kind}/excuse", response_model=CaseDetailOut)
@@ -168,7 +187,7 @@ def post_excuse(
         now=utc_now(),
         note=body.note if body else None,
     )
-    return _detail(_case_or_404(session, case_id), context.engine)
+    return _detail(_case_or_404(session, case_id), context.engine, user, session)
 
 
 @router.post("/cases/{case_id}/safety-work-cannot-be-met", response_model=CaseDetailOut)
@@ -188,7 +207,7 @@ def post_cannot_meet(
         now=utc_now(),
         engine=context.engine,
     )
-    return _detail(case, context.engine)
+    return _detail(case, context.engine, user, session)
 
 
 @router.post("/cases/{case_id}/assignment", response_model=CaseDetailOut)
@@ -211,11 +230,13 @@ def post_assignment(
     case = service.assign_case(
         session, case_id=case_id, officer=body.officer, actor=user.name, now=utc_now()
     )
-    return _detail(case, context.engine)
+    return _detail(case, context.engine, user, session)
 
 
 def _summary_facts(session: Session, case_id: int, context: AppContext) -> SummaryFacts:
-    return service.summary_facts(_case_or_404(session, case_id), context.engine)
+    return service.summary_facts(
+        session, _case_or_404(session, case_id), context.engine, now=utc_now()
+    )
 
 
 @router.get("/cases/{case_id}/summary.html", response_class=HTMLResponse)
@@ -223,7 +244,7 @@ def get_summary_html(
     case_id: RowId,
     session: DbSession,
     context: Context,
-    _user: Annotated[User, Depends(require("cases:read"))],
+    _user: Annotated[User, Depends(require("cases:personal"))],
     large_print: bool = False,
 ) -> HTMLResponse:
     """The written summary for the tenant, as HTML (large print on request)."""
@@ -236,7 +257,7 @@ def get_summary_pdf(
     case_id: RowId,
     session: DbSession,
     context: Context,
-    _user: Annotated[User, Depends(require("cases:read"))],
+    _user: Annotated[User, Depends(require("cases:personal"))],
     large_print: bool = False,
 ) -> Response:
     """The written summary for the tenant, as PDF (large print on request)."""

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from homesafe.cli import main
-from tests.factories import homes_csv, households_csv
+from tests.factories import homes_csv, households_csv, tenancies_csv
 
 pytestmark = pytest.mark.integration
 
@@ -57,6 +57,15 @@ def test_registry_import_reports_bad_rows_and_imports_good_files(env, capsys):
     assert main(["registry", "import", "bad.csv"]) == 1
     err = capsys.readouterr().err
     assert "homes.csv:2: archetype 'igloo'" in err
+
+    # Files are recognised by their header, in any order and under any name.
+    (env / "people.csv").write_text(tenancies_csv(["H0001"]))
+    (env / "more-homes.csv").write_text(homes_csv(homes=3, sensors_per_home=1))
+    assert main(["registry", "import", "people.csv", "more-homes.csv"]) == 0
+    assert "3 home(s)" in capsys.readouterr().out
+    (env / "what.csv").write_text("a,b\n1,2\n")
+    assert main(["registry", "import", "what.csv"]) == 1
+    assert "header is not that of homes.csv" in capsys.readouterr().err
 
 
 @pytest.mark.usefixtures("env")
