@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal, get_args
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_serializer, field_validator
+from pydantic import (
+    AliasChoices,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_serializer,
+    field_validator,
+)
 
 from compliance import lifecycle
 from compliance.rules import HAZARD_KEYS
@@ -139,9 +147,19 @@ class ClockOut(_Out):
     ended_reason: str | None = None
     investigation_type: InvestigationType | None = None
     breached_at: datetime | None = None
-    reasonable_steps: str | None = None
-    reasonable_steps_by: str | None = None
-    reasonable_steps_at: datetime | None = None
+    reasonable_endeavours: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("reasonable_endeavours", "reasonable_steps"),
+        description="all reasonable endeavours recorded against a breach (the defence)",
+    )
+    reasonable_endeavours_by: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("reasonable_endeavours_by", "reasonable_steps_by"),
+    )
+    reasonable_endeavours_at: datetime | None = Field(
+        default=None,
+        validation_alias=AliasChoices("reasonable_endeavours_at", "reasonable_steps_at"),
+    )
     excused_by: str | None = None
     excused_at: datetime | None = None
 
@@ -209,7 +227,10 @@ class CaseDetailOut(CaseOut):
     alternative_accommodation_due: bool
     access_failures: int
     access_attempts: list[dict[str, Any]] = Field(default_factory=list)
-    access_reasonable_steps: bool = False
+    access_reasonable_steps: bool = Field(
+        default=False,
+        description="three failed access attempts by three different methods are on record",
+    )
     accommodation: str = "not_due"
     accommodation_offered_at: datetime | None = None
     accommodation_declined_at: datetime | None = None
@@ -250,12 +271,16 @@ class AssignmentIn(BaseModel):
     officer: str | None = Field(default=None, min_length=1, max_length=64)
 
 
-class ReasonableStepsIn(BaseModel):
-    """The reasonable steps an officer took against a breached clock."""
+class ReasonableEndeavoursIn(BaseModel):
+    """All reasonable endeavours an officer made to meet a breached clock (``steps`` also read)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    steps: str = Field(min_length=1, max_length=10_000)
+    endeavours: str = Field(
+        min_length=1,
+        max_length=10_000,
+        validation_alias=AliasChoices("endeavours", "steps"),
+    )
 
 
 class ExcuseIn(BaseModel):

@@ -792,11 +792,11 @@ def triage_due(case: Case, engine: Engine) -> datetime | None:
 
 
 def access_reasonable_steps(case: Case, engine: Engine) -> bool:
-    """Whether the failed access attempts make the guidance's usual reasonable steps."""
+    """Whether the failed access attempts are the guidance's usual three, by three methods."""
     return lifecycle.access_reasonable_steps(case_state(case), engine.settings)
 
 
-# --- breaches, reasonable steps and excuses -------------------------------------------------------
+# --- breaches, all reasonable endeavours and excuses -------------------------------------------------------
 
 
 def _clock_of(case: Case, kind: str, *, statuses: tuple[str, ...]) -> tuple[int, Clock]:
@@ -857,10 +857,10 @@ def breach_due_clocks(session: Session, *, now: datetime, actor: str, limit: int
 def record_reasonable_steps(
     session: Session, *, case_id: int, kind: str, steps: str, actor: str, now: datetime
 ) -> Clock:
-    """An officer records the reasonable steps taken against a breached clock (the breach stays)."""
+    """An officer records all reasonable endeavours made against a breached clock (the breach stays)."""
     case = _lock_case(session, case_id)
     if not steps.strip():
-        raise EventRefused("say what reasonable steps were taken")
+        raise EventRefused("say what reasonable endeavours were made")
     _, clock = _clock_of(case, kind, statuses=("breached",))
     before = {"status": clock.status, "reasonable_steps": clock.reasonable_steps}
     clock.reasonable_steps = steps.strip()
@@ -871,7 +871,7 @@ def record_reasonable_steps(
         session,
         at=now,
         actor=actor,
-        action="clock.reasonable_steps_recorded",
+        action="clock.reasonable_endeavours_recorded",
         entity_type="clock",
         entity_id=clock.id,
         before=before,
@@ -888,11 +888,11 @@ def record_reasonable_steps(
 def excuse_breach(
     session: Session, *, case_id: int, kind: str, actor: str, now: datetime, note: str | None = None
 ) -> Clock:
-    """A compliance officer accepts the recorded reasonable steps: breached -> breached_excused."""
+    """A compliance officer accepts the recorded reasonable endeavours: breached -> breached_excused."""
     case = _lock_case(session, case_id)
     index, clock = _clock_of(case, kind, statuses=("breached",))
     if not clock.reasonable_steps:
-        raise EventRefused("no reasonable steps are recorded against this breach yet")
+        raise EventRefused("no reasonable endeavours are recorded against this breach yet")
     reason = clock.reasonable_steps + (
         f" — accepted: {note.strip()}" if note and note.strip() else ""
     )
@@ -1089,6 +1089,10 @@ def _row(clock: Clock) -> ClockRow:
         reasonable_steps=clock.reasonable_steps,
         excused_at=clock.excused_at,
         excuse_reason=clock.excuse_reason,
+        duty=clock.duty,
+        ended=clock.ended,
+        ended_reason=clock.ended_reason,
+        investigation_type=clock.investigation_type,
     )
 
 

@@ -415,7 +415,7 @@ def reasonable_steps_form(
     signed: Annotated[SignedIn, Depends(page_action("cases:write"))],
     steps: Annotated[str, Form(max_length=10_000)] = "",
 ) -> Response:
-    """The officer records the reasonable steps taken against a breached clock."""
+    """The officer records all reasonable endeavours made against a breached clock."""
     try:
         with context.sessions.begin() as session:
             service.record_reasonable_steps(
@@ -434,7 +434,8 @@ def reasonable_steps_form(
     except service.EventRefused as exc:
         return _back(case_id, error=str(exc))
     return _back(
-        case_id, message=f"Reasonable steps recorded against the {words(kind).lower()} clock."
+        case_id,
+        message=f"All reasonable endeavours recorded against the {words(kind).lower()} clock.",
     )
 
 
@@ -447,7 +448,7 @@ def excuse_form(
     note: Annotated[str | None, Form(max_length=2000)] = None,
     back: Annotated[str, Form(max_length=12)] = "case",
 ) -> Response:
-    """Compliance accepts the recorded reasonable steps: the breach is excused (never erased)."""
+    """Compliance accepts the recorded reasonable endeavours: the breach is excused (never erased)."""
     try:
         with context.sessions.begin() as session:
             service.excuse_breach(

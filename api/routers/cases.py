@@ -23,7 +23,7 @@ from compliance.schemas import (
     EventIn,
     EventOut,
     ExcuseIn,
-    ReasonableStepsIn,
+    ReasonableEndeavoursIn,
     ReportIn,
 )
 from compliance.service import Engine
@@ -156,7 +156,7 @@ def post_event(
 def post_reasonable_steps(
     case_id: RowId,
     kind: ClockKind,
-    body: ReasonableStepsIn,
+    body: ReasonableEndeavoursIn,
     session: DbSession,
     context: Context,
     user: Annotated[User, Depends(require("cases:write"))],
@@ -164,7 +164,7 @@ def post_reasonable_steps(
     """An officer records all reasonable endeavours made against the breached clock of this kind
     (the statutory defence, s.10A(5) Landlord and Tenant Act 1985)."""
     service.record_reasonable_steps(
-        session, case_id=case_id, kind=kind, steps=body.steps, actor=user.name, now=utc_now()
+        session, case_id=case_id, kind=kind, steps=body.endeavours, actor=user.name, now=utc_now()
     )
     return _detail(_case_or_404(session, case_id), context.engine, user, session)
 

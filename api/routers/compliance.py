@@ -62,7 +62,7 @@ def report(
     begin, finish = _period(start, end, context.engine.calendar.timezone)
     rows = service.report_rows(session, start=begin, end=finish)
     return Response(
-        report_csv(rows),
+        report_csv(rows, timezone=context.engine.calendar.timezone),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="compliance-report.csv"'},
     )
