@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Form, HTTPException, Path, Request, status
@@ -27,6 +28,11 @@ class AppContext:
     engine: Engine
     fleet: Any = None  # ingest's live view of gateways, when ingest runs in this process
     audit_key: str | None = None  # HOMESAFE_AUDIT_KEY: checkpoint signatures are checked with it
+    clock: Callable[[], datetime] = utc_now  # the one wall clock; tests pass a fixed one
+
+    def now(self) -> datetime:
+        """The time a request is handled at."""
+        return self.clock()
 
 
 def get_context(request: Request) -> AppContext:

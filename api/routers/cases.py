@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
@@ -34,14 +35,18 @@ router = APIRouter(tags=["cases"])
 
 
 def _detail(
-    case: Case, engine: Engine, user: User | None = None, session: Session | None = None
+    case: Case,
+    engine: Engine,
+    user: User | None = None,
+    session: Session | None = None,
+    now: datetime | None = None,
 ) -> CaseDetailOut:
     personal = user is not None and may(user.role, "cases:personal")
     needs = user is not None and may(user.role, "households:needs")
     extra: dict[str, object] = {}
     if session is not None and (personal or needs):
         extra = service.case_people(
-            session, case, engine, personal=personal, needs=needs, now=utc_now()
+            session, case, engine, personal=personal, needs=needs, now=now or utc_now()
         )
     return CaseDetailOut.model_validate(
         {
@@ -106,7 +111,7 @@ def get_case(
     user: Annotated[User, Depends(require("cases:read"))],
 ) -> CaseDetailOut:
     """One case: its clocks, investigations, timeline and evidence."""
-    return _detail(_case_or_404(session, case_id), context.engine, user, session)
+    return _detail(_case_or_404(session, case_id), context.engine, user, session, context.now())
 
 
 @router.post("/reports", response_model=CaseDetailOut, status_code=status.HTTP_201_CREATED)
@@ -119,11 +124,11 @@ def post_report(
 ) -> CaseDetailOut:
     """Record a hazard report: opens the home's case for the hazard, or joins the open one."""
     case, created = service.record_report(
-        session, report=report, actor=user.name, now=utc_now(), engine=context.engine
+        session, report=report, actor=user.name, now=context.now(), engine=context.engine
     )
     if not created:
         response.status_code = status.HTTP_200_OK
-    return _detail(case, context.engine, user, session)
+    return _detail(case, context.engine, user, session, context.now())
 
 
 @router.post("/cases/{case_id}/events", response_model=CaseDetailOut)
@@ -140,10 +145,10 @@ def post_event(
         case_id=case_id,
         event=event,
         actor=user.name,
-        now=utc_now(),
+        now=context.now(),
         engine=context.engine,
     )
-    return _detail(case, context.engine, user, session)
+    return _detail(case, context.engine, user, session, context.now())
 
 
 @router.post("/cases/{case_id}/clocks/{kind}/reasonable-endeavours", response_model=CaseDetailOut)
@@ -164,9 +169,14 @@ def post_reasonable_steps(
     """An officer records all reasonable endeavours made against the breached clock of this kind
     (the statutory defence, s.10A(5) Landlord and Tenant Act 1985)."""
     service.record_reasonable_steps(
-        session, case_id=case_id, kind=kind, steps=body.endeavours, actor=user.name, now=utc_now()
+        session,
+        case_id=case_id,
+        kind=kind,
+        steps=body.endeavours,
+        actor=user.name,
+        now=context.now(),
     )
-    return _detail(_case_or_404(session, case_id), context.engine, user, session)
+    return _detail(_case_or_404(session, case_id), context.engine, user, session, context.now())
 
 
 @router.post("/cases/{case_id}/clocks/{kind}/excuse", response_model=CaseDetailOut)
@@ -184,10 +194,10 @@ def post_excuse(
         case_id=case_id,
         kind=kind,
         actor=user.name,
-        now=utc_now(),
+        now=context.now(),
         note=body.note if body else None,
     )
-    return _detail(_case_or_404(session, case_id), context.engine, user, session)
+    return _detail(_case_or_404(session, case_id), context.engine, user, session, context.now())
 
 
 @router.post("/cases/{case_id}/safety-work-cannot-be-met", response_model=CaseDetailOut)
@@ -204,10 +214,10 @@ def post_cannot_meet(
         case_id=case_id,
         reason=body.reason,
         actor=user.name,
-        now=utc_now(),
+        now=context.now(),
         engine=context.engine,
     )
-    return _detail(case, context.engine, user, session)
+    return _detail(case, context.engine, user, session, context.now())
 
 
 @router.post("/cases/{case_id}/assignment", response_model=CaseDetailOut)
@@ -228,14 +238,14 @@ def post_assignment(
             status.HTTP_422_UNPROCESSABLE_CONTENT, f"{body.officer} is not an officer"
         )
     case = service.assign_case(
-        session, case_id=case_id, officer=body.officer, actor=user.name, now=utc_now()
+        session, case_id=case_id, officer=body.officer, actor=user.name, now=context.now()
     )
-    return _detail(case, context.engine, user, session)
+    return _detail(case, context.engine, user, session, context.now())
 
 
 def _summary_facts(session: Session, case_id: int, context: AppContext) -> SummaryFacts:
     return service.summary_facts(
-        session, _case_or_404(session, case_id), context.engine, now=utc_now()
+        session, _case_or_404(session, case_id), context.engine, now=context.now()
     )
 
 

@@ -12,7 +12,6 @@ from api.deps import Context, DbSession, require
 from api.models import User
 from compliance import service
 from compliance.reporting import report_csv
-from registry.clock import utc_now
 
 router = APIRouter(tags=["compliance"])
 
@@ -79,4 +78,4 @@ def summary(
     """Clocks met on time by kind, breaches by reason, times to investigate and make safe,
     open cases by days to breach."""
     begin, finish = _period(start, end, context.engine.calendar.timezone)
-    return service.summary(session, start=begin, end=finish, now=utc_now())
+    return service.summary(session, start=begin, end=finish, now=context.now())
