@@ -75,8 +75,10 @@ def warning_times(
 ) -> list[tuple[datetime, str]]:
     """When to warn before the deadline, each with its label, sorted, strictly inside the clock.
 
-    Both offsets apply to every clock where they fall inside it: when ``warning_working_days``
-    working days remain (00:00 local of that day) and ``warning_hours`` before the due instant.
+    The offsets apply to every clock where they fall inside it: when ``warning_working_days``
+    and ``alert_working_days`` working days remain (00:00 local of that day) and
+    ``warning_hours`` before the due instant. The staff alert (notify) is the
+    ``alert_working_days`` one on working-day clocks and the ``warning_hours`` one on hour clocks.
     """
     _require_aware(started_at)
     _require_aware(due_at)
@@ -84,6 +86,10 @@ def warning_times(
         (
             working_days_left_from(due_at, settings.warning_working_days, calendar),
             f"{settings.warning_working_days}_working_days_left",
+        ),
+        (
+            working_days_left_from(due_at, settings.alert_working_days, calendar),
+            f"{settings.alert_working_days}_working_days_left",
         ),
         (
             (due_at - timedelta(hours=settings.warning_hours)).astimezone(UTC),

@@ -349,6 +349,8 @@ class ComplianceSettings:
       (devices' clocks differ); further ahead they are refused (5).
     - ``warning_working_days`` / ``warning_hours``: warn this long before a working-day deadline
       (2) and before an hour deadline (4). Not law: Homesafe's own early warnings.
+    - ``alert_working_days``: a further warning when this many working days are left (1): the
+      staff alert of docs/operations.md ("Notifications"); hour clocks alert at ``warning_hours``.
     - ``access_attempts_for_reasonable_steps``: failed access attempts, by different methods,
       the guidance expects before access refusal supports all reasonable endeavours (3).
     """
@@ -363,6 +365,7 @@ class ComplianceSettings:
     future_skew_minutes: int = 5
     warning_working_days: int = 2
     warning_hours: int = 4
+    alert_working_days: int = 1
     access_attempts_for_reasonable_steps: int = 3
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from compliance import audit, lifecycle, repository
+from compliance import audit, events, lifecycle, repository
 from compliance.calendar import WorkingDayCalendar
 from compliance.clocks import triage_due_at, warning_times
 from compliance.lifecycle import (
@@ -45,7 +45,7 @@ from compliance.rules import (
     rule_set_for,
     tenure_scope,
 )
-from compliance.schemas import EventIn, FindingIn, ReportIn, WorkPlanIn
+from compliance.schemas import CaseOut, EventIn, FindingIn, ReportIn, WorkPlanIn
 from compliance.summary import Landlord, SummaryFacts, WorkItem
 from registry import repository as registry
 from registry.clock import to_rfc3339
@@ -329,6 +329,30 @@ def _lock_case(session: Session, case_id: int) -> Case:
     return case
 
 
+def case_data(case: Case) -> dict[str, Any]:
+    """The case as the API returns it in lists (no personal fields), as JSON: an event's ``data``."""
+    return CaseOut.model_validate(case).model_dump(mode="json")
+
+
+def _emit(
+    session: Session, type: str, case: Case, *, at: datetime, detail: dict[str, Any]
+) -> None:
+    """Hand a domain event to the session's sink (compliance.events), in this transaction."""
+    if not events.enabled(session):
+        return
+    session.flush()
+    events.record(
+        session, type=type, at=at, data=case_data(case), detail=detail, case_id=case.id
+    )
+
+
+def _report_detail(evidence: Evidence) -> dict[str, Any] | None:
+    """What the notification rules need to know about a report that joined a case."""
+    if evidence.kind != "report":
+        return None
+    return {"source": evidence.source, **(evidence.figures or {})}
+
+
 def _rule_set_at(aware_at: datetime, engine: Engine) -> RuleSet:
     try:
         return rule_set_for(aware_at, engine.calendar.timezone, engine.rule_sets)
@@ -420,6 +444,7 @@ def open_or_join_case(
                 "notices": list(transition.notices),
             },
         )
+        _emit_awareness(session, case, evidence, opened=False, before=before, now=now)
         return case, False
     transition = lifecycle.open_case(
         hazard=hazard,
@@ -472,19 +497,76 @@ def open_or_join_case(
             "notices": list(transition.notices),
         },
     )
+    _emit_awareness(session, case, evidence, opened=True, before=None, now=now)
     return case, True
 
 
+def _emit_awareness(
+    session: Session,
+    case: Case,
+    evidence: Evidence,
+    *,
+    opened: bool,
+    before: dict[str, Any] | None,
+    now: datetime,
+) -> None:
+    """case.opened or case.updated for a report or finding, and finding.raised for a finding."""
+    if not events.enabled(session):
+        return
+    detail: dict[str, Any] = {
+        "step": "opened" if opened else "evidence_added",
+        "source": evidence.source,
+        "evidence": evidence.kind,
+        "category_before": before["category"] if before else None,
+        "category": case.category,
+        "assigned_to": case.assigned_to,
+    }
+    report = _report_detail(evidence)
+    if report is not None:
+        detail["report"] = report
+    _emit(session, "case.opened" if opened else "case.updated", case, at=now, detail=detail)
+    if evidence.kind == "sensor_finding":
+        _emit(
+            session,
+            "finding.raised",
+            case,
+            at=now,
+            detail={
+                "step": "finding",
+                "rule": evidence.rule,
+                "rule_version": evidence.rule_version,
+                "sensor": evidence.sensor,
+                "room": evidence.room,
+                "category": case.category,
+            },
+        )
+
+
 def record_report(
-    session: Session, *, report: ReportIn, actor: str, now: datetime, engine: Engine
+    session: Session,
+    *,
+    report: ReportIn,
+    actor: str,
+    now: datetime,
+    engine: Engine,
+    details: dict[str, Any] | None = None,
 ) -> tuple[Case, bool]:
-    """A tenant's, staff member's or contractor's report: opens or joins the home's case."""
+    """A tenant's, staff member's or contractor's report: opens or joins the home's case.
+
+    ``details`` joins the report's evidence: the channel it came by (phone, email, letter,
+    in_person, web, visit), who reported, the acknowledgement's reference, photos in the file
+    store, how the reporter asked to be contacted (the report forms of the pages)."""
+    figures: dict[str, Any] = {
+        **(details or {}),
+        "reported_at": to_rfc3339(report.reported_at),
+        "emergency": report.emergency,
+    }
     evidence = Evidence(
         kind="report",
         recorded_at=now,
         source=report.source,
         description=report.description,
-        figures={"reported_at": to_rfc3339(report.reported_at), "emergency": report.emergency},
+        figures=figures,
     )
     return open_or_join_case(
         session,
@@ -563,6 +645,13 @@ def record_evidence(
         before=None,
         after={"evidence": kind, "source": source, **figures},
     )
+    _emit(
+        session,
+        "case.updated",
+        case,
+        at=now,
+        detail={"step": "evidence_added", "evidence": kind, "source": source},
+    )
     return evidence
 
 
@@ -584,6 +673,7 @@ def assign_case(
         before=before,
         after={"assigned_to": officer},
     )
+    _emit(session, "case.updated", case, at=now, detail={"step": "assigned", "assigned_to": officer})
     return case
 
 
@@ -693,7 +783,59 @@ def record_event(
         },
     )
     _audit_withdrawn(session, case, transition, actor=actor, now=now, event_at=event.at)
+    _emit_step(session, case, event, transition, before=before, now=now)
     return case
+
+
+def _emit_step(
+    session: Session,
+    case: Case,
+    event: EventIn,
+    transition: Transition,
+    *,
+    before: dict[str, Any],
+    now: datetime,
+) -> None:
+    """case.updated for the step, clock.met for each clock it met, summary.sent for the summary."""
+    if not events.enabled(session):
+        return
+    detail: dict[str, Any] = {
+        "step": event.type,
+        "at": to_rfc3339(event.at),
+        "category_before": before["category"],
+        "category": case.category,
+        "outcome": event.outcome,
+        "method": event.method,
+        "started": [c.rule_duty for c in transition.started],
+        "met": [c.rule_duty for c in transition.met],
+        "assigned_to": case.assigned_to,
+    }
+    _emit(session, "case.updated", case, at=now, detail=detail)
+    for clock in transition.met:
+        _emit(
+            session,
+            "clock.met",
+            case,
+            at=now,
+            detail={
+                "step": event.type,
+                "clock": {
+                    "kind": clock.kind,
+                    "duty": clock.rule_duty,
+                    "due_at": to_rfc3339(clock.due_at),
+                    "met_at": to_rfc3339(clock.met_at) if clock.met_at else None,
+                    "ended": clock.ended,
+                },
+            },
+        )
+    if event.type == "summary_sent":
+        _emit(
+            session,
+            "summary.sent",
+            case,
+            at=now,
+            detail={"step": "summary_sent", "at": to_rfc3339(event.at), "method": event.method},
+        )
 
 
 def _audit_withdrawn(
@@ -851,6 +993,25 @@ def breach_due_clocks(session: Session, *, now: datetime, actor: str, limit: int
         )
     repository.refresh_after_breach(session, case_ids=case_ids, accommodation_due=became_due)
     audit.append_many(session, entries)
+    if events.enabled(session):
+        cases = {c.id: c for c in repository.cases_by_id(session, case_ids=case_ids)}
+        for row in claimed:
+            _emit(
+                session,
+                "clock.breached",
+                cases[row.case_id],
+                at=now,
+                detail={
+                    "step": "breached",
+                    "clock": {
+                        "id": row.id,
+                        "kind": row.kind,
+                        "due_at": to_rfc3339(row.due_at),
+                        "breached_at": to_rfc3339(row.due_at),
+                    },
+                    "assigned_to": cases[row.case_id].assigned_to,
+                },
+            )
     return len(entries)
 
 
@@ -881,6 +1042,13 @@ def record_reasonable_steps(
             "status": clock.status,
             "reasonable_steps": clock.reasonable_steps,
         },
+    )
+    _emit(
+        session,
+        "case.updated",
+        case,
+        at=now,
+        detail={"step": "reasonable_endeavours_recorded", "clock": {"kind": kind}},
     )
     return clock
 
@@ -919,6 +1087,9 @@ def excuse_breach(
             "excuse_reason": clock.excuse_reason,
         },
     )
+    _emit(
+        session, "case.updated", case, at=now, detail={"step": "breach_excused", "clock": {"kind": kind}}
+    )
     return clock
 
 
@@ -941,6 +1112,7 @@ def safety_work_cannot_be_met(
         before=before,
         after=_snapshot(case) | {"reason": reason.strip()},
     )
+    _emit(session, "case.updated", case, at=now, detail={"step": "safety_work_cannot_be_met"})
     return case
 
 
@@ -968,6 +1140,28 @@ def fire_warnings(
             for warning, clock in warnings
         ],
     )
+    if events.enabled(session) and warnings:
+        ids = sorted({clock.case_id for _, clock in warnings})
+        cases = {c.id: c for c in repository.cases_by_id(session, case_ids=ids)}
+        for warning, clock in warnings:
+            _emit(
+                session,
+                "clock.warning",
+                cases[clock.case_id],
+                at=now,
+                detail={
+                    "step": "warning",
+                    "label": warning.label,
+                    "clock": {
+                        "id": clock.id,
+                        "kind": clock.kind,
+                        "duty": clock.duty or clock.kind,
+                        "warn_at": to_rfc3339(warning.warn_at),
+                        "due_at": to_rfc3339(clock.due_at),
+                    },
+                    "assigned_to": cases[clock.case_id].assigned_to,
+                },
+            )
 
 
 # --- written summary and reports ------------------------------------------------------------------

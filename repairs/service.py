@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from compliance import audit
+from compliance import audit, events
 from compliance import repository as cases
 from compliance import service as compliance
 from compliance.models import Case
@@ -34,7 +34,7 @@ from repairs.performance import (
     rp02,
 )
 from repairs.rules import CLOCK_FOR_KIND, VerificationSettings, priority
-from repairs.schemas import KpiIn, VisitIn, WorkOrderIn
+from repairs.schemas import KpiIn, VisitIn, WorkOrderIn, WorkOrderOut
 from repairs.verification import verdict
 
 
@@ -62,6 +62,23 @@ def _audit(
         entity_id=order.id,
         before=None,
         after={"case_id": order.case_id, "status": order.status, **after},
+    )
+    _emit(session, order, action, now, **after)
+
+
+def _emit(session: Session, order: WorkOrder, step: str, now: datetime, **detail: Any) -> None:
+    """work_order.created (raised) or work_order.updated, through compliance.events."""
+    if not events.enabled(session):
+        return
+    session.flush()
+    events.record(
+        session,
+        type="work_order.created" if step == "raised" else "work_order.updated",
+        at=now,
+        data=WorkOrderOut.model_validate(order).model_dump(mode="json"),
+        detail={"step": step, "kind": order.kind, "status": order.status, **detail},
+        case_id=order.case_id,
+        work_order_id=order.id,
     )
 
 
@@ -391,6 +408,7 @@ def _settle(
             actor="verifier",
             now=now,
         )
+        _emit(session, order, "verified", now, verified_at=to_rfc3339(at))
         return True
     order.recurred_at, order.flagged = at, True
     if case.status == "closed":
@@ -412,6 +430,7 @@ def _settle(
         actor="verifier",
         now=now,
     )
+    _emit(session, order, "recurred", now, found_at=to_rfc3339(at), contractor=who)
     return True
 
 

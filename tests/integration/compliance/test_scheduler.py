@@ -63,13 +63,15 @@ def actions(case_db, action: str) -> list[str]:
         )
 
 
-def test_warnings_at_two_working_days_and_four_hours_then_breach_each_once(case_db):
+def test_warnings_at_two_and_one_working_days_and_four_hours_then_breach_each_once(case_db):
     open_cases(case_db, 1)
     with case_db.sessions() as session:
         warns = session.execute(select(ClockWarning.warn_at, ClockWarning.label)).all()
-    # Two working days left from 00:00 on Friday 13 March (Fri and Mon 16 remain); 4 h before due.
+    # Two working days left from 00:00 on Friday 13 March (Fri and Mon 16 remain), one from
+    # 00:00 on Monday 16 March (the staff alert); 4 h before due.
     assert sorted(warns) == [
         (datetime(2026, 3, 13, 0, 0, tzinfo=UTC), "2_working_days_left"),
+        (datetime(2026, 3, 16, 0, 0, tzinfo=UTC), "1_working_days_left"),
         (DUE - timedelta(hours=4), "4_hours_left"),
     ]
     sweep = lambda now: (  # noqa: E731
@@ -79,11 +81,12 @@ def test_warnings_at_two_working_days_and_four_hours_then_breach_each_once(case_
     assert sweep(datetime(2026, 3, 12, 23, 59, 59, tzinfo=UTC)) == (0, 0)
     assert sweep(datetime(2026, 3, 13, 0, 0, tzinfo=UTC)) == (0, 1)
     assert sweep(datetime(2026, 3, 13, 0, 1, tzinfo=UTC)) == (0, 0)
+    assert sweep(datetime(2026, 3, 16, 0, 0, tzinfo=UTC)) == (0, 1)
     assert sweep(DUE - timedelta(hours=4)) == (0, 1)
     assert sweep(DUE) == (0, 0)  # due at 23:59:59 means on time up to and including it
     assert sweep(DUE + timedelta(seconds=1)) == (1, 0)
     assert sweep(DUE + timedelta(days=3)) == (0, 0)
-    assert len(actions(case_db, "clock.warning")) == 2
+    assert len(actions(case_db, "clock.warning")) == 3
     assert len(actions(case_db, "clock.breached")) == 1
 
 

@@ -86,9 +86,11 @@ def test_side_deadlines() -> None:
 def test_warnings_of_a_working_day_clock() -> None:
     started = z(2025, 12, 23, 15)
     due = due_at("safety_work", started, PHASE_1, CAL, SETTINGS)  # end of Fri 2 Jan
-    # Two working days left (Wed 31 Dec, Fri 2 Jan) from 00:00 on Wed 31 Dec; and 4 h before.
+    # Two working days left (Wed 31 Dec, Fri 2 Jan) from 00:00 on Wed 31 Dec; one (the staff
+    # alert) from 00:00 on Fri 2 Jan; and 4 h before.
     assert warning_times(started, due, CAL, SETTINGS) == [
         (z(2025, 12, 31, 0, 0), "2_working_days_left"),
+        (z(2026, 1, 2, 0, 0), "1_working_days_left"),
         (z(2026, 1, 2, 19, 59, 59), "4_hours_left"),
     ]
 
@@ -104,6 +106,7 @@ def test_warnings_of_supplementary_work() -> None:
     due = due_at("supplementary_work", started, PHASE_1, CAL, SETTINGS)
     assert [at for at, _ in warning_times(started, due, CAL, SETTINGS)] == [
         z(2027, 1, 14, 0, 0),  # due Sat 16 Jan: Thu 14 and Fri 15 are the last working days
+        z(2027, 1, 15, 0, 0),
         z(2027, 1, 16, 19, 59, 59),
     ]
 
