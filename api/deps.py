@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -16,7 +16,9 @@ from api.models import User
 from api.session import COOKIE_NAME, SignedIn, csrf_ok, signed_in
 from compliance.service import Engine
 from ingest.store import TelemetryStore
+from notify.channels import ChannelSettings
 from registry.clock import utc_now
+from registry.files import LocalFileStore
 
 
 @dataclass
@@ -29,6 +31,9 @@ class AppContext:
     fleet: Any = None  # ingest's live view of gateways, when ingest runs in this process
     audit_key: str | None = None  # HOMESAFE_AUDIT_KEY: checkpoint signatures are checked with it
     clock: Callable[[], datetime] = utc_now  # the one wall clock; tests pass a fixed one
+    channels: ChannelSettings = field(default_factory=ChannelSettings)  # people-facing channels
+    files: LocalFileStore | None = None  # photos and documents (HOMESAFE_FILES_DIR)
+    limiter: Any = None  # the resident form's rate limiter (api.pages.resident makes one)
 
     def now(self) -> datetime:
         """The time a request is handled at."""

@@ -334,16 +334,12 @@ def case_data(case: Case) -> dict[str, Any]:
     return CaseOut.model_validate(case).model_dump(mode="json")
 
 
-def _emit(
-    session: Session, type: str, case: Case, *, at: datetime, detail: dict[str, Any]
-) -> None:
+def _emit(session: Session, type: str, case: Case, *, at: datetime, detail: dict[str, Any]) -> None:
     """Hand a domain event to the session's sink (compliance.events), in this transaction."""
     if not events.enabled(session):
         return
     session.flush()
-    events.record(
-        session, type=type, at=at, data=case_data(case), detail=detail, case_id=case.id
-    )
+    events.record(session, type=type, at=at, data=case_data(case), detail=detail, case_id=case.id)
 
 
 def _report_detail(evidence: Evidence) -> dict[str, Any] | None:
@@ -673,7 +669,9 @@ def assign_case(
         before=before,
         after={"assigned_to": officer},
     )
-    _emit(session, "case.updated", case, at=now, detail={"step": "assigned", "assigned_to": officer})
+    _emit(
+        session, "case.updated", case, at=now, detail={"step": "assigned", "assigned_to": officer}
+    )
     return case
 
 
@@ -1088,7 +1086,11 @@ def excuse_breach(
         },
     )
     _emit(
-        session, "case.updated", case, at=now, detail={"step": "breach_excused", "clock": {"kind": kind}}
+        session,
+        "case.updated",
+        case,
+        at=now,
+        detail={"step": "breach_excused", "clock": {"kind": kind}},
     )
     return clock
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -13,9 +13,12 @@ from sqlalchemy import Engine as SqlEngine
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.deps import AppContext
+from compliance import audit, events
+from compliance import service as compliance_service
 from compliance.calendar import WorkingDayCalendar
+from compliance.lifecycle import EventRefused
 from compliance.rules import ComplianceSettings
-from compliance.schemas import FindingIn
+from compliance.schemas import EventIn, FindingIn
 from compliance.service import Engine
 from compliance.summary import Landlord
 from detectors import repository as detector_repository
@@ -29,8 +32,14 @@ from ingest.repository import add_dead_letters, merge_fleet_deltas
 from ingest.service import IngestService
 from ingest.spool import Spool
 from ingest.store import TelemetryStore, open_telemetry_store
+from notify import outbox
+from notify.channels import ChannelSettings
+from notify.models import Message
+from notify.service import DeliveryHooks
+from notify.worker import Worker
 from registry import repository as registry
-from registry.clock import utc_now
+from registry.clock import to_rfc3339, utc_now
+from registry.files import LocalFileStore
 from repairs.service import handle_finding
 
 log = logging.getLogger(__name__)
@@ -45,10 +54,37 @@ class Services:
     sessions: sessionmaker[Session]
     telemetry: TelemetryStore
     compliance: Engine
+    channels: ChannelSettings = field(default_factory=ChannelSettings)
+    files: LocalFileStore = field(default_factory=lambda: LocalFileStore(VAR_DIR / "files"))
 
     def close(self) -> None:
         self.telemetry.close()
         self.db.dispose()
+
+
+def channel_settings(settings: Settings) -> ChannelSettings:
+    """The people-facing channels' settings (contract section 7)."""
+    return ChannelSettings(
+        smtp_url=settings.smtp_url,
+        mail_from=settings.mail_from,
+        notify_api_key=settings.notify_api_key,
+        notify_base_url=settings.notify_base_url,
+        notify_sms_template_id=settings.notify_sms_template_id,
+        notify_letter_template_id=settings.notify_letter_template_id,
+        staff_email=settings.staff_email,
+        public_url=settings.public_url,
+        webhook_allow_private=settings.webhook_allow_private,
+        landlord_name=settings.landlord_name,
+        landlord_phone=settings.landlord_phone,
+        landlord_email=settings.landlord_email,
+        timezone=settings.timezone,
+    )
+
+
+def with_outbox(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Sessions whose domain events go to notify's outbox, in the same transaction."""
+    sessions.configure(info={events.SINK_KEY: outbox.record})
+    return sessions
 
 
 def build(settings: Settings) -> Services:
@@ -59,7 +95,9 @@ def build(settings: Settings) -> Services:
     return Services(
         settings=settings,
         db=db,
-        sessions=make_sessionmaker(db),
+        sessions=with_outbox(make_sessionmaker(db)),
+        channels=channel_settings(settings),
+        files=LocalFileStore(settings.files_dir),
         telemetry=open_telemetry_store(settings.telemetry_url),
         compliance=Engine(
             WorkingDayCalendar(settings.timezone),
@@ -194,4 +232,81 @@ def app_context(services: Services) -> AppContext:
         telemetry=services.telemetry,
         engine=services.compliance,
         audit_key=services.settings.audit_key,
+        channels=services.channels,
+        files=services.files,
     )
+
+
+def delivery_hooks(engine: Engine) -> DeliveryHooks:
+    """What a message's final outcome does, in the worker's transaction: an audit entry on the
+    case (what, to whom, by which channel, when, delivered or not), and for the written summary
+    ``summary_sent`` through compliance with the channel and the time it was sent."""
+
+    def hook(session: Session, message: Message, outcome: str, at: datetime) -> None:
+        after = {
+            "message_id": message.id,
+            "what": message.kind,
+            "audience": message.audience,
+            "to": message.recipient,
+            "channel": message.channel,
+            "status": outcome,
+            "delivered": outcome == "sent",
+            "sent_at": to_rfc3339(message.sent_at) if message.sent_at else None,
+            "error": message.last_error,
+        }
+        audit.append(
+            session,
+            at=at,
+            actor="notify",
+            action=f"message.{outcome}",
+            entity_type="case" if message.case_id else "message",
+            entity_id=message.case_id or message.id,
+            after=after,
+        )
+        if outcome != "sent" or message.after_send != "summary_sent" or not message.case_id:
+            return
+        sent_at = message.sent_at or at
+        try:
+            with session.begin_nested():
+                compliance_service.record_event(
+                    session,
+                    case_id=message.case_id,
+                    event=EventIn(
+                        type="summary_sent",
+                        at=sent_at,
+                        method=message.channel,
+                        note=f"sent by {message.channel} (message {message.id})",
+                    ),
+                    actor="notify",
+                    now=at,
+                    engine=engine,
+                )
+        except (
+            EventRefused,
+            compliance_service.InvalidInput,
+            compliance_service.CaseNotFound,
+        ) as exc:
+            audit.append(
+                session,
+                at=at,
+                actor="notify",
+                action="message.summary_not_recorded",
+                entity_type="case",
+                entity_id=message.case_id,
+                after={"message_id": message.id, "reason": str(exc)},
+            )
+
+    return hook
+
+
+def notify_worker(services: Services, *, name: str | None = None) -> Worker:
+    """The notification worker over the services' database, channels and file store."""
+    worker = Worker(
+        services.sessions,
+        services.channels,
+        services.files,
+        hooks=delivery_hooks(services.compliance),
+    )
+    if name:
+        worker.name = name
+    return worker

@@ -186,8 +186,31 @@ def cmd_scheduler(_args: argparse.Namespace, settings: Settings) -> int:
     from homesafe.scheduler import make_scheduler
 
     services = _services(settings)
+    if settings.scheduler_metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.scheduler_metrics_port)
     make_scheduler(services, blocking=True, detect=False).start()
     return 0
+
+
+def cmd_notify(args: argparse.Namespace, settings: Settings) -> int:
+    """The notification worker alone: fan out the outbox and send, until stopped (or --once)."""
+    from homesafe import bootstrap
+
+    services = _services(settings)
+    worker = bootstrap.notify_worker(services, name=args.name)
+    worker.release_own_claims()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        while True:
+            worker.run_once()
+            if args.once or stop.wait(settings.notify_interval_s):
+                return 0
+    finally:
+        services.close()
 
 
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
@@ -348,6 +371,15 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("scheduler", help="clock sweeps: warnings and breaches").set_defaults(
         handler=cmd_scheduler
     )
+
+    notify = commands.add_parser(
+        "notify", help="the notification worker alone (the scheduler runs it too)"
+    )
+    notify.add_argument("--once", action="store_true", help="one run, then exit")
+    notify.add_argument(
+        "--name", default=None, help="the worker's name (HOMESAFE_NOTIFY_WORKER; default host name)"
+    )
+    notify.set_defaults(handler=cmd_notify)
 
     simulate = commands.add_parser("simulate", help="simulated gateways publishing to a broker")
     from firmware_sim import cli as sim

@@ -7,6 +7,7 @@ import compliance.models
 import detectors.models
 import equity.models
 import ingest.models
+import notify.models
 import registry.models
 import repairs.models
 from registry.db import Base
@@ -20,6 +21,7 @@ __all__ = [
     "equity",
     "ingest",
     "metadata",
+    "notify",
     "registry",
     "repairs",
 ]

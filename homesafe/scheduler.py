@@ -1,4 +1,5 @@
-"""APScheduler 3 jobs: the breach sweep and the detector pass. Deadlines are rows, not timers."""
+"""APScheduler 3 jobs: the breach sweep, warnings, notifications and the detector pass. Deadlines
+are rows, not timers."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from compliance.jobs import run_checkpoint, run_sweep, run_warnings
-from homesafe.bootstrap import Services, detect_once
+from homesafe.bootstrap import Services, detect_once, notify_worker
+from notify.worker import Worker
 from registry.clock import utc_now
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,18 @@ def checkpoint_job(services: Services) -> None:
 
 
 CHECKPOINT_INTERVAL_S = 3600.0
+
+
+def notify_job(worker: Worker) -> None:
+    """Fan the outbox out into messages and send what is due (docs/operations.md)."""
+    summary = worker.run_once()
+    if summary.failed or summary.not_sent:
+        log.warning(
+            "notifications: %d sent, %d failed, %d not sent",
+            summary.sent,
+            summary.failed,
+            summary.not_sent,
+        )
 
 
 def detect_job(services: Services) -> None:
@@ -93,6 +107,16 @@ def make_scheduler(
             seconds=VERIFY_INTERVAL_S,
             args=[services],
             id="verify_repairs",
+            **common,
+        )
+        worker = notify_worker(services)
+        worker.release_own_claims()
+        scheduler.add_job(
+            notify_job,
+            "interval",
+            seconds=services.settings.notify_interval_s,
+            args=[worker],
+            id="notify",
             **common,
         )
         scheduler.add_job(

@@ -34,6 +34,22 @@ class Settings(BaseSettings):
     landlord_phone: str | None = None
     landlord_email: str | None = None
     landlord_address: str | None = None
+    # People-facing channels (docs/operations.md, "Notifications"): unset means off, and each
+    # message that would have used the channel says so on its case.
+    smtp_url: str | None = Field(default=None, description="smtp://user:pass@host:587 or smtps://")
+    mail_from: str | None = Field(default=None, description="Damp team <damp@landlord.example>")
+    notify_api_key: str | None = Field(default=None, description="GOV.UK Notify API key")
+    notify_base_url: str = "https://api.notifications.service.gov.uk"
+    notify_sms_template_id: str | None = None
+    notify_letter_template_id: str | None = None
+    staff_email: str | None = Field(default=None, description="the damp team's mailbox")
+    public_url: str = "http://127.0.0.1:8000"
+    webhook_allow_private: bool = False
+    files_dir: str = Field(default=f"{VAR_DIR}/files", description="photos and documents")
+    notify_interval_s: float = 10.0
+    scheduler_metrics_port: int = Field(
+        default=0, ge=0, le=65535, description="Prometheus /metrics of the scheduler; 0 = off"
+    )
     detect_interval_s: float = 900.0
     sweep_interval_s: float = 60.0
     awareness_from_sensors: str = "on_detection"
@@ -75,6 +91,20 @@ class Settings(BaseSettings):
         if value and not value.startswith(("mqtt://", "mqtts://")):
             raise ValueError("must start with mqtt:// or mqtts://")
         return value or None
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("smtp://", "smtps://")):
+            raise ValueError("must start with smtp:// or smtps://")
+        return value or None
+
+    @field_validator("public_url", "notify_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
 
     @field_validator("mqtt_protocol")
     @classmethod

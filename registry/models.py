@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import Date, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from registry.db import Base
+from registry.db import Base, UTCDateTime
 
 
 class Home(Base):
@@ -75,3 +75,21 @@ class Tenancy(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     preferred_channel: Mapped[str | None] = mapped_column(String(8))
     language: Mapped[str | None] = mapped_column(String(35))
+
+
+class ReportLink(Base):
+    """A home's private link for residents to report a problem without an account.
+
+    Only the SHA-256 of the link's secret is kept, so the link is shown once, when an officer
+    issues it (printed on a card or the gateway's sticker); issuing a new one revokes the old.
+    """
+
+    __tablename__ = "report_link"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    home_id: Mapped[str] = mapped_column(ForeignKey("home.home_id"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(64))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by: Mapped[str | None] = mapped_column(String(64))

@@ -52,7 +52,7 @@ class RepairRefused(Exception):
 
 def _audit(
     session: Session, order: WorkOrder, action: str, actor: str, now: datetime, **after: Any
-):
+) -> None:
     audit.append(
         session,
         at=now,
@@ -388,7 +388,7 @@ def _settle(
         .where(WorkOrder.id == order.id, WorkOrder.verification == "watching")
         .values(verification=state)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ).rowcount  # type: ignore[attr-defined]
     if not won:
         return False
     session.refresh(order)
