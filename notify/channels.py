@@ -15,6 +15,7 @@ import io
 import smtplib
 import ssl
 from dataclasses import dataclass
+from email import policy as email_policy
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from typing import Any
@@ -108,6 +109,11 @@ def parse_smtp_url(url: str) -> tuple[str, str, int, str | None, str | None]:
     return parts.scheme, parts.hostname, port, user, password
 
 
+# Headers up to RFC 5322's 998 characters stay on one line (the default 78 folds a long subject
+# before its first word, which readers show with a leading space).
+_MAIL_POLICY = email_policy.SMTP.clone(max_line_length=998)
+
+
 def message_id(key: str, mail_from: str) -> str:
     """A Message-ID made from the idempotency key: the same on every attempt, so a repeat after a
     crash can be recognised and dropped by mail systems."""
@@ -165,7 +171,7 @@ class SmtpSender:
         language: str,
         attachments: list[Attachment],
     ) -> Outcome:
-        email = EmailMessage()
+        email = EmailMessage(policy=_MAIL_POLICY)
         email["From"] = self.mail_from
         email["To"] = to
         email["Subject"] = subject

@@ -10,7 +10,7 @@ MESSAGES = Counter(
     ["channel", "outcome"],
 )
 QUEUED = Gauge(
-    "homesafe_notify_messages",
+    "homesafe_notify_queue",
     "Messages in the table by channel and status (after each worker run)",
     ["channel", "status"],
 )
