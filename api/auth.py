@@ -43,6 +43,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "households:read": frozenset({"analyst", "admin"}),
     "registry:admin": frozenset({"admin"}),
     "users:admin": frozenset({"admin"}),
+    # Webhook subscriptions for the landlord's other systems (their secrets, their deliveries).
+    "webhooks:admin": frozenset({"admin"}),
 }
 
 # Routes the framework adds itself (they take no dependencies), with the permission they need.

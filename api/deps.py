@@ -34,6 +34,7 @@ class AppContext:
     channels: ChannelSettings = field(default_factory=ChannelSettings)  # people-facing channels
     files: LocalFileStore | None = None  # photos and documents (HOMESAFE_FILES_DIR)
     limiter: Any = None  # the resident form's rate limiter (api.pages.resident makes one)
+    notify_hooks: Any = None  # what a message's outcome does (audit, summary_sent): bootstrap's
 
     def now(self) -> datetime:
         """The time a request is handled at."""

@@ -7,6 +7,8 @@ from fastapi.responses import JSONResponse
 
 from compliance.lifecycle import EventRefused
 from compliance.service import CaseNotFound, HomeNotFound, InvalidInput
+from notify.service import DeliveryNotFound, SubscriptionNotFound, SummaryRefused
+from notify.webhooks import TargetRefused
 from repairs.performance import BadCondition
 from repairs.service import ContractorNotFound, RepairRefused, WorkOrderNotFound
 
@@ -19,6 +21,10 @@ STATUS_FOR: dict[type[Exception], int] = {
     RepairRefused: status.HTTP_409_CONFLICT,
     BadCondition: status.HTTP_422_UNPROCESSABLE_CONTENT,
     InvalidInput: status.HTTP_422_UNPROCESSABLE_CONTENT,  # can never be right (a future time)
+    SubscriptionNotFound: status.HTTP_404_NOT_FOUND,
+    DeliveryNotFound: status.HTTP_404_NOT_FOUND,
+    SummaryRefused: status.HTTP_409_CONFLICT,
+    TargetRefused: status.HTTP_422_UNPROCESSABLE_CONTENT,
 }
 
 

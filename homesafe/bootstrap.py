@@ -234,6 +234,7 @@ def app_context(services: Services) -> AppContext:
         audit_key=services.settings.audit_key,
         channels=services.channels,
         files=services.files,
+        notify_hooks=delivery_hooks(services.compliance),
     )
 
 
