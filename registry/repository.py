@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from registry.models import Gateway, Home, Household, Sensor, Tenancy
+from registry.models import Gateway, Home, Household, ReportLink, Sensor, Tenancy
 from registry.schemas import HomeRow, HouseholdRow, SensorRow, TenancyRow
 
 
@@ -116,3 +116,40 @@ def tenancy_on(session: Session, home_id: str, day: date) -> Tenancy | None:
 
 def get_tenancy(session: Session, tenancy_ref: str) -> Tenancy | None:
     return session.get(Tenancy, tenancy_ref)
+
+
+def find_homes(session: Session, query: str, *, limit: int = 20) -> Sequence[Home]:
+    """Homes matching a home id or UPRN exactly, a postcode (spaces and case ignored, a
+    leading part too), or a part of the address."""
+    text = query.strip()
+    if not text:
+        return []
+    squashed = text.replace(" ", "").upper()
+    postcode = func.upper(func.replace(Home.postcode, " ", ""))
+    return session.scalars(
+        select(Home)
+        .where(
+            or_(
+                Home.home_id == text,
+                Home.uprn == text,
+                postcode == squashed,
+                postcode.startswith(squashed) if len(squashed) >= 3 else False,
+                Home.address.ilike(f"%{text}%") if len(text) >= 3 else False,
+            )
+        )
+        .order_by(Home.postcode, Home.home_id)
+        .limit(limit)
+    ).all()
+
+
+def live_report_link(session: Session, home_id: str) -> ReportLink | None:
+    """The home's reporting link in use, if any."""
+    return session.scalars(
+        select(ReportLink)
+        .where(ReportLink.home_id == home_id, ReportLink.revoked_at.is_(None))
+        .order_by(ReportLink.id.desc())
+    ).first()
+
+
+def report_link_by_hash(session: Session, secret_hash: str) -> ReportLink | None:
+    return session.scalars(select(ReportLink).where(ReportLink.secret_hash == secret_hash)).first()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -388,3 +388,51 @@ def needs_of(household: Household | None) -> tuple[str, ...]:
     if language and language not in ("no", "none", "not known"):
         needs.append("language")
     return tuple(needs)
+
+
+# --- residents' reporting links -------------------------------------------------------------------
+
+
+def _link_hash(secret: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_report_link(session: Session, *, home_id: str, actor: str, now: datetime) -> str:
+    """A new private reporting link's secret for the home (shown once; only its hash is kept);
+    the link in use before it stops working."""
+    import secrets
+
+    from registry.models import ReportLink
+
+    if repository.get_home(session, home_id) is None:
+        raise LookupError(f"home {home_id!r} is not in the registry")
+    revoke_report_link(session, home_id=home_id, actor=actor, now=now)
+    secret = secrets.token_urlsafe(24)
+    session.add(
+        ReportLink(home_id=home_id, secret_hash=_link_hash(secret), created_at=now, created_by=actor)
+    )
+    session.flush()
+    return secret
+
+
+def revoke_report_link(session: Session, *, home_id: str, actor: str, now: datetime) -> bool:
+    """Stop the home's reporting link; False when it had none in use."""
+    link = repository.live_report_link(session, home_id)
+    if link is None:
+        return False
+    link.revoked_at, link.revoked_by = now, actor
+    session.flush()
+    return True
+
+
+def home_for_report_link(session: Session, secret: str) -> str | None:
+    """The home of a reporting link in use, or None (unknown or revoked: the caller says only
+    that the link does not work)."""
+    if not secret or len(secret) > 100:
+        return None
+    link = repository.report_link_by_hash(session, _link_hash(secret))
+    if link is None or link.revoked_at is not None:
+        return None
+    return link.home_id

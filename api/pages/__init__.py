@@ -17,11 +17,18 @@ def install(app: FastAPI) -> None:
     """Add the pages, their static files and their error answers to the app."""
     from urllib.parse import quote
 
-    from api.pages import oversight, repairs_forms, signin, work
+    from api.pages import oversight, repairs_forms, reports, resident, signin, work
     from api.pages.render import render
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for router in (signin.router, work.router, repairs_forms.router, oversight.router):
+    for router in (
+        signin.router,
+        work.router,
+        repairs_forms.router,
+        oversight.router,
+        reports.router,
+        resident.router,
+    ):
         app.include_router(router)
 
     @app.exception_handler(LoginRequired)

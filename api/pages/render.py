@@ -21,6 +21,7 @@ TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "
 # (path, label, permission): the header shows only what the person may open.
 NAVIGATION = (
     ("/queue", "Hazard queue", "cases:read"),
+    ("/reports/new", "Record a report", "cases:write"),
     ("/compliance", "Compliance", "compliance:read"),
     ("/repairs", "Repairs", "repairs:read"),
     ("/equity", "Equity", "equity:read"),

@@ -16,11 +16,13 @@ from sqlalchemy.orm import Session
 from api.deps import AppContext, Context, DbSession, RowId, page_action, page_require
 from api.pages import charts, queries
 from api.pages.render import duration, render, words
+from api.pages.resident import case_photos
 from api.session import SignedIn
 from compliance import repository, service
 from compliance.models import Case
 from compliance.schemas import ClockKind, EventIn
 from ingest.store import TelemetryStoreError
+from notify import service as notify_service
 from registry import repository as registry
 from registry.clock import from_epoch_s, utc_now
 from repairs import repository as repairs_repository
@@ -160,10 +162,9 @@ def sensor_charts(context: AppContext, session: Session, case: Case, now: dateti
     """Humidity and temperature of the home's sensors around each finding's window."""
     findings = [e for e in case.evidence if e.window_start is not None and e.window_end is not None]
     if findings:
-        window: tuple[datetime, datetime] | None = (
-            min(e.window_start for e in findings),  # type: ignore[type-var]
-            max(e.window_end for e in findings),  # type: ignore[type-var]
-        )
+        starts = [e.window_start for e in findings if e.window_start is not None]
+        ends = [e.window_end for e in findings if e.window_end is not None]
+        window: tuple[datetime, datetime] | None = (min(starts), max(ends))
         assert window is not None
         start, end = window[0] - CHART_BEFORE_WINDOW, min(window[1] + CHART_AFTER_WINDOW, now)
     else:
@@ -311,6 +312,11 @@ def case_page(
         priorities=PRIORITY_KEYS,
         raisable=raisable_work(case),
         summaries=[e for e in case.events if e.type == "summary_sent"],
+        # notify's include (case_notify.html): messages about the case and its photos.
+        notify_messages=notify_service.case_messages(session, case_id=case.id)
+        if _may(signed, "cases:personal")
+        else [],
+        notify_photos=case_photos(case) if _may(signed, "cases:personal") else [],
         timeline=timeline(session, case),
         message=message,
         error=error,
