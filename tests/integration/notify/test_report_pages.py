@@ -60,7 +60,8 @@ def test_an_officer_finds_the_home_by_postcode_and_records_a_phone_report(world,
     )
     assert "H0003" in officer.get("/reports/new", params={"q": "100000003"}).text  # UPRN
     form = officer.get("/reports/new", params={"home": "H0001"})
-    assert "Tenant 1" in form.text and "Is anyone hurt" in form.text
+    assert "Tenant 1" in form.text
+    assert "Is anyone hurt" in form.text
     answer = officer.post(
         "/reports/new",
         data=staff_form(pages, told_at=local(world)),
@@ -84,7 +85,8 @@ def test_an_officer_finds_the_home_by_postcode_and_records_a_phone_report(world,
         assert evidence.figures["reported_at"] == case.aware_at.isoformat().replace("+00:00", "Z")
         [photo] = evidence.figures["photos"]
     stored = world.files.get(photo["key"])
-    assert b"PhoneMaker" not in stored and b"SecretCam" not in stored
+    assert b"PhoneMaker" not in stored
+    assert b"SecretCam" not in stored
     image = Image.open(io.BytesIO(stored))
     assert len(image.getexif()) == 0
     assert image.size == (48, 64)  # turned upright before the orientation tag was dropped
@@ -133,7 +135,8 @@ def issue_link(pages, home="H0001") -> str:
     officer = pages.client("officer")
     card = officer.post(f"/homes/{home}/report-link", data={"csrf_token": pages.csrf["officer"]})
     assert card.status_code == 200, card.text
-    assert "<svg" in card.text and 'aria-label="QR code' in card.text
+    assert "<svg" in card.text
+    assert 'aria-label="QR code' in card.text
     return re.search(r"https://homesafe\.landlord\.example/r/([A-Za-z0-9_-]+)", card.text).group(1)
 
 
@@ -158,7 +161,8 @@ def test_a_resident_reports_through_the_private_link_and_learns_nothing_else(wor
     secret = issue_link(pages)
     with world.sessions() as session:
         [link] = session.scalars(select(ReportLink)).all()
-        assert secret not in link.secret_hash and len(link.secret_hash) == 64
+        assert secret not in link.secret_hash
+        assert len(link.secret_hash) == 64
     resident = pages.client()
     form = resident.get(f"/r/{secret}")
     assert form.status_code == 200
@@ -177,7 +181,8 @@ def test_a_resident_reports_through_the_private_link_and_learns_nothing_else(wor
         case = session.scalars(select(Case)).one()
         assert (case.home_id, case.source, case.category) == ("H0001", "tenant", "emergency")
         figures = case.evidence[0].figures
-        assert figures["channel"] == "web" and figures["reference"] == reference
+        assert figures["channel"] == "web"
+        assert figures["reference"] == reference
         assert figures["contact"] == {"language": "en", "email": "resident@example.net"}
         assert "Bedroom (behind the wardrobe): Black mould" in case.evidence[0].description
     assert f"Case {case.id}" in pages.client("officer").get("/queue").text
@@ -187,11 +192,13 @@ def test_a_resident_reports_through_the_private_link_and_learns_nothing_else(wor
     assert reference in ack["Subject"]
     # A second report joins the case; the acknowledgement still says nothing about it.
     again = resident.post(f"/r/{secret}", data=resident_form())
-    assert again.status_code == 200 and "Case" not in again.text
+    assert again.status_code == 200
+    assert "Case" not in again.text
     # Re-issuing stops the old link; an unknown link looks the same.
     new_secret = issue_link(pages)
     gone = resident.get(f"/r/{secret}")
-    assert gone.status_code == 404 and "does not work" in gone.text
+    assert gone.status_code == 404
+    assert "does not work" in gone.text
     assert resident.get("/r/not-a-real-link").text == gone.text
     assert resident.get(f"/r/{new_secret}").status_code == 200
     revoked = pages.client("officer").post(
@@ -219,6 +226,7 @@ def test_the_resident_form_is_rate_limited_and_loses_nothing(world, pages):
         assert resident.post(f"/r/{secret}", data=resident_form()).status_code == 200
     limited = resident.post(f"/r/{secret}", data=resident_form(what="One more thing"))
     assert limited.status_code == 429
-    assert "Too many reports" in limited.text and "One more thing" in limited.text
+    assert "Too many reports" in limited.text
+    assert "One more thing" in limited.text
     with world.sessions() as session:
         assert len(session.scalars(select(Evidence)).all()) == LINK_LIMIT
