@@ -553,7 +553,7 @@ def record_report(
     in_person, web, visit), who reported, the acknowledgement's reference, photos in the file
     store, how the reporter asked to be contacted (the report forms of the pages)."""
     figures: dict[str, Any] = {
-        **(details or {}),
+        **{key: value for key, value in (details or {}).items() if value not in (None, [], {})},
         "reported_at": to_rfc3339(report.reported_at),
         "emergency": report.emergency,
     }

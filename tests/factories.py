@@ -76,3 +76,28 @@ def tenancies_csv(home_ids: list[str], **overrides: str) -> str:
         row.update(overrides)
         writer.writerow(row)
     return out.getvalue()
+
+
+def homes_with_addresses_csv(count: int) -> str:
+    """homes.csv text with the optional address column: H0001.. at Flat N, Mill Court, postcode
+    MN 1AE, one gateway and one living-room sensor each."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=[*HOMES_COLUMNS, "address"], lineterminator="\n")
+    writer.writeheader()
+    for h in range(1, count + 1):
+        writer.writerow(
+            {
+                "home_id": f"H{h:04d}",
+                "uprn": f"10000{h:04d}",
+                "postcode": f"M{h} 1AE",
+                "archetype": "flat",
+                "floor_level": "2",
+                "build_year": "1968",
+                "imd_decile": "3",
+                "gateway_id": f"gw-{h:04d}",
+                "sensor_id": "s1",
+                "room": "living",
+                "address": f"Flat {h}, Mill Court, Manchester",
+            }
+        )
+    return out.getvalue()

@@ -3,8 +3,6 @@ outbox, a registry with tenants, the channels pointed at real local receivers, a
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -24,9 +22,8 @@ from notify.channels import ChannelSettings
 from notify.worker import Worker
 from registry.clock import utc_now
 from registry.files import LocalFileStore
-from registry.schemas import HOMES_COLUMNS
 from registry.service import import_registry
-from tests.factories import households_csv, tenancies_csv
+from tests.factories import homes_with_addresses_csv, households_csv, tenancies_csv
 from tests.integration.notify.receivers import (
     API_KEY,
     LETTER_TEMPLATE,
@@ -37,29 +34,6 @@ from tests.integration.notify.receivers import (
 )
 
 pytestmark = pytest.mark.integration
-
-
-def homes_with_addresses(count: int) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=[*HOMES_COLUMNS, "address"], lineterminator="\n")
-    writer.writeheader()
-    for h in range(1, count + 1):
-        writer.writerow(
-            {
-                "home_id": f"H{h:04d}",
-                "uprn": f"10000{h:04d}",
-                "postcode": f"M{h} 1AE",
-                "archetype": "flat",
-                "floor_level": "2",
-                "build_year": "1968",
-                "imd_decile": "3",
-                "gateway_id": f"gw-{h:04d}",
-                "sensor_id": "s1",
-                "room": "living",
-                "address": f"Flat {h}, Mill Court, Manchester",
-            }
-        )
-    return out.getvalue()
 
 
 @dataclass
@@ -121,7 +95,7 @@ def world(case_db_url: str, tmp_path: Path) -> Iterator[World]:
     with sessions.begin() as session:
         import_registry(
             session,
-            homes_text=homes_with_addresses(4),
+            homes_text=homes_with_addresses_csv(4),
             households_text=households_csv(homes),
             tenancies_text=tenancies_csv(homes),
         )
