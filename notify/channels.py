@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import smtplib
+import socket
 import ssl
 from dataclasses import dataclass
 from email import policy as email_policy
@@ -148,6 +149,10 @@ class SmtpSender:
             if smtp.has_extn("starttls"):
                 smtp.starttls(context=context)
                 smtp.ehlo()
+        if smtp.sock is not None:
+            # Each SMTP command waits for its answer: without TCP_NODELAY, Nagle's algorithm and
+            # delayed ACKs add tens of milliseconds to every message.
+            smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if self.user:
             smtp.login(self.user, self.password or "")
         self._smtp = smtp

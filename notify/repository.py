@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -86,15 +87,33 @@ def claim_messages(
     return sorted(won)
 
 
-def release_claims(session: Session, *, worker: str) -> int:
-    """Give back what a previous run of this worker left ``sending`` (it stopped mid-batch)."""
-    result = session.execute(
-        update(Message)
-        .where(Message.status == "sending", Message.claimed_by == worker)
-        .values(status="pending", claimed_by=None, claimed_until=None)
-        .execution_options(synchronize_session=False)
-    )
+def release_claims(session: Session, *, worker: str, ids: list[int] | None = None) -> int:
+    """Give back what a previous run of this worker left ``sending`` (it stopped mid-batch), or
+    the given claims of this worker."""
+    query = update(Message).where(Message.status == "sending", Message.claimed_by == worker)
+    values: dict[str, Any] = {"status": "pending", "claimed_by": None, "claimed_until": None}
+    if ids is not None:  # claimed but never tried: the claim's attempt did not happen
+        query = query.where(Message.id.in_(ids))
+        values["attempts"] = Message.attempts - 1
+    result = session.execute(query.values(values).execution_options(synchronize_session=False))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def messages_by_id(session: Session, ids: list[int]) -> Sequence[Message]:
+    """The messages with these ids, in id order, with their delivery logs."""
+    return session.scalars(select(Message).where(Message.id.in_(ids)).order_by(Message.id)).all()
+
+
+def subscription_secrets(session: Session, ids: set[int]) -> dict[int, str]:
+    """The signing secrets of the live subscriptions among ``ids``."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(WebhookSubscription.id, WebhookSubscription.secret).where(
+            WebhookSubscription.id.in_(ids), WebhookSubscription.deleted_at.is_(None)
+        )
+    )
+    return {row.id: row.secret for row in rows}
 
 
 def message_for_update(session: Session, message_id: int) -> Message | None:

@@ -115,8 +115,14 @@ class Worker:
                         until=now + self.lease,
                         limit=self.message_batch,
                     )
-                for message_id in ids:
-                    self._send_one(message_id, senders, summary)
+                loaded = self._load(ids)
+                for index, (message, secret, interrupted) in enumerate(loaded):
+                    if self.clock() > now + self.lease * 0.8:
+                        # The claim is nearly over: give the rest back rather than risk another
+                        # worker taking them over while we send.
+                        self._release([m.id for m, _, _ in loaded[index:]])
+                        break
+                    self._send_one(message, secret, interrupted, senders, summary)
                 if len(ids) < self.message_batch:
                     break
         finally:
@@ -124,17 +130,40 @@ class Worker:
         self._gauges()
         return summary
 
-    def _send_one(self, message_id: int, senders: _Senders, summary: RunSummary) -> None:
+    def _release(self, ids: list[int]) -> None:
+        with self.sessions.begin() as session:
+            repository.release_claims(session, worker=self.name, ids=ids)
+
+    def _load(self, ids: list[int]) -> list[tuple[Message, str | None, bool]]:
+        """The claimed messages (detached), each with its webhook secret and whether an earlier
+        attempt was interrupted (claimed more often than the log shows attempts)."""
+        if not ids:
+            return []
         with self.sessions() as session:
-            message = session.get(Message, message_id)
-            if message is None or message.status != "sending" or message.claimed_by != self.name:
-                return
-            secret = None
-            if message.subscription_id is not None:
-                subscription = repository.get_subscription(session, message.subscription_id)
-                secret = subscription.secret if subscription is not None else None
-            interrupted = message.attempts > len(message.attempt_log) + 1
-            session.expunge(message)
+            messages = repository.messages_by_id(session, ids)
+            secrets = repository.subscription_secrets(
+                session, {m.subscription_id for m in messages if m.subscription_id is not None}
+            )
+            loaded = [
+                (
+                    m,
+                    secrets.get(m.subscription_id) if m.subscription_id is not None else None,
+                    m.attempts > len(m.attempt_log) + 1,
+                )
+                for m in messages
+            ]
+            session.expunge_all()
+        return loaded
+
+    def _send_one(
+        self,
+        message: Message,
+        secret: str | None,
+        interrupted: bool,
+        senders: _Senders,
+        summary: RunSummary,
+    ) -> None:
+        message_id = message.id
         started = time.perf_counter()
         outcome = senders.deliver(
             message,

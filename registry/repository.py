@@ -126,19 +126,13 @@ def find_homes(session: Session, query: str, *, limit: int = 20) -> Sequence[Hom
         return []
     squashed = text.replace(" ", "").upper()
     postcode = func.upper(func.replace(Home.postcode, " ", ""))
+    matches = [Home.home_id == text, Home.uprn == text, postcode == squashed]
+    if len(squashed) >= 3:
+        matches.append(postcode.startswith(squashed))
+    if len(text) >= 3:
+        matches.append(Home.address.ilike(f"%{text}%"))
     return session.scalars(
-        select(Home)
-        .where(
-            or_(
-                Home.home_id == text,
-                Home.uprn == text,
-                postcode == squashed,
-                postcode.startswith(squashed) if len(squashed) >= 3 else False,
-                Home.address.ilike(f"%{text}%") if len(text) >= 3 else False,
-            )
-        )
-        .order_by(Home.postcode, Home.home_id)
-        .limit(limit)
+        select(Home).where(or_(*matches)).order_by(Home.postcode, Home.home_id).limit(limit)
     ).all()
 
 

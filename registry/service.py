@@ -411,7 +411,9 @@ def issue_report_link(session: Session, *, home_id: str, actor: str, now: dateti
     revoke_report_link(session, home_id=home_id, actor=actor, now=now)
     secret = secrets.token_urlsafe(24)
     session.add(
-        ReportLink(home_id=home_id, secret_hash=_link_hash(secret), created_at=now, created_by=actor)
+        ReportLink(
+            home_id=home_id, secret_hash=_link_hash(secret), created_at=now, created_by=actor
+        )
     )
     session.flush()
     return secret
