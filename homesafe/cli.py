@@ -10,11 +10,14 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from pydantic import ValidationError
 
 from homesafe.settings import Settings
+
+if TYPE_CHECKING:
+    from homesafe.bootstrap import Services
 
 
 class UsageError(Exception):
@@ -35,12 +38,30 @@ def load_settings() -> Settings:
         raise UsageError(f"bad setting {name}: {first['msg']}") from None
 
 
-def _services(settings: Settings, *, migrate_first: bool = False):  # type: ignore[no-untyped-def]
+def _services(settings: Settings, *, migrate_first: bool = False) -> Services:
+    """The process's services on a case database at the newest schema.
+
+    A fresh or older embedded (SQLite) database is upgraded on the spot, as `homesafe run` does;
+    a PostgreSQL one is migrated only on purpose (`homesafe db upgrade`, the compose `migrate`
+    service), so several replicas never race to migrate it: a command finding it behind says so.
+    """
     from homesafe import bootstrap, migrate
 
     services = bootstrap.build(settings)
-    if migrate_first:
-        migrate.upgrade(services.db)
+    try:
+        if migrate_first:
+            migrate.upgrade(services.db)
+        elif migrate.schema_is_current(services.db):
+            pass
+        elif services.db.dialect.name == "sqlite":
+            migrate.upgrade(services.db)
+        else:
+            raise UsageError(
+                "the case database is not at the newest schema: run `homesafe db upgrade`"
+            )
+    except BaseException:
+        services.close()
+        raise
     return services
 
 
@@ -120,6 +141,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if workers == 1:
         serve(client_id, spool_dir, metrics_port, args.shared)
         return 0
+    _services(settings).close()  # a database behind its schema stops here, not in N children
     # N processes on one $share/ subscription, each its own session, spool and metrics port.
     from ingest.workers import run_workers, worker_slots
 
