@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -72,28 +70,24 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
     from api.app import create_app
     from homesafe import bootstrap
+    from homesafe.lifecycle import HttpServer, stop_on_signals
 
     services = _services(settings)
-    app = create_app(bootstrap.app_context(services))
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
-    return 0
-
-
-def _wait_for_signal() -> None:
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    stop.wait()
+    try:
+        app = create_app(bootstrap.app_context(services))
+        server = HttpServer(app, host=args.host, port=args.port)
+        return 0 if server.serve_until(stop_on_signals()) else 1
+    finally:
+        services.close()
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     import socket
 
     from homesafe import bootstrap
+    from homesafe.lifecycle import stop_on_signals
     from ingest.subscriber import MqttIngest, parse_mqtt_url
 
     if settings.mqtt_url is None:
@@ -110,6 +104,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     spool_max_bytes = settings.spool_max_bytes
 
     def serve(client_id: str, spool_dir: Path, metrics_port: int, shared: bool) -> None:
+        stop = stop_on_signals()  # in this process: the only one, or a forked worker
         services = _services(settings)
         if metrics_port:
             from prometheus_client import start_http_server
@@ -130,7 +125,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         )
         ingest.start()
         try:
-            _wait_for_signal()
+            stop.wait()
         finally:
             ingest.stop()
             services.close()
@@ -145,12 +140,10 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     # N processes on one $share/ subscription, each its own session, spool and metrics port.
     from ingest.workers import run_workers, worker_slots
 
+    stop = stop_on_signals()
     slots = worker_slots(
         workers, client_id=client_id, spool_dir=spool_dir, metrics_port=metrics_port
     )
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
     run_workers(
         slots,
         lambda slot: serve(slot.client_id, slot.spool_dir, slot.metrics_port, True),
@@ -192,24 +185,32 @@ def cmd_broker_config(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_detect(args: argparse.Namespace, settings: Settings) -> int:
     from homesafe import bootstrap
-    from homesafe.scheduler import make_scheduler
+    from homesafe.lifecycle import stop_on_signals
+    from homesafe.scheduler import make_scheduler, run_until
     from registry.clock import utc_now
 
     services = _services(settings)
-    if args.once:
-        found = bootstrap.detect_once(services, now=utc_now())
-        print(f"{found} finding(s)")
-        return 0
-    make_scheduler(services, blocking=True, sweep=False).start()
-    return 0
+    try:
+        if args.once:
+            found = bootstrap.detect_once(services, now=utc_now())
+            print(f"{found} finding(s)")
+            return 0
+        stop = stop_on_signals()
+        return run_until(make_scheduler(services, sweep=False), stop, "detectors")
+    finally:
+        services.close()
 
 
 def cmd_scheduler(_args: argparse.Namespace, settings: Settings) -> int:
-    from homesafe.scheduler import make_scheduler
+    from homesafe.lifecycle import stop_on_signals
+    from homesafe.scheduler import make_scheduler, run_until
 
     services = _services(settings)
-    make_scheduler(services, blocking=True, detect=False).start()
-    return 0
+    try:
+        stop = stop_on_signals()
+        return run_until(make_scheduler(services, detect=False), stop, "scheduler")
+    finally:
+        services.close()
 
 
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
