@@ -271,7 +271,8 @@ def _plain(value: object) -> bool:
 def _jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
     if value is None or _plain(value):
         return value
-    return json.loads(json.dumps(value, default=_default, sort_keys=True))
+    plain: dict[str, Any] = json.loads(json.dumps(value, default=_default, sort_keys=True))
+    return plain
 
 
 def _default(value: object) -> str:

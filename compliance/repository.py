@@ -34,9 +34,7 @@ def list_cases(
     offset: int = 0,
 ) -> Sequence[Case]:
     """Cases ordered by their nearest running deadline (``next_due_at``; cases with none last)."""
-    query: Select[tuple[Case]] = select(Case).options(
-        lazyload(Case.events), lazyload(Case.evidence)
-    )
+    query: Select[Case] = select(Case).options(lazyload(Case.events), lazyload(Case.evidence))
     if status is not None:
         query = query.where(Case.status == status)
     if hazard is not None:

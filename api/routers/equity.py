@@ -41,7 +41,7 @@ def _outcome(outcome: str) -> str:
 def outcomes(
     session: DbSession,
     _user: Analyst,
-    by: By = None,
+    by: By | None = None,
     outcome: Outcome = "breached",
 ) -> dict[str, Any]:
     """An outcome by group: counts, rates or medians with 95 % intervals, ratio to the rest, tests."""
@@ -54,7 +54,7 @@ def outcomes(
 def outcomes_csv(
     session: DbSession,
     _user: Analyst,
-    by: By = None,
+    by: By | None = None,
     outcome: Outcome = "breached",
 ) -> Response:
     """The same table as CSV."""
@@ -72,7 +72,7 @@ def outcomes_csv(
 def adjusted(
     session: DbSession,
     _user: Analyst,
-    by: By = None,
+    by: By | None = None,
     outcome: Outcome = "breached",
 ) -> dict[str, Any]:
     """Adjusted odds ratios (logistic regression controlling for archetype, IMD decile, hazard)."""
