@@ -1,6 +1,6 @@
 """When each Awaab's Law clock falls due, and when Homesafe warns before it does.
 
-Units (AWAABS_LAW.md, "The clocks"):
+Units (docs/law.md, "The clocks"):
 
 - ``hours`` (emergency_action, 24 h): elapsed hours, through nights, weekends, holidays and
   clock changes. 24 h after 12:00 BST on the Saturday of the October change is 11:00 GMT on Sunday.

@@ -1,12 +1,12 @@
 """The life of an Awaab's Law case as pure data and functions: no database, no wall clock.
 
 ``open_case`` turns an awareness into a case and its clocks; ``apply_event`` applies one event of
-CONTRACTS.md section 3 and returns a ``Transition`` (the new state and which clocks started, were
+docs/api.md (case events) and returns a ``Transition`` (the new state and which clocks started, were
 met or stopped), or raises ``EventRefused`` with a reason (the API answers 409 with it).
 ``breach`` / ``excuse`` are the scheduler's and the compliance officer's steps on one clock;
 ``breach_case_clock`` also raises the duty to offer alternative accommodation.
 
-Readings of the rule book (AWAABS_LAW.md) made here, each easy to change:
+Readings of the rule book (docs/law.md) made here, each easy to change:
 
 - A clock that is met late keeps ``status == "breached"`` and gains ``met_at``: the report shows
   both the breach and when the duty was finally done. ``excuse`` never erases ``breached_at``.
@@ -72,7 +72,7 @@ class EventRefused(Exception):
 
 @dataclass(frozen=True)
 class ClockState:
-    """One statutory clock of a case (CONTRACTS.md section 3), plus its breach and excuse record."""
+    """One statutory clock of a case (docs/api.md), plus its breach and excuse record."""
 
     kind: str
     started_at: datetime

@@ -1,6 +1,6 @@
 """The written summary for the tenant, in plain English, as HTML and PDF (with a large-print variant).
 
-AWAABS_LAW.md, "Defence and records": the summary says what the investigation found, whether there
+docs/law.md, "Defence and records": the summary says what the investigation found, whether there
 is a significant or emergency hazard, what safety and preventative work will be done and by when
 (or why none), and how to complain. The detailed contents are *unconfirmed*; these are the points
 every source names. Large print follows the RNIB's clear-print guidance: at least 16 pt (we use 18),
@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
@@ -19,7 +20,7 @@ from fpdf import FPDF
 from compliance.rules import HAZARD_BY_KEY
 
 BODY_PT = 12
-_NEXT_LINE = {"new_x": "LMARGIN", "new_y": "NEXT"}
+_NEXT_LINE: dict[str, Any] = {"new_x": "LMARGIN", "new_y": "NEXT"}
 LARGE_PRINT_PT = 18
 
 _OUTCOME_WORDS = {
