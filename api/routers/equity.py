@@ -16,7 +16,7 @@ from registry.clock import utc_now
 router = APIRouter(tags=["equity"])
 
 Analyst = Annotated[User, Depends(require("equity:read"))]
-By = Annotated[list[str], Query(description="groups, repeated or comma-separated")]
+By = Annotated[list[str] | None, Query(description="groups, repeated or comma-separated")]
 Outcome = Annotated[str, Query(description=f"one of {', '.join(MEASURE_KEYS)}")]
 
 
@@ -41,7 +41,7 @@ def _outcome(outcome: str) -> str:
 def outcomes(
     session: DbSession,
     _user: Analyst,
-    by: By | None = None,
+    by: By = None,
     outcome: Outcome = "breached",
 ) -> dict[str, Any]:
     """An outcome by group: counts, rates or medians with 95 % intervals, ratio to the rest, tests."""
@@ -54,7 +54,7 @@ def outcomes(
 def outcomes_csv(
     session: DbSession,
     _user: Analyst,
-    by: By | None = None,
+    by: By = None,
     outcome: Outcome = "breached",
 ) -> Response:
     """The same table as CSV."""
@@ -72,7 +72,7 @@ def outcomes_csv(
 def adjusted(
     session: DbSession,
     _user: Analyst,
-    by: By | None = None,
+    by: By = None,
     outcome: Outcome = "breached",
 ) -> dict[str, Any]:
     """Adjusted odds ratios (logistic regression controlling for archetype, IMD decile, hazard)."""
@@ -82,7 +82,7 @@ def adjusted(
 
 
 @router.get("/equity/silences")
-def silences(session: DbSession, _user: Analyst, by: By | None = None) -> dict[str, Any]:
+def silences(session: DbSession, _user: Analyst, by: By = None) -> dict[str, Any]:
     """Sensor-found hazards no tenant reported, and homes with silent sensors, by group."""
     return service.silences_report(session, by=_by(by))
 
