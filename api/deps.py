@@ -14,6 +14,7 @@ from api.auth import PUBLIC, may, user_for_token
 from api.models import User
 from api.session import COOKIE_NAME, SignedIn, csrf_ok, signed_in
 from compliance.service import Engine
+from ingest.retention import TelemetryRetention
 from ingest.store import TelemetryStore
 from registry.clock import utc_now
 
@@ -27,6 +28,9 @@ class AppContext:
     engine: Engine
     fleet: Any = None  # ingest's live view of gateways, when ingest runs in this process
     audit_key: str | None = None  # HOMESAFE_AUDIT_KEY: checkpoint signatures are checked with it
+    # Hourly rollups, served for periods older than the raw retention (docs/operations.md).
+    retention: TelemetryRetention | None = None
+    raw_days: int = 0  # HOMESAFE_RETENTION_RAW_DAYS; 0: raw readings are kept forever
 
 
 def get_context(request: Request) -> AppContext:

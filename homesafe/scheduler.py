@@ -53,6 +53,20 @@ def checkpoint_job(services: Services) -> None:
 CHECKPOINT_INTERVAL_S = 3600.0
 
 
+def retention_job(services: Services) -> None:
+    """Hourly rollups of final hours; raw readings past HOMESAFE_RETENTION_RAW_DAYS let go."""
+    if services.retention is None:
+        return
+    done = services.retention.run(now=utc_now(), raw_days=services.settings.retention_raw_days)
+    if done.rollup_rows or done.raw_deleted:
+        log.info(
+            "retention: %d hourly rollup(s) up to %s; %s raw reading(s) deleted",
+            done.rollup_rows,
+            done.rolled_until_s,
+            done.raw_deleted if done.raw_deleted is not None else "InfluxDB's policy drops",
+        )
+
+
 def detect_job(services: Services) -> None:
     found = detect_once(services, now=utc_now())
     if found:
@@ -140,6 +154,7 @@ def make_scheduler(
         scheduler.add(sweep_job, sweep_interval_s or services.settings.sweep_interval_s, services)
         scheduler.add(verify_job, VERIFY_INTERVAL_S, services)
         scheduler.add(checkpoint_job, CHECKPOINT_INTERVAL_S, services)
+        scheduler.add(retention_job, services.settings.retention_interval_s, services)
     if detect:
         scheduler.add(
             detect_job, detect_interval_s or services.settings.detect_interval_s, services
