@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from homesafe.settings import Settings
 
 if TYPE_CHECKING:
+    from homesafe.backup import Targets
     from homesafe.bootstrap import Services
 
 
@@ -318,6 +319,51 @@ def cmd_audit_verify(_args: argparse.Namespace, settings: Settings) -> int:
     return 1
 
 
+def _backup_targets(settings: Settings) -> Targets:
+    from homesafe.backup import Targets
+
+    return Targets(
+        database_url=settings.database_url,
+        telemetry_url=settings.telemetry_url,
+        influx_rpc_address=settings.influx_rpc_address,
+    )
+
+
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from homesafe.backup import BackupError, BackupRefused, backup
+    from registry.clock import utc_now
+
+    try:
+        manifest = backup(_backup_targets(settings), Path(args.directory), now=utc_now())
+    except BackupRefused as exc:
+        raise UsageError(f"homesafe backup: {exc}") from None
+    except BackupError as exc:
+        print(f"homesafe backup: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"backed up the {manifest['database']['kind']} case database and the "
+        f"{manifest['telemetry']['kind']} telemetry store to {args.directory}"
+    )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from homesafe.backup import BackupError, BackupRefused, restore
+
+    try:
+        manifest = restore(_backup_targets(settings), Path(args.directory))
+    except BackupRefused as exc:
+        raise UsageError(f"homesafe restore: {exc}") from None
+    except BackupError as exc:
+        print(f"homesafe restore: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"restored the backup of {manifest['created_at']} from {args.directory}; "
+        "check it with `homesafe audit verify`"
+    )
+    return 0
+
+
 def cmd_db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
     _services(settings, migrate_first=True)
     print("database is at the newest schema")
@@ -423,6 +469,13 @@ def build_parser() -> argparse.ArgumentParser:
     audit_commands.add_parser("verify", help="check the hash chain").set_defaults(
         handler=cmd_audit_verify
     )
+
+    backup = commands.add_parser("backup", help="back up the case database and telemetry")
+    backup.add_argument("directory", help="a new (or empty) directory")
+    backup.set_defaults(handler=cmd_backup)
+    restore = commands.add_parser("restore", help="restore a backup into empty stores")
+    restore.add_argument("directory", help="a directory `homesafe backup` wrote")
+    restore.set_defaults(handler=cmd_restore)
 
     db = commands.add_parser("db", help="the case database")
     db_commands = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
         default=DEFAULT_RAW_DAYS, description="0 = keep raw readings forever; else at least 40"
     )
     retention_interval_s: float = Field(default=3600.0, gt=0)
+    influx_rpc_address: str | None = Field(
+        default=None, description="influxd's RPC bind address for backup and restore (host:8088)"
+    )
 
     @field_validator("timezone")
     @classmethod
