@@ -36,9 +36,7 @@ class Stores:
 
 
 @pytest.fixture(params=["postgresql+influxdb", "sqlite"])
-def make_stores(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> Callable[[str], Stores]:
+def make_stores(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str], Stores]:
     """make_stores(name) -> settings for a new, empty pair of stores."""
 
     def make(name: str) -> Stores:
