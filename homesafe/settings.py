@@ -60,6 +60,11 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
+    @field_validator("gateway_key", "audit_key")
+    @classmethod
+    def _empty_is_unset(cls, value: str | None) -> str | None:
+        return value or None  # compose passes `${HOMESAFE_AUDIT_KEY:-}`: empty when not given
+
     @field_validator("retention_raw_days")
     @classmethod
     def _raw_days(cls, value: int) -> int:

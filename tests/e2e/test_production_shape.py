@@ -59,6 +59,7 @@ def test_each_compose_service_as_its_own_process_turns_a_damp_home_into_a_case(
         "HOMESAFE_TIMEZONE": "Europe/London",
         # What an operator adds: the provisioning key, a quick detector interval for the test.
         "HOMESAFE_GATEWAY_KEY": GATEWAY_KEY,
+        "HOMESAFE_AUDIT_KEY": "production-shape-audit-key-of-some-length",
         "HOMESAFE_DETECT_INTERVAL_S": "5",
         "HOMESAFE_METRICS_PORT": "0",
     }
