@@ -245,7 +245,9 @@ class SqliteRetention:
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                window = next_window(self.watermark(), self._earliest(), now_s)
+                watermark = self.watermark()
+                earliest = self._earliest() if watermark is None else None
+                window = next_window(watermark, earliest, now_s)
                 rows = 0
                 if window is not None:
                     rows = self._roll_up(*window)
