@@ -21,9 +21,11 @@ from compliance import audit, service
 from compliance.reporting import breach_reason, report_csv
 from equity import service as equity_service
 from equity.analysis import MEASURE_KEYS
+from equity.outcomes import GROUPS
 from equity.schemas import YouSaidWeDidIn
 from ingest import repository as dead_letters
 from ingest import repository as fleet_repository
+from ingest.models import SensorHealthRow
 from ingest.schemas import GatewayOut
 from registry.clock import utc_now
 from repairs import repository as repairs_repository
@@ -138,7 +140,7 @@ def fleet_page(
     """Gateways online and offline, seq gaps, batteries, silent sensors, the newest dead letters."""
     now = utc_now()
     rows = fleet_repository.list_gateway_health(session)
-    sensors: dict[str, list] = {row.gateway_id: [] for row in rows}
+    sensors: dict[str, list[SensorHealthRow]] = {row.gateway_id: [] for row in rows}
     for sensor in fleet_repository.sensor_health(session, list(sensors)):
         sensors[sensor.gateway_id].append(sensor)
     gateways = [
@@ -197,7 +199,7 @@ def equity_choice(
     """The outcome and grouping asked for; an unknown one falls back to the default."""
     return EquityChoice(
         outcome if outcome in MEASURE_KEYS else "breached",
-        by if by in equity_service.GROUPS else "ethnicity",
+        by if by in GROUPS else "ethnicity",
     )
 
 
@@ -247,7 +249,7 @@ def equity_page(
         outcome=outcome,
         by=by,
         outcomes=MEASURE_KEYS,
-        groups=equity_service.GROUPS,
+        groups=GROUPS,
         scaled=scaled,
         unit=unit,
         chart=charts.bar_chart(
