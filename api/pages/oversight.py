@@ -92,10 +92,15 @@ def compliance_page(
     ]
     now = utc_now()
     today = now.astimezone(ZoneInfo(context.engine.calendar.timezone)).date()
+    outstanding, at_risk = service.duties_at_risk(session, now=now)
     return render(
         request,
         "compliance.html",
         signed,
+        outstanding=outstanding,
+        at_risk=at_risk,
+        duty_label=service.duty_label,
+        excuse_state=service.excuse_state,
         cells=cells,
         totals=list(totals.values()),
         chart=charts.bar_chart(
@@ -149,7 +154,7 @@ def compliance_csv(
         return Response("to is before from\n", status_code=422, media_type="text/plain")
     start, end = period_bounds(first, last, timezone)
     return Response(
-        report_csv(service.report_rows(session, start=start, end=end)),
+        report_csv(service.report_rows(session, start=start, end=end), timezone=timezone),
         media_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": f'attachment; filename="compliance-{first:%Y%m%d}-{last:%Y%m%d}.csv"'
@@ -256,16 +261,16 @@ def equity_page(
         for row in report["groups"]
     ]
     overall = report["overall"]
-    if overall.get("value") is not None:
-        bars.insert(
-            0,
-            charts.Bar(
-                "Everyone",
-                scaled(overall["value"]),
-                scaled(overall["ci_low"]),
-                scaled(overall["ci_high"]),
-            ),
-        )
+    bars.insert(  # always shown: the rate every group is compared with
+        0,
+        charts.Bar(
+            "Everyone",
+            scaled(overall.get("value")),
+            scaled(overall.get("ci_low")),
+            scaled(overall.get("ci_high")),
+            note="no cases in the period yet",
+        ),
+    )
     return render(
         request,
         "equity.html",
