@@ -294,11 +294,12 @@ def verify_entries(session: Session, entries: list[AuditEntry]) -> list[EntryChe
     """Re-check the given entries (a case's, say): each one's content against its hash, and its
     ``prev_hash`` against the hash of the entry before it in the chain."""
     before_ids = [e.id - 1 for e in entries if e.id > 1]
-    hashes = dict(
-        session.execute(
+    hashes: dict[int, str] = {
+        entry_id: entry_hash_
+        for entry_id, entry_hash_ in session.execute(
             select(AuditEntry.id, AuditEntry.hash).where(AuditEntry.id.in_(before_ids))
-        ).tuples()
-    )
+        )
+    }
     return [
         EntryCheck(
             entry=e,

@@ -1365,7 +1365,9 @@ class Closing:
     request: tuple[str, str, datetime] | None  # (by, reason, at) of a closure request waiting
 
 
-def closing(case: Case, engine: Engine, *, reason: str, actor: str, at: datetime) -> Closing:
+def closing(
+    case: Case, engine: Engine, *, reason: str, actor: str, at: datetime, note: str | None = None
+) -> Closing:
     """Whether the case can close now for ``reason`` by ``actor``: closed at once, or a closure
     request for a second person (duties outstanding), or refused and why."""
     state = case_state(case)
@@ -1384,7 +1386,13 @@ def closing(case: Case, engine: Engine, *, reason: str, actor: str, at: datetime
     try:
         lifecycle.apply_event(
             state,
-            lifecycle.Event(type=kind, at=max(at, case.aware_at), reason=reason, actor=actor),  # type: ignore[arg-type]
+            lifecycle.Event(
+                type=kind,  # type: ignore[arg-type]
+                at=max(at, case.aware_at),
+                reason=reason,
+                note=note,
+                actor=actor,
+            ),
             rule_set=rule_set,
             calendar=engine.calendar,
             settings=engine.settings,
@@ -1411,7 +1419,7 @@ def close_case(
     approval (the first officer's ``closure_requested``; a colleague's ``closed``). Returns the
     case and the event recorded."""
     case = _lock_case(session, case_id)
-    plan = closing(case, engine, reason=reason, actor=actor, at=at)
+    plan = closing(case, engine, reason=reason, actor=actor, at=at, note=note)
     if plan.refused:
         raise EventRefused(plan.refused)
     kind = "closed"

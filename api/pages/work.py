@@ -338,6 +338,11 @@ def case_page(
         withdrawn=withdrawn_breaches(session, case),
         closure_reasons=CLOSURE_REASONS,
         closure_words=CLOSURE_WORDS,
+        closure_note=next(
+            (e.note or "" for e in reversed(case.events) if e.type == "closure_requested"), ""
+        )
+        if case.closure_requested_by
+        else "",
         cease_reasons=CEASE_REASONS,
         cease_words=CEASE_WORDS,
         rule_set_words=RULE_SET_WORDS,
@@ -500,7 +505,14 @@ def close_page(
     if case.status != "open":
         return _back(case_id, error="the case is already closed")
     plan = (
-        service.closing(case, context.engine, reason=reason, actor=signed.user.name, at=utc_now())
+        service.closing(
+            case,
+            context.engine,
+            reason=reason,
+            actor=signed.user.name,
+            at=utc_now(),
+            note=note.strip() or None,
+        )
         if reason in CLOSURE_REASONS
         else None
     )
