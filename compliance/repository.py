@@ -198,7 +198,7 @@ def _outstanding_breach() -> Any:
     )
 
 
-def _queue_base(query: QueueQuery) -> Select[tuple[Case, str | None, str | None]]:
+def _queue_base(query: QueueQuery) -> Select[Case, str | None, str | None]:
     base = select(Case, Home.postcode, Home.address).join(Home, Home.home_id == Case.home_id)
     if query.status in ("open", "closed"):
         base = base.where(Case.status == query.status)
@@ -366,9 +366,14 @@ def audit_entries_by_id(session: Session, ids: list[int]) -> dict[int, AuditEntr
     return {e.id: e for e in session.scalars(select(AuditEntry).where(AuditEntry.id.in_(ids)))}
 
 
-def clock_outcomes(session: Session) -> list[Row[Any]]:
+def clock_outcomes(session: Session) -> list[tuple[str, str, datetime, datetime | None]]:
     """(kind, status, due_at, met_at) of every clock, for the compliance figures."""
-    return list(session.execute(select(Clock.kind, Clock.status, Clock.due_at, Clock.met_at)))
+    return [
+        (kind, status, due, met)
+        for kind, status, due, met in session.execute(
+            select(Clock.kind, Clock.status, Clock.due_at, Clock.met_at)
+        )
+    ]
 
 
 def clocks_outstanding_before(session: Session, *, before: datetime) -> Sequence[Clock]:

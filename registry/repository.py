@@ -118,7 +118,7 @@ def get_tenancy(session: Session, tenancy_ref: str) -> Tenancy | None:
     return session.get(Tenancy, tenancy_ref)
 
 
-def homes_matching(text: str, *, personal: bool) -> Select[tuple[str]]:
+def homes_matching(text: str, *, personal: bool) -> Select[str]:
     """The ids of homes a search text finds: by home id, UPRN, postcode (spaces ignored) or
     address, and, for staff who may read tenants' details (``personal``), by a tenant's name,
     email or phone on any of the home's tenancies."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -108,11 +108,21 @@ def axe_source() -> str:
     if not AXE_JS.exists():
         npm = shutil.which("npm")
         if npm is None:
-            pytest.fail("npm is missing: apt-get install npm (axe-core comes from the npm registry)")
+            pytest.fail(
+                "npm is missing: apt-get install npm (axe-core comes from the npm registry)"
+            )
         AXE_DIR.mkdir(parents=True, exist_ok=True)
         subprocess.run(
-            [npm, "install", "--prefix", str(AXE_DIR), "axe-core@4", "--no-audit", "--no-fund",
-             "--loglevel=error"],
+            [
+                npm,
+                "install",
+                "--prefix",
+                str(AXE_DIR),
+                "axe-core@4",
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+            ],
             check=True,
             timeout=300,
         )

@@ -106,7 +106,9 @@ def test_a_step_the_state_no_longer_allows_is_refused_with_the_reason(live, page
     page.goto(f"{base}/cases/{site.tenant_case_id}")
     stale = browser_context.new_page()  # a second tab, opened before the first one acts
     stale.goto(f"{base}/cases/{site.tenant_case_id}")
-    page.get_by_role("form", name="Record the investigation's findings").get_by_role("button").click()
+    page.get_by_role("form", name="Record the investigation's findings").get_by_role(
+        "button"
+    ).click()
     page.wait_for_load_state()
     assert page.get_by_role("status").count() == 1
     stale.get_by_role("form", name="Record the investigation's findings").get_by_role(
