@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,7 @@ from equity.outcomes import GROUPS
 from equity.schemas import YouSaidWeDidIn
 from ingest import repository as dead_letters
 from ingest import repository as fleet_repository
+from ingest.models import SensorHealthRow
 from ingest.schemas import GatewayOut
 from registry import repository as registry
 from registry.clock import utc_now
@@ -172,7 +173,7 @@ def fleet_page(
     """Gateways online and offline, seq gaps, batteries, silent sensors, the newest dead letters."""
     now = utc_now()
     rows = fleet_repository.list_gateway_health(session)
-    sensors: dict[str, list[Any]] = {row.gateway_id: [] for row in rows}
+    sensors: dict[str, list[SensorHealthRow]] = {row.gateway_id: [] for row in rows}
     for sensor in fleet_repository.sensor_health(session, list(sensors)):
         sensors[sensor.gateway_id].append(sensor)
     gateways = [
