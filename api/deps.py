@@ -11,7 +11,7 @@ from fastapi import Depends, Form, HTTPException, Path, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.auth import PUBLIC, may, user_for_token
+from api.auth import PERMISSION_WORDS, PUBLIC, may, user_for_token
 from api.models import User
 from api.session import COOKIE_NAME, SignedIn, csrf_ok, signed_in
 from compliance.service import Engine
@@ -153,6 +153,10 @@ def _next_url(request: Request) -> str:
     return request.url.path + (f"?{request.url.query}" if request.url.query else "")
 
 
+def _words(permission: str) -> str:
+    return PERMISSION_WORDS.get(permission, permission.replace(":", " ").replace("_", " "))
+
+
 def page_require(permission: str) -> Callable[..., SignedIn]:
     """A page dependency: the signed-in person, if their role has the permission."""
 
@@ -163,7 +167,7 @@ def page_require(permission: str) -> Callable[..., SignedIn]:
             raise LoginRequired(_next_url(request))
         if not may(signed.user.role, permission):
             raise PageForbidden(
-                f"Your role ({signed.user.role}) may not {permission.replace(':', ' ')}.", signed
+                f"People with the {signed.user.role} role cannot {_words(permission)}.", signed
             )
         return signed
 
@@ -184,7 +188,7 @@ def page_action(permission: str) -> Callable[..., SignedIn]:
             raise LoginRequired(request.headers.get("referer") or "/")
         if not may(signed.user.role, permission):
             raise PageForbidden(
-                f"Your role ({signed.user.role}) may not {permission.replace(':', ' ')}.", signed
+                f"People with the {signed.user.role} role cannot {_words(permission)}.", signed
             )
         if not csrf_ok(signed.csrf_token, csrf_token):
             raise PageForbidden(
