@@ -1,5 +1,14 @@
 """What the API and the pages do across rooms for notifications: queue the written summary
-(compliance renders it, the file store keeps the PDFs, notify sends it)."""
+(compliance renders it, the file store keeps the PDFs, notify sends it).
+
+Two ways in:
+- ``POST /api/v1/cases/{id}/summary/send`` (``send_summary``): queued first; ``summary_sent`` is
+  recorded by the delivery hook when the email or letter has gone, dated when it went.
+- The case page's "send the written summary" form (``compliance.service.send_written_summary``):
+  records ``summary_sent`` with the method the officer chose and hands the letter to
+  ``NotifyLetters``, which queues it (email, or first-class post through GOV.UK Notify); the
+  case's Messages then show whether it was delivered.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +19,7 @@ from sqlalchemy.orm import Session
 from api.deps import AppContext
 from compliance import repository as cases
 from compliance import service as compliance
-from compliance.summary import render_pdf, render_text
+from compliance.summary import SummaryFacts, render_pdf, render_text
 from notify import service as notify
 from notify.models import Message
 
@@ -53,3 +62,44 @@ def send_summary(
         settings=context.channels,
         hooks=context.notify_hooks or notify.no_hooks,
     )
+
+
+class NotifyLetters:
+    """compliance.service.LetterChannel through notify: plugged into the pages by the
+    composition root (``AppContext.letters``)."""
+
+    def __init__(self, context: AppContext) -> None:
+        self.context = context
+
+    def deliver(
+        self, session: Session, *, case_id: int, facts: SummaryFacts, method: str, text: str
+    ) -> str:
+        if method not in ("email", "first_class_post"):
+            return "Recorded: it was not sent through Homesafe."
+        case = cases.get_case(session, case_id)
+        if case is None or self.context.files is None:
+            return "Recorded, but Homesafe could not queue it: no file store is configured."
+        pdf_key = self.context.files.put(render_pdf(facts), suffix="pdf")
+        try:
+            message = notify.queue_summary(
+                session,
+                case_id=case_id,
+                home_id=case.home_id,
+                hazard=case.hazard,
+                investigation=case.investigations[-1].number if case.investigations else 0,
+                text=text,
+                pdf_key=pdf_key,
+                large_print_key=None,
+                actor="notify",
+                now=self.context.now(),
+                settings=self.context.channels,
+                hooks=self.context.notify_hooks or notify.no_hooks,
+                method=method,
+                record_when_sent=False,
+            )
+        except notify.SummaryRefused as exc:
+            return f"Recorded; not queued again: {exc.reason}."
+        if message.status == "not_sent":
+            return f"Recorded, but Homesafe did not send it: {message.last_error}."
+        how = "by email to " + message.recipient if message.channel == "email" else "by post"
+        return f"Queued {how}; the case's Messages show when it has gone."

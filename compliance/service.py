@@ -14,9 +14,12 @@ on_triage`` a sensor case opens ``awaiting_triage`` with no clocks until an offi
 
 from __future__ import annotations
 
+import hashlib
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -37,7 +40,9 @@ from compliance.lifecycle import (
 )
 from compliance.models import Case, CaseEvent, Clock, ClockWarning, Evidence, Investigation
 from compliance.reporting import ClockRow, summary_figures
+from compliance.repository import BREACHED
 from compliance.rules import (
+    CLOCK_RULE_BY_DUTY,
     RULE_SETS,
     ComplianceSettings,
     OutOfScope,
@@ -46,7 +51,7 @@ from compliance.rules import (
     tenure_scope,
 )
 from compliance.schemas import CaseOut, EventIn, FindingIn, ReportIn, WorkPlanIn
-from compliance.summary import Landlord, SummaryFacts, WorkItem
+from compliance.summary import Landlord, SummaryFacts, WorkItem, render_text
 from registry import repository as registry
 from registry.clock import to_rfc3339
 from registry.models import Home
@@ -1307,3 +1312,471 @@ def summary(session: Session, *, start: datetime, end: datetime, now: datetime) 
     ]
     figures = summary_figures(rows, open_cases, now=now)
     return {"from": to_rfc3339(start), "to": to_rfc3339(end)} | figures
+
+
+# --- what the pages read: the queue, the next step, the steps the state allows ---------------------
+#
+# The pages parse, call one of these and render; the rules they show (which duty is most urgent,
+# what records it, which steps the case's state allows) live here and in ``compliance.lifecycle``.
+
+
+def duty_label(clock: Clock | ClockState) -> str:
+    """A clock's duty in words: 'Send the written summary'."""
+    rule = CLOCK_RULE_BY_DUTY.get(clock.duty or clock.kind)
+    return rule.label if rule else clock.kind.replace("_", " ").capitalize()
+
+
+def urgent_clock(case: Case) -> Clock | None:
+    """The clock that makes the case urgent: its oldest breached duty not yet done, else its
+    nearest running deadline (None when no duty is outstanding)."""
+    breached = [c for c in case.clocks if c.status in BREACHED and c.met_at is None]
+    if breached:
+        return min(breached, key=lambda c: (c.due_at, c.id))
+    running = [c for c in case.clocks if c.status == "running"]
+    return min(running, key=lambda c: (c.due_at, c.id)) if running else None
+
+
+def excuse_state(clock: Clock) -> str | None:
+    """Where a breach stands on the defence of all reasonable endeavours (None: not breached)."""
+    if clock.status == "breached_excused":
+        return f"excused by {clock.excused_by or 'a compliance officer'}"
+    if clock.status != "breached":
+        return None
+    if clock.reasonable_steps:
+        return "endeavours recorded: awaiting a compliance officer"
+    return "no endeavours recorded yet"
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One case in the hazard queue, with the duty that makes it urgent."""
+
+    case: Case
+    postcode: str | None
+    address: str | None
+    clock: Clock | None
+    duty: str | None
+    breached: bool  # the urgent duty was breached and is still not done
+    excuse: str | None
+    breaches: int  # every breach on the case, done since or not
+
+
+@dataclass(frozen=True)
+class QueueView:
+    rows: list[QueueRow]
+    total: int
+    breached: int
+    headline: dict[str, int]
+    hazards: list[str]
+    areas: list[str]
+
+
+def area_of(postcode: str | None) -> str | None:
+    """A postcode's outward code (its district), the area the queue filters by."""
+    return postcode.split()[0].upper() if postcode and postcode.split() else None
+
+
+def hazard_queue(
+    session: Session,
+    *,
+    query: repository.QueueQuery,
+    now: datetime,
+    engine: Engine,
+    limit: int = 100,
+    offset: int = 0,
+) -> QueueView:
+    """The hazard queue in order of urgency (``repository.hazard_queue``) with its headline."""
+    rows, total, breached = repository.hazard_queue(
+        session, query=query, limit=limit, offset=offset
+    )
+    made = []
+    for case, postcode, address in rows:
+        clock = urgent_clock(case)
+        made.append(
+            QueueRow(
+                case=case,
+                postcode=postcode,
+                address=address,
+                clock=clock,
+                duty=duty_label(clock) if clock else None,
+                breached=clock is not None and clock.status in BREACHED,
+                excuse=excuse_state(clock) if clock else None,
+                breaches=sum(1 for c in case.clocks if c.status in BREACHED),
+            )
+        )
+    hazards, postcodes = repository.queue_choices(session)
+    return QueueView(
+        rows=made,
+        total=total,
+        breached=breached,
+        headline=repository.queue_headline(session, day_end=end_of_local_day(now, engine)),
+        hazards=hazards,
+        areas=sorted({a for a in (area_of(p) for p in postcodes) if a}),
+    )
+
+
+def end_of_local_day(now: datetime, engine: Engine) -> datetime:
+    """The end of today in the organisation's time zone (the queue's 'due today')."""
+    return engine.calendar.end_of_day(engine.calendar.local_date(now))
+
+
+# Beyond a clock's own ``done_by`` events, the steps that move its duty along.
+_ALSO_RECORD: dict[str, tuple[str, ...]] = {
+    "emergency_action": ("investigation_concluded", "emergency_duty_ceased"),
+    "investigate": ("investigation_booked", "access_failed"),
+    "renewed_investigation": ("investigation_booked", "access_failed"),
+    "written_summary": (),
+    "safety_work": ("safety_work_started",),
+    "supplementary_steps": (),
+    "supplementary_work": (),
+}
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """The case's next step for the person working it: the duty due next, what to record, and
+    who is waiting."""
+
+    title: str
+    clock: Clock | None = None
+    record: tuple[str, ...] = ()
+    waiting: str = ""
+    also: tuple[str, ...] = ()  # further points to act on (endeavours to record, a decision due)
+    deadline: datetime | None = None
+
+
+def next_step(case: Case, engine: Engine, *, household: str) -> NextStep:
+    """What the case needs next. ``household`` names who is waiting ('Ms A Tenant', or 'the
+    household' for a role that may not read names)."""
+    state = case_state(case)
+    if case.status == "closed":
+        reason = (case.closure_reason or "no reason recorded").replace("_", " ")
+        return NextStep(
+            f"Closed: {reason}. Reopen the case if the hazard comes back.", record=("reopened",)
+        )
+    if case.stage == "awaiting_triage":
+        return NextStep(
+            "Confirm the sensor finding (triage): its clocks start when you confirm it.",
+            record=(TRIAGE_CONFIRMED,),
+            waiting=household,
+            deadline=triage_due(case, engine),
+        )
+    also: list[str] = []
+    decision = lifecycle.accommodation_decision_due(state)
+    if decision is not None:
+        also.append("alternative_accommodation_decision")
+    clock = urgent_clock(case)
+    if clock is not None and clock.status == "breached" and not clock.reasonable_steps:
+        also.append("record_endeavours")
+    if case.closure_requested_by:
+        return NextStep(
+            f"A second officer to approve closing the case "
+            f"({(case.closure_request_reason or '').replace('_', ' ')}), requested by "
+            f"{case.closure_requested_by}.",
+            record=("closed",),
+            waiting=f"{case.closure_requested_by} (who asked to close it)",
+            also=tuple(also),
+        )
+    accommodation_steps = {
+        "due": ("alternative_accommodation_offered",),
+        "offered": ("alternative_accommodation_accepted", "alternative_accommodation_declined"),
+        "accepted": ("household_moved",),
+    }
+    if clock is None:
+        if case.accommodation == "moved" and state.made_safe:
+            return NextStep(
+                "The home is safe: record the household's return home.",
+                record=("household_returned",),
+                waiting=household,
+            )
+        if not case.in_scope and not case.investigations:
+            return NextStep(
+                "No statutory deadline runs (out of scope): investigate, or close the case with "
+                "its reason.",
+                record=("investigation_concluded", "closed"),
+                waiting=household,
+            )
+        return NextStep(
+            "No duty is outstanding: close the case with its reason.",
+            record=("closed",),
+            waiting=household,
+        )
+    rule = CLOCK_RULE_BY_DUTY.get(clock.duty or clock.kind)
+    record = (*(rule.done_by if rule else ()), *_ALSO_RECORD.get(clock.duty or clock.kind, ()))
+    if case.accommodation in accommodation_steps and clock.kind in lifecycle.SAFETY_KINDS:
+        record = (*record, *accommodation_steps[case.accommodation])
+    return NextStep(
+        duty_label(clock),
+        clock=clock,
+        record=tuple(dict.fromkeys(record)),
+        waiting=household,
+        also=tuple(also),
+        deadline=decision or clock.due_at,
+    )
+
+
+# What a trial of each step carries, so the lifecycle can say whether the case's state allows it
+# (the forms then ask for the real values).
+_TRIAL: dict[str, dict[str, Any]] = {
+    "investigation_concluded": {"outcome": "no_hazard"},
+    "emergency_duty_ceased": {"reason": "household_moved_out", "note": "trial"},
+    "supplementary_steps_taken": {"note": "trial"},
+    "further_investigation_opened": {"note": "trial"},
+}
+
+
+def possible_steps(case: Case, engine: Engine, *, at: datetime) -> list[str]:
+    """The steps the case's state allows at ``at``, asked of the lifecycle itself (closing is
+    always offered on an open case: its own page says what it needs)."""
+    if case.status == "closed":
+        return ["reopened"]
+    if case.stage == "awaiting_triage":
+        return [TRIAGE_CONFIRMED, "closed"]
+    state = case_state(case)
+    rule_set = engine.rule_set(case.rule_set, case.aware_at)
+    at = max(at, case.aware_at)
+    allowed = []
+    for kind in lifecycle.EVENT_TYPES:
+        if kind in ("closed", "closure_requested", "reopened"):
+            continue
+        trial = lifecycle.Event(type=kind, at=at, actor="trial", **_TRIAL.get(kind, {}))  # type: ignore[arg-type]
+        try:
+            lifecycle.apply_event(
+                state, trial, rule_set=rule_set, calendar=engine.calendar, settings=engine.settings
+            )
+        except EventRefused:
+            continue
+        allowed.append(kind)
+    return [*allowed, "closed"]
+
+
+@dataclass(frozen=True)
+class Closing:
+    """What closing the case with a reason needs and does, for the confirmation page."""
+
+    reason: str
+    refused: str | None  # why the lifecycle refuses it, if it does
+    outstanding: list[Clock]  # duties that would cease
+    needs_second_person: bool
+    request: tuple[str, str, datetime] | None  # (by, reason, at) of a closure request waiting
+
+
+def closing(
+    case: Case, engine: Engine, *, reason: str, actor: str, at: datetime, note: str | None = None
+) -> Closing:
+    """Whether the case can close now for ``reason`` by ``actor``: closed at once, or a closure
+    request for a second person (duties outstanding), or refused and why."""
+    state = case_state(case)
+    rule_set = engine.rule_set(case.rule_set, case.aware_at)
+    outstanding = [c for c in case.clocks if c.met_at is None]
+    request = (
+        (case.closure_requested_by, case.closure_request_reason or "", case.closure_requested_at)
+        if case.closure_requested_by and case.closure_requested_at
+        else None
+    )
+    needs_second = bool(outstanding)
+    kind = "closed"
+    if needs_second and (request is None or request[0] == actor or request[1] != reason):
+        kind = "closure_requested"
+    refused = None
+    try:
+        lifecycle.apply_event(
+            state,
+            lifecycle.Event(
+                type=kind,  # type: ignore[arg-type]
+                at=max(at, case.aware_at),
+                reason=reason,
+                note=note,
+                actor=actor,
+            ),
+            rule_set=rule_set,
+            calendar=engine.calendar,
+            settings=engine.settings,
+        )
+    except EventRefused as exc:
+        refused = exc.reason
+    if needs_second and request is not None and request[0] == actor and request[1] == reason:
+        refused = "you asked to close this case: another officer must approve it"
+    return Closing(reason, refused, outstanding, needs_second, request)
+
+
+def close_case(
+    session: Session,
+    *,
+    case_id: int,
+    reason: str,
+    note: str | None,
+    at: datetime,
+    actor: str,
+    now: datetime,
+    engine: Engine,
+) -> tuple[Case, str]:
+    """Close the case for a reason, or, with duties outstanding, ask for a second person's
+    approval (the first officer's ``closure_requested``; a colleague's ``closed``). Returns the
+    case and the event recorded."""
+    case = _lock_case(session, case_id)
+    plan = closing(case, engine, reason=reason, actor=actor, at=at, note=note)
+    if plan.refused:
+        raise EventRefused(plan.refused)
+    kind = "closed"
+    if plan.needs_second_person and (plan.request is None or plan.request[1] != reason):
+        kind = "closure_requested"
+    event = EventIn(type=kind, at=at, reason=reason, note=note)  # type: ignore[arg-type]
+    return (
+        record_event(session, case_id=case_id, event=event, actor=actor, now=now, engine=engine),
+        kind,
+    )
+
+
+# --- the written summary sent -----------------------------------------------------------------------
+
+SUMMARY_METHODS: dict[str, str] = {
+    "first_class_post": "first-class post",
+    "in_person": "by hand, in person",
+    "left_at_home": "left at the home",
+    "email": "email",
+}
+
+
+class LetterChannel(Protocol):
+    """Delivers a letter (email, SMS, post service): notify/ plugs one in through the
+    composition root. Returns what it did, in words, for the case page."""
+
+    def deliver(
+        self, session: Session, *, case_id: int, facts: SummaryFacts, method: str, text: str
+    ) -> str: ...
+
+
+def send_written_summary(
+    session: Session,
+    *,
+    case_id: int,
+    method: str,
+    at: datetime,
+    actor: str,
+    now: datetime,
+    engine: Engine,
+    channel: LetterChannel | None = None,
+) -> tuple[Case, str]:
+    """Record the written summary as sent (``summary_sent``, with how and when, and the letter's
+    text and SHA-256 as its evidence), handing it to a delivery channel when one is plugged in.
+    Returns the case and what happened, in words."""
+    if method not in SUMMARY_METHODS:
+        raise InvalidInput(f"how the summary was sent: one of {', '.join(SUMMARY_METHODS)}")
+    case = _lock_case(session, case_id)
+    facts = summary_facts(session, case, engine, now=at)
+    text = render_text(facts)
+    event = EventIn(
+        type="summary_sent",
+        at=at,
+        method=method,
+        evidence={
+            "letter": "written_summary",
+            "sha256": hashlib.sha256(text.encode()).hexdigest(),
+            "text": text,
+        },
+    )
+    case = record_event(session, case_id=case_id, event=event, actor=actor, now=now, engine=engine)
+    if channel is not None:
+        said = channel.deliver(session, case_id=case_id, facts=facts, method=method, text=text)
+    elif method == "email":
+        said = (
+            "Recorded as emailed. Homesafe did not send it: no mail server is configured, so "
+            "send it from your own mailbox if you have not."
+        )
+    else:
+        said = f"Recorded as sent ({SUMMARY_METHODS[method]})."
+    return case, said
+
+
+def letters_sent(case: Case) -> list[CaseEvent]:
+    """The case's letters as sent (``summary_sent`` events), oldest first."""
+    return [e for e in case.events if e.type == "summary_sent"]
+
+
+# --- what the compliance officer and the public read ------------------------------------------------
+
+AT_RISK = timedelta(hours=48)
+
+
+def duties_at_risk(session: Session, *, now: datetime) -> tuple[list[Clock], list[Clock]]:
+    """Open cases' duties not yet done: (breached, due within the next 48 hours), oldest first."""
+    clocks = repository.clocks_outstanding_before(session, before=now + AT_RISK)
+    return (
+        [c for c in clocks if c.status in BREACHED],
+        [c for c in clocks if c.status == "running"],
+    )
+
+
+@dataclass
+class KindMonth:
+    """Clocks of one kind whose deadline fell in one month."""
+
+    kind: str
+    month: str
+    met_on_time: int = 0
+    breached: int = 0
+    excused: int = 0
+    running: int = 0
+
+    @property
+    def decided(self) -> int:
+        return self.met_on_time + self.breached + self.excused
+
+
+def clocks_by_kind_and_month(session: Session, *, timezone: str) -> list[KindMonth]:
+    """Clocks met on time, breached, excused and still running, by kind and month of deadline."""
+    tz = ZoneInfo(timezone)
+    cells: dict[tuple[str, str], KindMonth] = {}
+    for kind, status, due, met in repository.clock_outcomes(session):
+        month = due.astimezone(tz).strftime("%Y-%m")
+        cell = cells.setdefault((kind, month), KindMonth(kind, month))
+        if status == "met" and met is not None and met <= due:
+            cell.met_on_time += 1
+        elif status == "breached_excused":
+            cell.excused += 1
+        elif status in ("breached", "met"):
+            cell.breached += 1
+        else:
+            cell.running += 1
+    return sorted(cells.values(), key=lambda c: (c.month, c.kind))
+
+
+@dataclass(frozen=True)
+class Headline:
+    """Aggregates for the public transparency page (no home, household or person)."""
+
+    open_cases: int
+    cases_opened_12m: int
+    cases_closed_12m: int
+    clocks_decided_12m: Counter[str]
+    clocks_on_time_12m: Counter[str]
+    tenant_reports_12m: int
+    tenant_reports_made_safe_12m: int
+    tenant_reports_closed_12m: int
+
+
+def headline(session: Session, *, now: datetime) -> Headline:
+    """The public figures over the last twelve months."""
+    figures = repository.public_figures(session, since=now - timedelta(days=365))
+    decided: Counter[str] = Counter()
+    on_time: Counter[str] = Counter()
+    for kind, status, due, met in figures["clocks"]:
+        decided[kind] += 1
+        if status == "met" and met is not None and met <= due:
+            on_time[kind] += 1
+    tenant = figures["tenant_cases"]
+    return Headline(
+        open_cases=figures["open"],
+        cases_opened_12m=figures["opened"],
+        cases_closed_12m=figures["closed"],
+        clocks_decided_12m=decided,
+        clocks_on_time_12m=on_time,
+        tenant_reports_12m=len(tenant),
+        tenant_reports_made_safe_12m=sum(
+            1
+            for status, stage, outcome in tenant
+            if stage in ("made_safe", "closed") or outcome in ("not_significant", "no_hazard")
+        ),
+        tenant_reports_closed_12m=sum(1 for status, _, _ in tenant if status == "closed"),
+    )

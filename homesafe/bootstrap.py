@@ -29,6 +29,7 @@ from homesafe.settings import VAR_DIR, Settings
 from ingest.contract import DeadLetterRecord
 from ingest.fleet import GatewayDelta
 from ingest.repository import add_dead_letters, merge_fleet_deltas
+from ingest.retention import TelemetryRetention, open_retention
 from ingest.service import IngestService
 from ingest.spool import Spool
 from ingest.store import TelemetryStore, open_telemetry_store
@@ -56,9 +57,12 @@ class Services:
     compliance: Engine
     channels: ChannelSettings = field(default_factory=ChannelSettings)
     files: LocalFileStore = field(default_factory=lambda: LocalFileStore(VAR_DIR / "files"))
+    retention: TelemetryRetention | None = None
 
     def close(self) -> None:
         self.telemetry.close()
+        if self.retention is not None:
+            self.retention.close()
         self.db.dispose()
 
 
@@ -109,7 +113,16 @@ def build(settings: Settings) -> Services:
                 address=settings.landlord_address,
             ),
         ),
+        retention=_retention(settings.telemetry_url),
     )
+
+
+def _retention(telemetry_url: str) -> TelemetryRetention | None:
+    """Rollups and raw retention on the telemetry store (none for an in-memory SQLite store)."""
+    try:
+        return open_retention(telemetry_url)
+    except ValueError:
+        return None
 
 
 class GatewayDirectory:
@@ -227,7 +240,9 @@ def detect_once(services: Services, *, now: datetime) -> int:
 
 def app_context(services: Services) -> AppContext:
     """What the API runs on, from the same services as everything else."""
-    return AppContext(
+    from api.notify_actions import NotifyLetters
+
+    context = AppContext(
         sessions=services.sessions,
         telemetry=services.telemetry,
         engine=services.compliance,
@@ -235,7 +250,11 @@ def app_context(services: Services) -> AppContext:
         channels=services.channels,
         files=services.files,
         notify_hooks=delivery_hooks(services.compliance),
+        retention=services.retention,
+        raw_days=services.settings.retention_raw_days,
     )
+    context.letters = NotifyLetters(context)
+    return context
 
 
 def delivery_hooks(engine: Engine) -> DeliveryHooks:
@@ -275,7 +294,7 @@ def delivery_hooks(engine: Engine) -> DeliveryHooks:
                     event=EventIn(
                         type="summary_sent",
                         at=sent_at,
-                        method=message.channel,
+                        method="email" if message.channel == "email" else "first_class_post",
                         note=f"sent by {message.channel} (message {message.id})",
                     ),
                     actor="notify",

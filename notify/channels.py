@@ -282,7 +282,7 @@ class NotifySender:
         try:
             if pdfs:
                 answer = self.client.send_precompiled_letter_notification(
-                    reference=key, pdf_file=io.BytesIO(pdfs[0].data), postage="second"
+                    reference=key, pdf_file=io.BytesIO(pdfs[0].data), postage="first"
                 )
             else:
                 personalisation: dict[str, Any] = {

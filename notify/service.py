@@ -164,8 +164,10 @@ def _tenant_recipient(
     day: Any,
     contact: dict[str, Any] | None,
     document: bool,
+    method: str | None = None,
 ) -> tuple[Recipient | None, str | None]:
-    """Who the tenant message goes to and how, or why it cannot be sent."""
+    """Who the tenant message goes to and how, or why it cannot be sent. A document goes by
+    email when the tenancy prefers it (or ``method`` says so), otherwise by post."""
     tenancy = registry.tenancy_on(session, home_id, day)
     household = registry.get_household(session, home_id)
     language = templates.choose_language(
@@ -184,6 +186,8 @@ def _tenant_recipient(
     postal = _postal(
         home.address if home else None, home.postcode if home else None, tenancy.lead_tenant_name
     )
+    if method is not None:
+        preferred = "email" if method == "email" else "letter"
     if document and preferred != "email":
         preferred = "letter"
     if preferred == "email":
@@ -444,9 +448,15 @@ def queue_summary(
     now: datetime,
     settings: ChannelSettings,
     hooks: DeliveryHooks = no_hooks,
+    method: str | None = None,
+    record_when_sent: bool = True,
 ) -> Message:
     """Queue the written summary to the tenant (the PDF attached; large print too when asked):
-    once per investigation, unless the earlier one could not be delivered."""
+    once per investigation, unless the earlier one could not be delivered.
+
+    ``method``: ``email`` or ``first_class_post`` as the officer chose, or None for the
+    tenancy's preference. ``record_when_sent``: the delivery hook records ``summary_sent`` when
+    it has gone (False when the caller has recorded it already)."""
     key = f"summary:{case_id}:{investigation}"
     earlier = repository.message_with_key(session, key)
     if earlier is not None:
@@ -458,7 +468,7 @@ def queue_summary(
         session.flush()
     day = now.astimezone(ZoneInfo(settings.timezone)).date()
     recipient, reason = _tenant_recipient(
-        session, home_id=home_id, day=day, contact=None, document=True
+        session, home_id=home_id, day=day, contact=None, document=True, method=method
     )
     language = recipient.language if recipient else "en"
     fields = {
@@ -498,7 +508,7 @@ def queue_summary(
         settings=settings,
         attachments=attachments,
         postal=recipient.postal if recipient else None,
-        after_send="summary_sent",
+        after_send="summary_sent" if record_when_sent else None,
         created_by=actor,
         reason=reason,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from registry.models import Gateway, Home, Household, ReportLink, Sensor, Tenancy
@@ -118,22 +118,60 @@ def get_tenancy(session: Session, tenancy_ref: str) -> Tenancy | None:
     return session.get(Tenancy, tenancy_ref)
 
 
-def find_homes(session: Session, query: str, *, limit: int = 20) -> Sequence[Home]:
-    """Homes matching a home id or UPRN exactly, a postcode (spaces and case ignored, a
-    leading part too), or a part of the address."""
-    text = query.strip()
-    if not text:
-        return []
-    squashed = text.replace(" ", "").upper()
-    postcode = func.upper(func.replace(Home.postcode, " ", ""))
-    matches = [Home.home_id == text, Home.uprn == text, postcode == squashed]
-    if len(squashed) >= 3:
-        matches.append(postcode.startswith(squashed))
-    if len(text) >= 3:
-        matches.append(Home.address.ilike(f"%{text}%"))
+def homes_matching(text: str, *, personal: bool) -> Select[str]:
+    """The ids of homes a search text finds: by home id, UPRN, postcode (spaces ignored) or
+    address, and, for staff who may read tenants' details (``personal``), by a tenant's name,
+    email or phone on any of the home's tenancies."""
+    wanted = text.strip().lower()
+    squashed = wanted.replace(" ", "").upper()
+    found: list[ColumnElement[bool]] = [
+        func.lower(Home.home_id) == wanted,
+        Home.uprn == text.strip(),
+        func.replace(func.upper(Home.postcode), " ", "").contains(squashed, autoescape=True),
+        func.lower(Home.address).contains(wanted, autoescape=True),
+    ]
+    if personal:
+        found.append(
+            select(Tenancy.tenancy_ref)
+            .where(
+                Tenancy.home_id == Home.home_id,
+                or_(
+                    func.lower(Tenancy.lead_tenant_name).contains(wanted, autoescape=True),
+                    func.lower(Tenancy.email) == wanted,
+                    func.replace(Tenancy.phone, " ", "") == wanted.replace(" ", ""),
+                ),
+            )
+            .exists()
+        )
+    return select(Home.home_id).where(or_(*found))
+
+
+def find_homes(session: Session, text: str, *, personal: bool, limit: int = 50) -> Sequence[Home]:
+    """Homes a search text finds (see ``homes_matching``), by home id."""
     return session.scalars(
-        select(Home).where(or_(*matches)).order_by(Home.postcode, Home.home_id).limit(limit)
+        select(Home)
+        .where(Home.home_id.in_(homes_matching(text, personal=personal)))
+        .order_by(Home.home_id)
+        .limit(limit)
     ).all()
+
+
+def tenancies_of_home(session: Session, home_id: str) -> Sequence[Tenancy]:
+    """The home's tenancies, the latest started first."""
+    return session.scalars(
+        select(Tenancy)
+        .where(Tenancy.home_id == home_id)
+        .order_by(Tenancy.start_date.desc(), Tenancy.tenancy_ref)
+    ).all()
+
+
+def counts(session: Session) -> dict[str, int]:
+    """How many homes, gateways and sensors the registry holds."""
+    return {
+        "homes": session.scalar(select(func.count()).select_from(Home)) or 0,
+        "gateways": session.scalar(select(func.count()).select_from(Gateway)) or 0,
+        "sensors": session.scalar(select(func.count()).select_from(Sensor)) or 0,
+    }
 
 
 def live_report_link(session: Session, home_id: str) -> ReportLink | None:

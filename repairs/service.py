@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 from sqlalchemy.orm import Session
 
 from compliance import audit, events
@@ -383,12 +383,15 @@ def _settle(
     engine: compliance.Engine,
 ) -> bool:
     """Claim the work order's verdict with a conditional update, so two schedulers never both settle it."""
-    won = session.execute(
-        update(WorkOrder)
-        .where(WorkOrder.id == order.id, WorkOrder.verification == "watching")
-        .values(verification=state)
-        .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
+    won = cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(WorkOrder)
+            .where(WorkOrder.id == order.id, WorkOrder.verification == "watching")
+            .values(verification=state)
+            .execution_options(synchronize_session=False)
+        ),
+    ).rowcount
     if not won:
         return False
     session.refresh(order)

@@ -71,7 +71,7 @@ def _page(
     errors: list[str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    results = list(registry.find_homes(session, q)) if q and not form.home_id else []
+    results = list(registry.find_homes(session, q, personal=True)) if q and not form.home_id else []
     chosen = _home_view(session, form.home_id, context) if form.home_id else None
     return render(
         request,

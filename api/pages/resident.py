@@ -377,36 +377,3 @@ def case_photo(
         media_type=item.get("content_type", "image/jpeg"),
         headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
     )
-
-
-@router.post("/cases/{case_id}/summary/send")
-def send_summary_form(
-    case_id: RowId,
-    session: DbSession,
-    context: Context,
-    signed: Annotated[SignedIn, Depends(page_action("cases:write"))],
-    large_print: Annotated[bool, Form()] = False,
-) -> Response:
-    """Queue the written summary to the tenant from the case page."""
-    from api.notify_actions import send_summary
-    from notify.service import SummaryRefused
-
-    try:
-        message = send_summary(
-            session,
-            context=context,
-            case_id=case_id,
-            large_print=large_print,
-            actor=signed.user.name,
-            now=context.now(),
-        )
-    except (service.EventRefused, SummaryRefused, service.CaseNotFound) as exc:
-        params = {"error": str(getattr(exc, "reason", None) or exc)}
-    else:
-        how = {"email": "by email", "letter": "by post"}.get(message.channel, message.channel)
-        params = (
-            {"message": f"The written summary is on its way {how}."}
-            if message.status == "pending"
-            else {"error": f"The written summary was not sent: {message.last_error}"}
-        )
-    return RedirectResponse(f"/cases/{case_id}?{urlencode(params)}", status.HTTP_303_SEE_OTHER)
