@@ -7,7 +7,7 @@ there), so the event is written to the outbox in the caller's transaction and co
 rolled back with the change. Sessions with no sink (unit tests, benchmarks) record nothing and
 pay only a dictionary look-up, so the services never import ``notify``.
 
-Event types are the webhook contract's (docs/api.md, "Webhooks"): ``case.opened``,
+Event types are the webhook contract's (docs/notifications.md, "Webhooks"): ``case.opened``,
 ``case.updated``, ``clock.warning``, ``clock.breached``, ``clock.met``, ``summary.sent``,
 ``work_order.created``, ``work_order.updated``, ``finding.raised``. ``data`` holds the case (or
 work order) as the API returns it, without personal fields, and ``detail`` what happened (the

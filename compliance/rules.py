@@ -350,7 +350,7 @@ class ComplianceSettings:
     - ``warning_working_days`` / ``warning_hours``: warn this long before a working-day deadline
       (2) and before an hour deadline (4). Not law: Homesafe's own early warnings.
     - ``alert_working_days``: a further warning when this many working days are left (1): the
-      staff alert of docs/operations.md ("Notifications"); hour clocks alert at ``warning_hours``.
+      staff alert of docs/notifications.md; hour clocks alert at ``warning_hours``.
     - ``access_attempts_for_reasonable_steps``: failed access attempts, by different methods,
       the guidance expects before access refusal supports all reasonable endeavours (3).
     """

@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     landlord_phone: str | None = None
     landlord_email: str | None = None
     landlord_address: str | None = None
-    # People-facing channels (docs/operations.md, "Notifications"): unset means off, and each
+    # People-facing channels (docs/notifications.md, "Settings"): unset means off, and each
     # message that would have used the channel says so on its case.
     smtp_url: str | None = Field(default=None, description="smtp://user:pass@host:587 or smtps://")
     mail_from: str | None = Field(default=None, description="Damp team <damp@landlord.example>")

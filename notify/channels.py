@@ -45,7 +45,7 @@ class Attachment:
 
 @dataclass(frozen=True)
 class ChannelSettings:
-    """The people-facing channel settings (docs/operations.md, "Notifications")."""
+    """The people-facing channel settings (docs/notifications.md)."""
 
     smtp_url: str | None = None
     mail_from: str | None = None

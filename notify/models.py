@@ -30,7 +30,7 @@ class OutboxEvent(Base):
 
 
 class WebhookSubscription(Base):
-    """A landlord system's endpoint (docs/api.md, "Webhooks"); the secret signs every delivery."""
+    """A landlord system's endpoint (docs/notifications.md, "Webhooks"); the secret signs every delivery."""
 
     __tablename__ = "webhook_subscription"
 

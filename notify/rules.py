@@ -26,7 +26,7 @@ Webhooks: every event whose type a live subscription lists.
 Retries (every channel): after the n-th failed attempt the next one waits
 ``min(RETRY_FIRST_S * RETRY_FACTOR ** (n - 1), RETRY_CAP_S)`` (10 s, 40 s, 160 s, ... 10 h); a
 failure once ``GIVE_UP_AFTER`` has passed since the first attempt is final (dead), so a webhook
-is tried for at least 24 hours (docs/api.md, "Webhooks").
+is tried for at least 24 hours (docs/notifications.md, "Webhooks").
 """
 
 from __future__ import annotations

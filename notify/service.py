@@ -8,7 +8,7 @@ recipient, unique in the table, so an event fanned out twice never makes a messa
 message that cannot be sent (channel not configured, no address) is stored ``not_sent`` with the
 reason, and reported to the delivery hook like any other outcome, so the case shows it.
 
-Recipients (the readings made here, docs/operations.md "Notifications"):
+Recipients (the readings made here, docs/notifications.md):
 - A report made through the resident form with a contact (email or phone) is acknowledged there;
   otherwise the tenancy's preferred channel is used (email, sms, letter; ``phone`` means a person
   calls: the message is stored ``not_sent`` with "call them", so the officer sees the task).
