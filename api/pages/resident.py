@@ -10,6 +10,9 @@ Rate limits (per API process, in memory): ``LINK_LIMIT`` accepted reports per li
 ``CLIENT_LIMIT`` form posts per client address in ``WINDOW_S``. A post over a limit keeps what
 was typed and says when to try again.
 
+The form carries no CSRF token: there is no session to ride on, and a forged post would need the
+link's secret, which is all the form's authority is.
+
 Officers issue, re-issue and revoke a home's link (``/homes/{home_id}/report-link``); the link
 and its QR code are shown once, on a printable card, since only the secret's hash is kept.
 """
