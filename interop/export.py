@@ -1,7 +1,7 @@
 """Homesafe's record in the shape of the damp and mould data model: pure mapping, no I/O.
 
 ``investigation_document`` and ``work_order_document`` turn the rows an export covers into one
-JSON object per component (``interop.schemas``). The readings of the model made here (what each
+JSON object per component (``interop.data_model``). The readings of the model made here (what each
 entity is in Homesafe, how each code list is filled) are listed in docs/api.md ("Interop"); the
 main ones:
 

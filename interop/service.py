@@ -7,18 +7,35 @@ functions, so clocks, RP02 and verification follow exactly as from the pages.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from compliance import audit
 from compliance.rules import OutOfScope, rule_set_for
 from compliance.service import OUT_OF_SCOPE, Engine
-from interop import enums, repository
+from interop import enums, repository, tsm
 from interop.export import Notice, Period, Records, investigation_document, work_order_document
+from interop.models import ExternalReference
+from interop.schemas import ReferenceIn, UpdateError, UpdatesResult, WorkOrderUpdateIn
+from registry.clock import to_rfc3339
+from repairs import service as repairs
+from repairs.models import WorkOrder
+from repairs.performance import rp02
+from repairs.schemas import VisitIn
+from repairs.service import all_job_facts
 
 COMPONENTS = ("investigation", "work_order")
+
+
+class ReferenceNotFound(LookupError):
+    """No such entity or reference (the API answers 404)."""
 
 
 class InteropRefused(ValueError):
@@ -97,4 +114,374 @@ def export_damp_and_mould(
     return work_order_document(records, period)
 
 
-__all__ = ["COMPONENTS", "InteropRefused", "enums", "export_damp_and_mould", "notify_messages"]
+# --- TSM RP02 ----------------------------------------------------------------------------------------
+
+
+def tsm_rp02(
+    session: Session, *, year: str, engine: Engine
+) -> tuple[tsm.FinancialYear, list[tsm.Rp02Row]]:
+    """RP02 for a financial year (April to March): repairs completed in it within target,
+    emergency and non-emergency, with numerators and denominators."""
+    try:
+        period = tsm.financial_year(year, engine.calendar.timezone)
+    except ValueError as exc:
+        raise InteropRefused(str(exc)) from None
+    shares = rp02(all_job_facts(session), start=period.start, end=period.end)
+    emergency, other = shares["emergency"], shares["non_emergency"]
+    return period, tsm.rows(
+        (emergency.numerator, emergency.denominator), (other.numerator, other.denominator)
+    )
+
+
+def tsm_csv(session: Session, *, year: str, engine: Engine) -> str:
+    period, figures = tsm_rp02(session, year=year, engine=engine)
+    return tsm.to_csv(figures, period)
+
+
+# --- external references -----------------------------------------------------------------------------
+
+
+def reference_path(entity_type: str, entity_id: str) -> str:
+    """Where the referenced entity is in this API."""
+    return {
+        "case": f"/api/v1/cases/{entity_id}",
+        "work_order": f"/api/v1/work-orders/{entity_id}",
+        "home": f"/api/v1/homes/{entity_id}/telemetry",
+        "tenancy": f"/api/v1/references?entity_type=tenancy&entity_id={entity_id}",
+    }[entity_type]
+
+
+def _printable(value: str, name: str) -> str:
+    value = value.strip()
+    if not value or not value.isprintable():
+        raise InteropRefused(f"{name} must be printable text")
+    return value
+
+
+def add_reference(
+    session: Session, *, reference: ReferenceIn, actor: str, now: datetime
+) -> ExternalReference:
+    """Attach another system's reference to a case, home, tenancy or work order (the same one
+    again is no change); a value a system gave to another entity of the type is refused."""
+    allocated_by = _printable(reference.allocated_by, "allocated_by")
+    value = _printable(reference.value, "value")
+    entity_id = reference.entity_id.strip()
+    if not repository.entity_exists(
+        session, entity_type=reference.entity_type, entity_id=entity_id
+    ):
+        raise ReferenceNotFound(f"no {reference.entity_type.replace('_', ' ')} {entity_id!r}")
+    existing = repository.reference_named(
+        session, entity_type=reference.entity_type, allocated_by=allocated_by, value=value
+    )
+    if existing is not None:
+        if existing.entity_id == entity_id:
+            return existing
+        raise InteropRefused(
+            f"{allocated_by} reference {value!r} already names {reference.entity_type.replace('_', ' ')} "
+            f"{existing.entity_id}"
+        )
+    row = ExternalReference(
+        entity_type=reference.entity_type,
+        entity_id=entity_id,
+        allocated_by=allocated_by,
+        value=value,
+        description=reference.description,
+        created_at=now,
+        created_by=actor,
+    )
+    session.add(row)
+    session.flush()
+    audit.append(
+        session,
+        at=now,
+        actor=actor,
+        action="reference.added",
+        entity_type=reference.entity_type,
+        entity_id=entity_id,
+        before=None,
+        after={"allocated_by": allocated_by, "value": value, "description": reference.description},
+    )
+    return row
+
+
+def remove_reference(session: Session, *, reference_id: int, actor: str, now: datetime) -> None:
+    row = session.get(ExternalReference, reference_id)
+    if row is None:
+        raise ReferenceNotFound(f"no reference {reference_id}")
+    audit.append(
+        session,
+        at=now,
+        actor=actor,
+        action="reference.removed",
+        entity_type=row.entity_type,
+        entity_id=row.entity_id,
+        before={"allocated_by": row.allocated_by, "value": row.value},
+        after=None,
+    )
+    session.delete(row)
+    session.flush()
+
+
+def find_references(session: Session, **filters: Any) -> Sequence[ExternalReference]:
+    """References by system, value, entity type or entity id (each optional)."""
+    return repository.find_references(session, **filters)
+
+
+# --- work-order updates from other systems -------------------------------------------------------------
+
+UPDATE_COLUMNS = ("reference", "status", "at")
+OPTIONAL_UPDATE_COLUMNS = (
+    "allocated_by",
+    "booked_for",
+    "method",
+    "reason",
+    "work_done",
+    "satisfaction",
+)
+_STATUS_WORDS = ("booked", "dispatched", "completed", "no_access", "follow_on")
+
+
+class UpdatesRefused(Exception):
+    """A batch of work-order updates refused whole; ``errors`` names every bad line."""
+
+    def __init__(self, errors: list[UpdateError]) -> None:
+        super().__init__(f"{len(errors)} bad update(s); nothing applied")
+        self.errors = errors
+
+
+def _status(text: str) -> str:
+    word = text.strip().lower().replace(" ", "_").replace("-", "_")
+    if word in _STATUS_WORDS:
+        return word
+    for code, status in enums.STATUS_FOR_WORK_STATUS.items():
+        if text.strip().lower() == code.lower() and status in _STATUS_WORDS:
+            return status
+    raise ValueError(
+        f"status {text!r}: one of {', '.join(_STATUS_WORDS)} (or Scheduled, InProgress, Complete, "
+        "Delayed, OnHold); raising and cancelling are done in Homesafe"
+    )
+
+
+def _check_update(
+    update: WorkOrderUpdateIn, order: WorkOrder, state: dict[str, Any], now: datetime
+) -> str:
+    status = _status(update.status)
+    if state["closed"]:
+        raise ValueError(f"work order {order.id} is {state['closed']}")
+    if update.at > now + timedelta(minutes=5):
+        raise ValueError(f"at {to_rfc3339(update.at)} is in the future")
+    if update.at < order.reported_at:
+        raise ValueError(
+            f"at {to_rfc3339(update.at)} is before the hazard was reported ({to_rfc3339(order.reported_at)})"
+        )
+    if status == "booked":
+        if update.booked_for is None:
+            raise ValueError("booked needs booked_for (the appointment)")
+    elif status in ("completed", "no_access", "follow_on"):
+        try:
+            VisitIn(
+                outcome=status,  # type: ignore[arg-type]
+                at=update.at,
+                method=update.method,
+                reason=update.reason,
+                work_done=update.work_done,
+            )
+        except ValidationError as exc:
+            raise ValueError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+    if update.satisfaction is not None and status != "completed":
+        raise ValueError("a satisfaction score comes with the completed update")
+    if status == "completed":
+        state["closed"] = "completed"
+    return status
+
+
+def validate_updates(
+    session: Session,
+    *,
+    allocated_by: str,
+    updates: Sequence[tuple[int, WorkOrderUpdateIn]],
+    now: datetime,
+) -> list[tuple[int, WorkOrderUpdateIn, WorkOrder, str]]:
+    """Every update checked against the work order it names (and the batch's earlier updates)
+    before anything is written; raises UpdatesRefused naming every bad line."""
+    errors: list[UpdateError] = []
+    found = repository.entities_referenced(
+        session,
+        entity_type="work_order",
+        allocated_by=allocated_by,
+        values=[u.reference for _, u in updates],
+    )
+    states: dict[int, dict[str, Any]] = {}
+    out: list[tuple[int, WorkOrderUpdateIn, WorkOrder, str]] = []
+    for line, update in updates:
+        entity = found.get(update.reference)
+        order = session.get(WorkOrder, int(entity)) if entity is not None else None
+        if order is None:
+            errors.append(
+                UpdateError(
+                    line=line,
+                    reason=f"no work order carries {allocated_by} reference {update.reference!r}",
+                )
+            )
+            continue
+        state = states.setdefault(
+            order.id,
+            {"closed": order.status if order.status in ("completed", "cancelled") else None},
+        )
+        try:
+            status = _check_update(update, order, state, now)
+        except ValueError as exc:
+            errors.append(UpdateError(line=line, reason=str(exc)))
+            continue
+        out.append((line, update, order, status))
+    if errors:
+        raise UpdatesRefused(errors)
+    return out
+
+
+def apply_updates(
+    session: Session,
+    *,
+    allocated_by: str,
+    updates: Sequence[tuple[int, WorkOrderUpdateIn]],
+    actor: str,
+    now: datetime,
+    engine: Engine,
+) -> UpdatesResult:
+    """Validate the batch whole, then apply each update through repairs' service functions (so
+    the case's clocks, RP02 and verification follow as from the pages)."""
+    checked = validate_updates(session, allocated_by=allocated_by, updates=updates, now=now)
+    touched: list[int] = []
+    for _line, update, order, status in checked:
+        if status == "booked":
+            assert update.booked_for is not None
+            repairs.book_visit(
+                session, work_order_id=order.id, booked_for=update.booked_for, actor=actor, now=now
+            )
+        elif status == "dispatched":
+            repairs.dispatch(
+                session, work_order_id=order.id, at=update.at, actor=actor, now=now, engine=engine
+            )
+        else:
+            repairs.record_visit(
+                session,
+                work_order_id=order.id,
+                visit=VisitIn(
+                    outcome=status,  # type: ignore[arg-type]
+                    at=update.at,
+                    method=update.method,
+                    reason=update.reason,
+                    work_done=update.work_done,
+                ),
+                actor=actor,
+                now=now,
+                engine=engine,
+            )
+            if update.satisfaction is not None:
+                repairs.record_satisfaction(
+                    session,
+                    work_order_id=order.id,
+                    score=update.satisfaction,
+                    at=update.at,
+                    actor=actor,
+                    now=now,
+                )
+        if order.id not in touched:
+            touched.append(order.id)
+    return UpdatesResult(applied=len(checked), work_orders=touched)
+
+
+def parse_updates_csv(
+    text: str, *, allocated_by: str | None
+) -> tuple[str, list[tuple[int, WorkOrderUpdateIn]]]:
+    """The updates of a CSV file (UTF-8, header row): ``reference, status, at`` and optionally
+    ``allocated_by, booked_for, method, reason, work_done, satisfaction``; every bad line
+    reported (UpdatesRefused). The system is the ``allocated_by`` column's (one per file) or
+    the one given."""
+    errors: list[UpdateError] = []
+    reader = csv.DictReader(io.StringIO(text))
+    header = [name.strip() for name in (reader.fieldnames or [])]
+    missing = [name for name in UPDATE_COLUMNS if name not in header]
+    if missing:
+        raise UpdatesRefused(
+            [UpdateError(line=1, reason=f"header lacks column(s): {', '.join(missing)}")]
+        )
+    unknown = [n for n in header if n not in UPDATE_COLUMNS + OPTIONAL_UPDATE_COLUMNS]
+    if unknown:
+        raise UpdatesRefused(
+            [UpdateError(line=1, reason=f"unknown column(s): {', '.join(unknown)}")]
+        )
+    reader.fieldnames = header
+    systems: set[str] = set()
+    out: list[tuple[int, WorkOrderUpdateIn]] = []
+    for record in reader:
+        if None in record:
+            errors.append(
+                UpdateError(line=reader.line_num, reason="more fields than the header has")
+            )
+            continue
+        values = {k: (v or "").strip() for k, v in record.items()}
+        if not any(values.values()):
+            continue
+        if values.get("allocated_by"):
+            systems.add(values["allocated_by"])
+        try:
+            update = WorkOrderUpdateIn.model_validate(
+                {k: v for k, v in values.items() if v != "" and k != "allocated_by"}
+            )
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            errors.append(UpdateError(line=reader.line_num, reason=f"{where}: {first['msg']}"))
+            continue
+        out.append((reader.line_num, update))
+    system = allocated_by
+    if systems:
+        if len(systems) > 1 or (allocated_by is not None and systems != {allocated_by}):
+            errors.append(
+                UpdateError(
+                    line=1,
+                    reason=f"one system per file: found {', '.join(sorted(systems | ({allocated_by} if allocated_by else set())))}",
+                )
+            )
+        system = next(iter(systems))
+    if system is None:
+        errors.append(
+            UpdateError(
+                line=1,
+                reason="say which system's references these are (allocated_by column or --allocated-by)",
+            )
+        )
+    if not out and not errors:
+        errors.append(UpdateError(line=1, reason="no updates in the file"))
+    if errors:
+        raise UpdatesRefused(errors)
+    assert system is not None
+    return system, out
+
+
+def period_bounds(start: str, end: str, timezone: str) -> tuple[datetime, datetime]:
+    """``--from``/``--to`` as the API reads them: a date is a whole local day (``to`` included),
+    an instant needs an offset."""
+
+    def bound(value: str, *, last: bool) -> datetime:
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if last:
+                day += timedelta(days=1)
+            return datetime.combine(day, time(0), tzinfo=ZoneInfo(timezone))
+        try:
+            at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise InteropRefused(f"{value!r} is not a date or RFC 3339 time") from None
+        if at.tzinfo is None:
+            raise InteropRefused(f"{value!r} needs an offset")
+        return at
+
+    begin, finish = bound(start, last=False), bound(end, last=True)
+    if finish <= begin:
+        raise InteropRefused("`to` must be after `from`")
+    return begin, finish

@@ -1,10 +1,10 @@
 """Every export validates against its JSON Schema, on SQLite and PostgreSQL, for a fleet with
 every kind of case, step and work order (tests/interop_fleet.py, built through the services).
 
-The schemas: ``interop/schemas/*_component.json`` are written from the damp and mould data
+The schemas: ``interop/data_model/*_component.json`` are written from the damp and mould data
 model's published component schemas (github.com/data-futurists/damp-and-mould-standards-concept,
 ``schemas/investigation_component.JSON`` and ``schemas/work_order_component.JSON`` at ef4e66e,
-MIT); ``interop/schemas/published/`` holds those published schemas copied unchanged, and the
+MIT); ``interop/data_model/published/`` holds those published schemas copied unchanged, and the
 investigation document validates against the published one as it is. The published work order
 schema holds one work order and requires actual dates; each completed work order of ours
 validates against it as it is.
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pytest
 
-from interop import enums, schemas, service
+from interop import data_model, enums, service
 from tests.interop_fleet import NOW, START
 
 pytestmark = pytest.mark.integration
@@ -36,8 +36,8 @@ def export(store, component: str, *, personal: bool = True):
 @pytest.mark.parametrize("personal", [True, False])
 def test_the_investigation_export_validates_against_ours_and_the_published_schema(store, personal):
     document = export(store, "investigation", personal=personal)
-    assert schemas.errors("investigation", document) == []
-    assert schemas.errors("investigation", document, published=True) == []
+    assert data_model.errors("investigation", document) == []
+    assert data_model.errors("investigation", document, published=True) == []
     assert len(document["hazard_report"]) == len(store.fleet.cases)
 
 
@@ -46,19 +46,19 @@ def test_the_work_order_export_validates_and_each_completed_order_against_the_pu
     store, personal
 ):
     document = export(store, "work_order", personal=personal)
-    assert schemas.errors("work_order", document) == []
+    assert data_model.errors("work_order", document) == []
     assert len(document["work_order"]) == len(store.fleet.work_orders)
     completed = [o for o in document["work_order"] if o["actual_completion_date_time"]]
     assert len(completed) == 4
     for order in completed:
-        assert schemas.errors("work_order", {"work_order": order}, published=True) == []
+        assert data_model.errors("work_order", {"work_order": order}, published=True) == []
 
 
 def test_a_schema_that_is_broken_is_reported_by_path(store):
     document = export(store, "investigation")
     del document["hazard_report"][0]["uprn"]
     document["investigation"][0]["sla_breach_flag"] = "no"
-    assert schemas.errors("investigation", document) == [
+    assert data_model.errors("investigation", document) == [
         "hazard_report/0: 'uprn' is a required property",
         "investigation/0/sla_breach_flag: 'no' is not of type 'boolean'",
     ]
