@@ -242,3 +242,32 @@ def test_updates_drive_the_same_services_so_clocks_and_rp02_follow(api):
         ]
     after = api.client.get("/api/v1/repairs/kpis", headers=api.h("admin")).json()["rp02"]
     assert after["non_emergency"]["denominator"] == before["non_emergency"]["denominator"] + 1
+
+
+def test_the_compliance_page_shows_the_same_rp02_figures(api):
+    from sqlalchemy import select
+
+    from api.models import User
+    from api.session import COOKIE_NAME, start_session
+    from registry.clock import utc_now
+
+    with api.store.sessions.begin() as session:
+        user = session.scalars(select(User).where(User.name == "compliance-api")).one()
+        cookie, _ = start_session(
+            session, user=user, now=utc_now()
+        )  # sign-in runs on the wall clock
+    api.client.cookies.set(COOKIE_NAME, cookie)
+    page = api.client.get("/compliance")
+    assert page.status_code == 200
+    assert "TSM RP02, 2025/26" in page.text
+    table = page.text[page.text.index('id="tsm-rp02"') :]
+    table = table[: table.index("</table>")]
+    assert '<th scope="row">RP02 emergency</th><td>1</td><td>2</td><td>50.0 %</td>' in table
+    assert '<th scope="row">RP02 non-emergency</th><td>0</td><td>2</td><td>0.0 %</td>' in table
+    download = api.client.get("/compliance/tsm.csv?year=2025")
+    api.client.cookies.clear()
+    assert download.status_code == 200
+    assert (
+        download.text
+        == api.client.get("/api/v1/exports/tsm.csv?year=2025", headers=api.h("compliance")).text
+    )
