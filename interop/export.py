@@ -40,6 +40,7 @@ from compliance.models import Case, CaseEvent, Clock, Investigation
 from compliance.rules import HAZARD_BY_KEY, RuleSet
 from interop import enums
 from interop.models import ExternalReference
+from interop.repository import CannotBeMet
 from registry.clock import to_rfc3339
 from registry.models import Home, Tenancy
 from repairs.models import WorkOrder
@@ -79,7 +80,7 @@ class Records:
     tenancies: Mapping[str, Tenancy]
     references: Mapping[tuple[str, str], list[ExternalReference]] = field(default_factory=dict)
     work_orders: Sequence[WorkOrder] = ()
-    cannot_be_met: Mapping[int, datetime] = field(default_factory=dict)
+    cannot_be_met: Mapping[int, CannotBeMet] = field(default_factory=dict)
     notices: Sequence[Notice] = ()
 
 
@@ -176,6 +177,12 @@ def _clock_json(clock: Clock) -> dict[str, Any]:
             "status": clock.status,
             "ended": clock.ended,
             "investigation_type": clock.investigation_type,
+            "reasonable_endeavours": clock.reasonable_steps,
+            "reasonable_endeavours_by": clock.reasonable_steps_by,
+            "reasonable_endeavours_at": _t(clock.reasonable_steps_at),
+            "excused_by": clock.excused_by,
+            "excused_at": _t(clock.excused_at),
+            "excuse_reason": clock.excuse_reason,
         }
     )
 
@@ -657,6 +664,7 @@ def _escalations(
     out: list[dict[str, Any]] = []
     events = list(case.events)
     offered = next((e for e in events if e.type == "alternative_accommodation_offered"), None)
+    unmet = records.cannot_be_met.get(case.id)
     if case.accommodation != "not_due" or offered is not None:
         start = offered.at if offered is not None else None
         reason = {
@@ -667,7 +675,7 @@ def _escalations(
             breached = [
                 c.breached_at for c in case.clocks if c.kind in SAFETY_KINDS and c.breached_at
             ]
-            start = records.cannot_be_met.get(case.id) or (
+            start = (unmet.at if unmet is not None else None) or (
                 min(breached) if breached else case.aware_at
             )
         stage = {
@@ -718,6 +726,11 @@ def _escalations(
                     if offered is not None and period.personal
                     else None,
                     "tenant_acceptance": case.accommodation_accepted_at is not None,
+                    "homesafe_cannot_be_met": (
+                        {"at": _t(unmet.at), "by": unmet.by, "reason": unmet.reason}
+                        if unmet is not None
+                        else None
+                    ),
                 }
             )
         )

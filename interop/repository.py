@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Integer, cast, func, or_, select, text
@@ -12,6 +13,13 @@ from compliance.models import AuditEntry, Case
 from interop.models import ExternalReference
 from registry.models import Home, Tenancy
 from repairs.models import Contractor, WorkOrder
+
+
+@dataclass(frozen=True)
+class CannotBeMet:
+    at: datetime
+    by: str
+    reason: str
 
 
 def cases_in_period(session: Session, *, start: datetime, end: datetime) -> Sequence[Case]:
@@ -48,20 +56,26 @@ def tenancies(session: Session, refs: Iterable[str]) -> dict[str, Tenancy]:
     }
 
 
-def cannot_be_met_at(session: Session, case_ids: Sequence[int]) -> dict[int, datetime]:
-    """When each case was last recorded as 'safety work cannot be met' (the audit log keeps it)."""
+def cannot_be_met(session: Session, case_ids: Sequence[int]) -> dict[int, CannotBeMet]:
+    """When each case was last recorded as 'safety work cannot be met', by whom and why (the
+    step lives in the audit log)."""
     if not case_ids:
         return {}
-    rows = session.execute(
-        select(AuditEntry.entity_id, func.max(AuditEntry.at))
+    rows = session.scalars(
+        select(AuditEntry)
         .where(
             AuditEntry.entity_type == "case",
             AuditEntry.action == "case.safety_work_cannot_be_met",
             AuditEntry.entity_id.in_([str(i) for i in case_ids]),
         )
-        .group_by(AuditEntry.entity_id)
+        .order_by(AuditEntry.id)
     ).all()
-    return {int(entity): at for entity, at in rows}
+    return {
+        int(row.entity_id): CannotBeMet(
+            row.at, row.actor, str((row.after or {}).get("reason") or "")
+        )
+        for row in rows
+    }
 
 
 # --- external references ----------------------------------------------------------------------------

@@ -75,7 +75,7 @@ def _records(session: Session, *, start: datetime, end: datetime, work_orders: b
         tenancies=repository.tenancies(session, [c.tenancy_ref for c in cases if c.tenancy_ref]),
         references=repository.references_of(session, entities),
         work_orders=orders,
-        cannot_be_met=repository.cannot_be_met_at(session, case_ids),
+        cannot_be_met=repository.cannot_be_met(session, case_ids),
         notices=notify_messages(session, case_ids=case_ids),
     )
 
