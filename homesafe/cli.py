@@ -355,7 +355,7 @@ def cmd_work_orders_import(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(f"homesafe work-orders import: cannot read {path}: {exc}") from None
     services = _services(settings)
     try:
-        system, updates = parse_updates_csv(text, allocated_by=args.allocated_by)
+        system, updates, bad_lines = parse_updates_csv(text, allocated_by=args.allocated_by)
         with services.sessions.begin() as session:
             result = apply_updates(
                 session,
@@ -364,6 +364,7 @@ def cmd_work_orders_import(args: argparse.Namespace, settings: Settings) -> int:
                 actor=args.actor,
                 now=utc_now(),
                 engine=services.compliance,
+                known_errors=bad_lines,
             )
     except UpdatesRefused as exc:
         for error in exc.errors:
@@ -380,7 +381,6 @@ def cmd_import_damp_and_mould(args: argparse.Namespace, settings: Settings) -> i
     import json
 
     from interop.importer import ImportRefused, import_documents
-
     from registry.clock import utc_now
 
     documents = []

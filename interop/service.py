@@ -301,10 +301,12 @@ def validate_updates(
     allocated_by: str,
     updates: Sequence[tuple[int, WorkOrderUpdateIn]],
     now: datetime,
+    known_errors: Sequence[UpdateError] = (),
 ) -> list[tuple[int, WorkOrderUpdateIn, WorkOrder, str]]:
     """Every update checked against the work order it names (and the batch's earlier updates)
-    before anything is written; raises UpdatesRefused naming every bad line."""
-    errors: list[UpdateError] = []
+    before anything is written; raises UpdatesRefused naming every bad line (with the lines
+    that did not even parse, ``known_errors``)."""
+    errors: list[UpdateError] = list(known_errors)
     found = repository.entities_referenced(
         session,
         entity_type="work_order",
@@ -335,7 +337,7 @@ def validate_updates(
             continue
         out.append((line, update, order, status))
     if errors:
-        raise UpdatesRefused(errors)
+        raise UpdatesRefused(sorted(errors, key=lambda e: e.line))
     return out
 
 
@@ -347,10 +349,13 @@ def apply_updates(
     actor: str,
     now: datetime,
     engine: Engine,
+    known_errors: Sequence[UpdateError] = (),
 ) -> UpdatesResult:
     """Validate the batch whole, then apply each update through repairs' service functions (so
     the case's clocks, RP02 and verification follow as from the pages)."""
-    checked = validate_updates(session, allocated_by=allocated_by, updates=updates, now=now)
+    checked = validate_updates(
+        session, allocated_by=allocated_by, updates=updates, now=now, known_errors=known_errors
+    )
     touched: list[int] = []
     for _line, update, order, status in checked:
         if status == "booked":
@@ -393,11 +398,12 @@ def apply_updates(
 
 def parse_updates_csv(
     text: str, *, allocated_by: str | None
-) -> tuple[str, list[tuple[int, WorkOrderUpdateIn]]]:
+) -> tuple[str, list[tuple[int, WorkOrderUpdateIn]], list[UpdateError]]:
     """The updates of a CSV file (UTF-8, header row): ``reference, status, at`` and optionally
     ``allocated_by, booked_for, method, reason, work_done, satisfaction``; every bad line
-    reported (UpdatesRefused). The system is the ``allocated_by`` column's (one per file) or
-    the one given."""
+    reported: a bad file raises UpdatesRefused, bad lines come back with the good ones so
+    ``apply_updates`` reports them all together. The system is the ``allocated_by`` column's
+    (one per file) or the one given."""
     errors: list[UpdateError] = []
     reader = csv.DictReader(io.StringIO(text))
     header = [name.strip() for name in (reader.fieldnames or [])]
@@ -436,28 +442,27 @@ def parse_updates_csv(
             continue
         out.append((reader.line_num, update))
     system = allocated_by
+    fatal: list[UpdateError] = []
     if systems:
         if len(systems) > 1 or (allocated_by is not None and systems != {allocated_by}):
-            errors.append(
-                UpdateError(
-                    line=1,
-                    reason=f"one system per file: found {', '.join(sorted(systems | ({allocated_by} if allocated_by else set())))}",
-                )
+            names = sorted(systems | ({allocated_by} if allocated_by else set()))
+            fatal.append(
+                UpdateError(line=1, reason=f"one system per file: found {', '.join(names)}")
             )
-        system = next(iter(systems))
+        system = next(iter(sorted(systems)))
     if system is None:
-        errors.append(
+        fatal.append(
             UpdateError(
                 line=1,
                 reason="say which system's references these are (allocated_by column or --allocated-by)",
             )
         )
     if not out and not errors:
-        errors.append(UpdateError(line=1, reason="no updates in the file"))
-    if errors:
-        raise UpdatesRefused(errors)
+        fatal.append(UpdateError(line=1, reason="no updates in the file"))
+    if fatal:
+        raise UpdatesRefused(fatal + errors)
     assert system is not None
-    return system, out
+    return system, out, errors
 
 
 def period_bounds(start: str, end: str, timezone: str) -> tuple[datetime, datetime]:

@@ -465,6 +465,30 @@ def build_fleet(sessions: sessionmaker[Session], engine: Engine) -> Fleet:
             now=at("2026-03-10T03:00:00+00:00"),
             engine=engine,
         )
+        # all reasonable endeavours recorded against case 4's late summary, accepted; case 5 assigned
+        compliance.record_reasonable_steps(
+            session,
+            case_id=fleet.cases["breached_declined"],
+            kind="written_summary",
+            steps="tenant in hospital; letter held at their request",
+            actor="officer-1",
+            now=at("2026-02-21T12:00:00+00:00"),
+        )
+        compliance.excuse_breach(
+            session,
+            case_id=fleet.cases["breached_declined"],
+            kind="written_summary",
+            actor="compliance-1",
+            now=at("2026-02-23T09:00:00+00:00"),
+            note="hospital letter seen",
+        )
+        compliance.assign_case(
+            session,
+            case_id=fleet.cases["uninvestigated"],
+            officer="officer-2",
+            actor="officer-1",
+            now=at("2026-02-03T09:30:00+00:00"),
+        )
         repairs.record_satisfaction(
             session,
             work_order_id=fleet.work_orders["completed_verified"],
