@@ -284,7 +284,8 @@ def cmd_audit_verify(_args: argparse.Namespace, settings: Settings) -> int:
 
     services = _services(settings)
     with services.sessions() as session:
-        result = verify(session, key=settings.audit_key)
+        key = settings.audit_key
+        result = verify(session, key=key.encode() if key else None)
     if result.ok:
         print(f"audit log intact: {result.entries} entries, {result.checkpoints} checkpoint(s)")
         return 0

@@ -966,7 +966,6 @@ def work_order_document(records: Records, period: Period) -> dict[str, Any]:
         steps.sort(key=lambda s: (s["entered"], s["created"]))
         for index, step in enumerate(steps):
             after = steps[index + 1]["entered"] if index + 1 < len(steps) else None
-            visit = step.get("visit")
             history.append(
                 _drop_none(
                     {

@@ -6,13 +6,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Integer, cast, func, or_, select, text
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
 from compliance.models import AuditEntry, Case
 from interop.models import ExternalReference
 from registry.models import Home, Tenancy
-from repairs.models import Contractor, WorkOrder
+from repairs.models import WorkOrder
 
 
 @dataclass(frozen=True)
@@ -189,10 +189,6 @@ def store_is_empty(session: Session) -> bool:
     )
 
 
-def contractor_by_id(session: Session, contractor_id: int) -> Contractor | None:
-    return session.get(Contractor, contractor_id)
-
-
 def advance_sequences(session: Session) -> None:
     """After rows were inserted with their ids, PostgreSQL's sequences must move past them."""
     if session.get_bind().dialect.name != "postgresql":
@@ -204,7 +200,3 @@ def advance_sequences(session: Session) -> None:
                 f'COALESCE((SELECT MAX(id) FROM "{table}"), 0) + 1, false)'
             )
         )
-
-
-def max_id(session: Session, column: object) -> int:
-    return int(session.scalar(select(func.coalesce(func.max(cast(column, Integer)), 0))) or 0)  # type: ignore[arg-type]

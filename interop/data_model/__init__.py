@@ -24,7 +24,7 @@ _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-
 format_checker = FormatChecker()
 
 
-@format_checker.checks("date-time", raises=ValueError)
+@format_checker.checks("date-time", raises=ValueError)  # type: ignore[untyped-decorator]
 def _date_time(value: object) -> bool:
     """RFC 3339 date-time with an offset (jsonschema checks it only with an optional package)."""
     if not isinstance(value, str):
