@@ -133,3 +133,18 @@ def test_import_damp_and_mould_into_an_empty_store(capsys, tmp_path, monkeypatch
     assert "15 case(s), 7 work order(s)" in capsys.readouterr().out
     assert main(["import", "damp-and-mould", *files]) == 1  # no longer empty
     assert "the store already has cases" in capsys.readouterr().err
+
+
+def test_audit_verify_checks_signed_checkpoints_with_the_key_from_the_setting(
+    cli, capsys, monkeypatch
+):
+    """Found while typing the CLI: HOMESAFE_AUDIT_KEY reached the check as text, not bytes."""
+    from compliance.audit import write_checkpoint
+
+    with cli.sessions.begin() as session:
+        write_checkpoint(session, day=NOW.date(), now=NOW, key=b"a long audit key")
+    monkeypatch.setenv("HOMESAFE_AUDIT_KEY", "a long audit key")
+    assert main(["audit", "verify"]) == 0
+    assert "audit log intact" in capsys.readouterr().out
+    monkeypatch.setenv("HOMESAFE_AUDIT_KEY", "another key")
+    assert main(["audit", "verify"]) == 1
