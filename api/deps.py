@@ -15,6 +15,7 @@ from api.auth import PUBLIC, may, user_for_token
 from api.models import User
 from api.session import COOKIE_NAME, SignedIn, csrf_ok, signed_in
 from compliance.service import Engine
+from ingest.retention import TelemetryRetention
 from ingest.store import TelemetryStore
 from registry.clock import utc_now
 
@@ -28,6 +29,9 @@ class AppContext:
     engine: Engine
     fleet: Any = None  # ingest's live view of gateways, when ingest runs in this process
     audit_key: str | None = None  # HOMESAFE_AUDIT_KEY: checkpoint signatures are checked with it
+    # Hourly rollups, served for periods older than the raw retention (docs/operations.md).
+    retention: TelemetryRetention | None = None
+    raw_days: int = 0  # HOMESAFE_RETENTION_RAW_DAYS; 0: raw readings are kept forever
     clock: Callable[[], datetime] = utc_now  # the one wall clock; tests pass a fixed one
 
     def now(self) -> datetime:

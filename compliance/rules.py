@@ -1,7 +1,7 @@
 """Awaab's Law as data: the HHSRS hazards, the clock rules, and the rule set for each phase.
 
 Source: The Hazards in Social Housing (Prescribed Requirements) (England) Regulations 2025,
-SI 2025/1042, and the government guidance summarised in /work/shared/AWAABS_LAW.md. A case is
+SI 2025/1042, and the government guidance summarised in docs/law.md. A case is
 judged by the rule set in force on the local (Europe/London) date the landlord became aware of it.
 A new phase of the law is one new ``RuleSet`` entry in ``RULE_SETS``.
 """

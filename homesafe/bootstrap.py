@@ -26,6 +26,7 @@ from homesafe.settings import VAR_DIR, Settings
 from ingest.contract import DeadLetterRecord
 from ingest.fleet import GatewayDelta
 from ingest.repository import add_dead_letters, merge_fleet_deltas
+from ingest.retention import TelemetryRetention, open_retention
 from ingest.service import IngestService
 from ingest.spool import Spool
 from ingest.store import TelemetryStore, open_telemetry_store
@@ -45,9 +46,12 @@ class Services:
     sessions: sessionmaker[Session]
     telemetry: TelemetryStore
     compliance: Engine
+    retention: TelemetryRetention | None = None
 
     def close(self) -> None:
         self.telemetry.close()
+        if self.retention is not None:
+            self.retention.close()
         self.db.dispose()
 
 
@@ -71,7 +75,16 @@ def build(settings: Settings) -> Services:
                 address=settings.landlord_address,
             ),
         ),
+        retention=_retention(settings.telemetry_url),
     )
+
+
+def _retention(telemetry_url: str) -> TelemetryRetention | None:
+    """Rollups and raw retention on the telemetry store (none for an in-memory SQLite store)."""
+    try:
+        return open_retention(telemetry_url)
+    except ValueError:
+        return None
 
 
 class GatewayDirectory:
@@ -194,4 +207,6 @@ def app_context(services: Services) -> AppContext:
         telemetry=services.telemetry,
         engine=services.compliance,
         audit_key=services.settings.audit_key,
+        retention=services.retention,
+        raw_days=services.settings.retention_raw_days,
     )

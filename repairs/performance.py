@@ -177,7 +177,9 @@ def contractor_performance(jobs: Sequence[JobFacts]) -> list[ContractorPerforman
     return out
 
 
-def _completed_in(jobs: Sequence[JobFacts], start: datetime | None, end: datetime | None):
+def _completed_in(
+    jobs: Sequence[JobFacts], start: datetime | None, end: datetime | None
+) -> list[JobFacts]:
     return [
         j
         for j in jobs

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 from sqlalchemy.orm import Session
 
 from compliance import audit
@@ -52,7 +52,7 @@ class RepairRefused(Exception):
 
 def _audit(
     session: Session, order: WorkOrder, action: str, actor: str, now: datetime, **after: Any
-):
+) -> None:
     audit.append(
         session,
         at=now,
@@ -366,11 +366,14 @@ def _settle(
     engine: compliance.Engine,
 ) -> bool:
     """Claim the work order's verdict with a conditional update, so two schedulers never both settle it."""
-    won = session.execute(
-        update(WorkOrder)
-        .where(WorkOrder.id == order.id, WorkOrder.verification == "watching")
-        .values(verification=state)
-        .execution_options(synchronize_session=False)
+    won = cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(WorkOrder)
+            .where(WorkOrder.id == order.id, WorkOrder.verification == "watching")
+            .values(verification=state)
+            .execution_options(synchronize_session=False)
+        ),
     ).rowcount
     if not won:
         return False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,7 @@ from equity.outcomes import GROUPS
 from equity.schemas import YouSaidWeDidIn
 from ingest import repository as dead_letters
 from ingest import repository as fleet_repository
+from ingest.models import SensorHealthRow
 from ingest.schemas import GatewayOut
 from interop import service as interop_service
 from interop.tsm import year_of
@@ -166,7 +167,7 @@ def fleet_page(
     """Gateways online and offline, seq gaps, batteries, silent sensors, the newest dead letters."""
     now = utc_now()
     rows = fleet_repository.list_gateway_health(session)
-    sensors: dict[str, list[Any]] = {row.gateway_id: [] for row in rows}
+    sensors: dict[str, list[SensorHealthRow]] = {row.gateway_id: [] for row in rows}
     for sensor in fleet_repository.sensor_health(session, list(sensors)):
         sensors[sensor.gateway_id].append(sensor)
     gateways = [

@@ -75,7 +75,7 @@ def hazard_queue(
         .group_by(Clock.case_id)
         .subquery()
     )
-    query: Select[tuple[Case, str | None]] = (
+    query: Select[Case, str | None] = (
         select(Case, Home.postcode)
         .join(Home, Home.home_id == Case.home_id)
         .outerjoin(nearest, nearest.c.case_id == Case.id)

@@ -79,8 +79,8 @@ def login(
     # commits only after the response is sent, and the browser's next request could beat it.
     with context.sessions.begin() as own:
         cookie_value, _ = start_session(own, user=own.get(User, user.id), now=utc_now())  # type: ignore[arg-type]
-    response = RedirectResponse(safe_next(next), status.HTTP_303_SEE_OTHER)
-    response.set_cookie(
+    redirect = RedirectResponse(safe_next(next), status.HTTP_303_SEE_OTHER)
+    redirect.set_cookie(
         COOKIE_NAME,
         cookie_value,
         max_age=int(SESSION_LIFETIME.total_seconds()),
@@ -88,8 +88,8 @@ def login(
         samesite="lax",
         secure=_secure(request),
     )
-    response.delete_cookie(LOGIN_CSRF_COOKIE)
-    return response
+    redirect.delete_cookie(LOGIN_CSRF_COOKIE)
+    return redirect
 
 
 @router.post("/logout", dependencies=[Depends(public_page)])

@@ -159,15 +159,13 @@ def _thresholds(figures: dict[str, Any], unit_suffix: str) -> list[charts.Thresh
 def sensor_charts(context: AppContext, session: Session, case: Case, now: datetime) -> list[Chart]:
     """Humidity and temperature of the home's sensors around each finding's window."""
     findings = [e for e in case.evidence if e.window_start is not None and e.window_end is not None]
-    if findings:
-        window: tuple[datetime, datetime] | None = (
-            min(e.window_start for e in findings),  # type: ignore[type-var]
-            max(e.window_end for e in findings),  # type: ignore[type-var]
-        )
-        assert window is not None
+    window_starts = [e.window_start for e in findings if e.window_start is not None]
+    window_ends = [e.window_end for e in findings if e.window_end is not None]
+    window: tuple[datetime, datetime] | None = None
+    if window_starts and window_ends:
+        window = (min(window_starts), max(window_ends))
         start, end = window[0] - CHART_BEFORE_WINDOW, min(window[1] + CHART_AFTER_WINDOW, now)
     else:
-        window = None
         start, end = now - CHART_DEFAULT_SPAN, now
     try:
         readings = context.telemetry.query(start=start, end=end, home_id=case.home_id)
