@@ -428,6 +428,7 @@ def cmd_import_damp_and_mould(args: argparse.Namespace, settings: Settings) -> i
     finally:
         services.close()
     print(f"imported {summary}")
+    return 0
 
 
 def _backup_targets(settings: Settings) -> Targets:
