@@ -9,7 +9,17 @@ from sqlalchemy import text
 
 from api import errors, pages
 from api.deps import AppContext, Context, public
-from api.routers import audit, cases, compliance, equity, evidence, gateways, repairs, telemetry
+from api.routers import (
+    audit,
+    cases,
+    compliance,
+    equity,
+    evidence,
+    gateways,
+    interop,
+    repairs,
+    telemetry,
+)
 
 API_PREFIX = "/api/v1"
 
@@ -52,6 +62,7 @@ def create_app(context: AppContext) -> FastAPI:
         equity.router,
         gateways.router,
         evidence.router,
+        interop.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     pages.install(app)
