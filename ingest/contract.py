@@ -12,6 +12,13 @@ Decisions where the contract leaves room (documented here because tests rely on 
 - A measurement given as JSON `null` counts as absent (the same as leaving the key out).
 - `ts` and `seq` must be JSON integers: `1795545389.0` is refused; integers beyond 64 bits
   (which the JSON parser turns into floats) are refused too.
+- "`seq` int ≥ 0" is bounded above by what the fleet-health store holds: a signed 64-bit
+  integer (PostgreSQL BIGINT, SQLite INTEGER), so 0 ≤ seq ≤ 2**63 − 1. A larger seq rejects the
+  message whole (its readings cannot be told apart from a redelivery without it).
+- Status messages: `state` must be "online" or "offline"; `fw`, when given as a string, is 1–64
+  characters (the width of its column); `ts`, when given as an integer, is 0 … 2**63 − 1. A
+  status outside these is malformed (dead-lettered with the reason). A `fw` or `ts` of another
+  JSON type is read as absent, as before.
 - Reading indexes are 0-based positions in the `readings` array: "reading 3" is `readings[3]`.
 - Range limits are inclusive: humidity 100 is accepted, 100.01 is not.
 - An unregistered gateway rejects the message whole, before its payload is read.
@@ -42,6 +49,8 @@ MAX_READINGS_PER_MESSAGE: Final = 500
 MAX_FUTURE_S: Final = 300
 MAX_PAST_S: Final = 35 * 24 * 3600
 MAX_ID_CHARS: Final = 64
+MAX_STORED_INT: Final = 2**63 - 1  # a signed 64-bit column: PostgreSQL BIGINT, SQLite INTEGER
+MAX_FW_CHARS: Final = 64
 
 _ID_RE: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _SHOW_CHARS: Final = 40
@@ -97,6 +106,10 @@ MEASUREMENT_RULES: Final = (
 )
 # A reading must carry at least one of these (battery alone says nothing about the home).
 PRIMARY_MEASUREMENTS: Final = ("temperature_c", "humidity_pct", "wme_pct")
+_BOUNDS: Final = tuple((rule.name, rule.low, rule.high) for rule in MEASUREMENT_RULES)
+_PRIMARY_AT: Final = tuple(
+    i for i, rule in enumerate(MEASUREMENT_RULES) if rule.name in PRIMARY_MEASUREMENTS
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +200,46 @@ def _not_json_reason(payload: bytes, error: Exception) -> tuple[str, str]:
     if "depth limit" in message:
         return "payload is JSON nested too deeply", "not_json"
     return f"payload is not valid JSON: {message}", "not_json"
+
+
+_new_tuple = tuple.__new__
+
+
+def _accept_reading(
+    raw: object, gateway_id: str, home_id: str, low_ts: float, high_ts: float
+) -> Reading | None:
+    """The Reading when `raw` passes every rule, else None (then `_check_reading` says why).
+
+    The common case, kept cheap: the same rules as `_check_reading`, over the same table, with
+    exact type tests (the JSON parser gives exactly int, float, str, bool, None, list, dict;
+    it refuses NaN and infinities, and a range test is False for them anyway)."""
+    if type(raw) is not dict:
+        return None
+    sensor = raw.get("sensor")
+    if type(sensor) is not str or (sensor not in _VALID_IDS and not is_valid_id(sensor)):
+        return None
+    ts = raw.get("ts")
+    if type(ts) is not int or ts < low_ts or ts > high_ts:
+        return None
+    values: list[float | None] = []
+    for name, low, high in _BOUNDS:
+        value = raw.get(name)
+        if value is not None:
+            kind = type(value)
+            if kind is int:
+                value = float(value)
+            elif kind is not float:
+                return None
+            if not low <= value <= high:
+                return None
+        values.append(value)
+    for i in _PRIMARY_AT:
+        if values[i] is not None:
+            break
+    else:
+        return None
+    reading: Reading = _new_tuple(Reading, (gateway_id, sensor, ts, *values, home_id))
+    return reading
 
 
 def _check_reading(
@@ -315,6 +368,8 @@ def _decode(
         return _whole(decoded, "seq is missing", "seq")
     if not _is_json_int(seq) or seq < 0:
         return _whole(decoded, f"seq {show(seq)} is not an integer of 0 or more", "seq")
+    if seq > MAX_STORED_INT:
+        return _whole(decoded, f"seq {seq} is more than {MAX_STORED_INT} (2**63 - 1)", "seq")
     decoded.seq = seq
     readings = message.get("readings")
     if readings is None:
@@ -328,11 +383,15 @@ def _decode(
             "readings",
         )
     seen: dict[tuple[str, int], int] = {}
+    low_ts, high_ts = received_at_s - MAX_PAST_S, received_at_s + MAX_FUTURE_S
     for index, raw in enumerate(readings):
-        outcome = _check_reading(index, raw, gateway_id, home_id, received_at_s)
-        if isinstance(outcome, Rejection):
-            decoded.rejections.append(outcome)
-            continue
+        outcome = _accept_reading(raw, gateway_id, home_id, low_ts, high_ts)
+        if outcome is None:
+            checked = _check_reading(index, raw, gateway_id, home_id, received_at_s)
+            if isinstance(checked, Rejection):
+                decoded.rejections.append(checked)
+                continue
+            outcome = checked
         key = (outcome.sensor, outcome.ts)
         first = seen.get(key)
         if first is not None:
@@ -404,7 +463,11 @@ def decode_status(topic: str, payload: bytes, *, received_at_s: float) -> Gatewa
         if state not in ("online", "offline"):
             return f"status state {show(state)} is not 'online' or 'offline'"
         fw = message.get("fw")
+        if isinstance(fw, str) and not 1 <= len(fw) <= MAX_FW_CHARS:
+            return f"status fw {show(fw)} is {len(fw)} characters, not 1 to {MAX_FW_CHARS}"
         ts = message.get("ts")
+        if isinstance(ts, int) and not isinstance(ts, bool) and not 0 <= ts <= MAX_STORED_INT:
+            return f"status ts {show(ts)} is not epoch seconds from 0 to {MAX_STORED_INT}"
         return GatewayStatus(
             gateway_id=gateway_id,
             state=state,

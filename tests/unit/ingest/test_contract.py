@@ -228,6 +228,13 @@ def test_seq_not_a_nonnegative_integer_is_rejected_whole(seq: Any) -> None:
     assert_whole_rejected(decode(message(seq=seq)), "seq")
 
 
+@pytest.mark.parametrize("seq", [2**63, 2**64 - 1])
+def test_seq_beyond_a_signed_64_bit_integer_is_rejected_whole(seq: int) -> None:
+    # The fleet-health store keeps seq in a signed 64-bit column (PostgreSQL BIGINT, SQLite
+    # INTEGER): a gateway sending 2**64 - 1 made every later fleet-health write fail.
+    assert_whole_rejected(decode(message(seq=seq)), "seq", "9223372036854775807")
+
+
 @pytest.mark.parametrize("count", [1, 500])
 def test_readings_of_1_to_500_are_accepted(count: int) -> None:
     readings = [reading(sensor=f"s{i}") for i in range(count)]
@@ -504,6 +511,23 @@ def test_status_message_is_decoded() -> None:
 )
 def test_malformed_status_gives_a_reason(topic: str, payload: bytes) -> None:
     assert isinstance(decode_status(topic, payload, received_at_s=NOW_S), str)
+
+
+@pytest.mark.parametrize(
+    ("payload", "words"),
+    [
+        (b'{"state": "online", "ts": 18446744073709551615}', "ts"),
+        (b'{"state": "online", "ts": -1}', "ts"),
+        (b'{"state": "online", "fw": "' + b"x" * 65 + b'"}', "fw"),
+        (b'{"state": "online", "fw": ""}', "fw"),
+    ],
+)
+def test_status_numbers_and_strings_beyond_what_the_store_holds_give_a_reason(
+    payload: bytes, words: str
+) -> None:
+    reason = decode_status("homesafe/v1/gw/gw-001/status", payload, received_at_s=NOW_S)
+    assert isinstance(reason, str)
+    assert words in reason
 
 
 # --- never raises -------------------------------------------------------------------------
