@@ -598,3 +598,45 @@ def test_arbitrary_json_is_accepted_or_rejected_with_a_reason(document: Any) -> 
         )
     letter = dead_letter_for(TOPIC, payload, NOW_S, decoded)
     assert (letter is None) == (not decoded.rejections)
+
+
+# --- the compiled fast check and the reading-by-reading check agree -------------------------
+
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-100, 200),
+    st.floats(allow_nan=False, allow_infinity=False, min_value=-100, max_value=200),
+    st.just(85.0),
+    st.just(-40.0),
+    st.just(100.0),
+    st.text(max_size=3),
+)
+_READING = st.dictionaries(
+    st.sampled_from(
+        ["sensor", "ts", "temperature_c", "humidity_pct", "wme_pct", "battery_pct", "x"]
+    ),
+    st.one_of(
+        _VALUES,
+        st.sampled_from(["s1", "s2", "bad id", ""]),
+        st.sampled_from([1_795_545_389, 1_795_545_389 - 35 * 86400 - 100, 1_795_545_999]),
+    ),
+    max_size=7,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(_READING, st.just([1])), min_size=1, max_size=5))
+def test_the_fast_check_accepts_exactly_what_the_reading_by_reading_check_accepts(
+    readings: list[Any],
+) -> None:
+    from ingest.contract import Rejection, _accept_all, _check_reading
+
+    fast = _accept_all(readings, "gw-001", "home-1", NOW_S - 35 * 86400, NOW_S + 300)
+    slow = [_check_reading(i, raw, "gw-001", "home-1", NOW_S) for i, raw in enumerate(readings)]
+    keys = [(r.sensor, r.ts) for r in slow if not isinstance(r, Rejection)]
+    all_good = not any(isinstance(r, Rejection) for r in slow) and len(set(keys)) == len(keys)
+    if all_good:
+        assert fast == slow
+    else:
+        assert fast is None
