@@ -58,7 +58,7 @@ Acknowledge = Callable[[list[AckToken]], None]
 Message = tuple[str, bytes, AckToken | None]  # topic, payload, ack token (None for QoS 0)
 
 DEFAULT_BATCH_SIZE: Final = 5000
-DEFAULT_MAX_BATCH_AGE_S: Final = 1.0
+DEFAULT_MAX_BATCH_AGE_S: Final = 0.25  # a reading waits at most this long for company
 DEFAULT_ACK_WINDOW: Final = 1000
 DEFAULT_FLEET_INTERVAL_S: Final = 5.0
 REPLAY_BATCHES_PER_PASS: Final = 4

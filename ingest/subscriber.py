@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 SHARED_GROUP = "ingest"
 DEFAULT_RECEIVE_MAXIMUM = 8000
 DEFAULT_SESSION_EXPIRY_S = 7 * 24 * 3600
+GC_YOUNG_THRESHOLD = 20_000
 ACK_WINDOW_3_1_1 = 16  # Mosquitto's default max_inflight_messages for 3.1.1 clients is 20
 
 
@@ -113,9 +114,13 @@ class MqttIngest:
         """Connect (retrying until the broker answers) and serve in background threads."""
         self._stop.clear()
         # Everything imported and built so far lives as long as the process: move it out of
-        # the collector's sight, so its full collections (which the readings held in batches
-        # trigger) walk only what ingest allocates from here on.
+        # the collector's sight, so its full collections walk only what ingest allocates from
+        # here on. A drain allocates (and keeps, until their batch is durable) a few objects
+        # per reading: collect the young generation every 20,000 allocations, not every 700
+        # (about a tenth of the per-message cost, measured; memory stays bounded by the
+        # receive window either way).
         gc.freeze()
+        gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 20)
         self._client.start()
         writer = threading.Thread(
             target=self.service.run_writer,
