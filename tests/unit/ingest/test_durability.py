@@ -316,3 +316,57 @@ def test_a_fleet_health_delta_the_sink_refuses_does_not_hold_back_the_others() -
     service.handle("homesafe/v1/gw/gw-1/telemetry", body, NOW_S + 10)
     service.flush(NOW_S + 10)
     assert written == ["gw-1", "gw-1"]
+
+
+def test_a_fleet_health_delta_refused_three_times_while_others_go_in_is_dropped_and_counted() -> (
+    None
+):
+    written: list[str] = []
+
+    def fleet_sink(deltas: list[Any]) -> None:
+        if any(delta.gateway_id == "gw-bad" for delta in deltas):
+            raise ValueError("value out of range for the column")
+        written.extend(delta.gateway_id for delta in deltas)
+
+    registry = CollectorRegistry()
+    service = IngestService(
+        store=MemoryStore(),
+        dead_letter_sink=lambda _letters: None,
+        known_gateway={"gw-1": "home-1", "gw-bad": "home-2"}.get,
+        fleet_sink=fleet_sink,
+        metrics=IngestMetrics(registry),
+    )
+    for round_ in range(4):
+        for gateway_id in ("gw-bad", "gw-1"):
+            body = orjson.dumps({"v": 1, "seq": round_, "readings": [reading("s1")]})
+            service.handle(f"homesafe/v1/gw/{gateway_id}/telemetry", body, NOW_S + round_)
+        service.flush(NOW_S + round_)
+    assert written == ["gw-1"] * 4
+    assert registry.get_sample_value("homesafe_ingest_fleet_deltas_dropped_total") == 1
+
+
+def test_with_the_fleet_store_away_every_delta_is_kept_for_later() -> None:
+    down = [True]
+    written: list[str] = []
+
+    def fleet_sink(deltas: list[Any]) -> None:
+        if down[0]:
+            raise ConnectionError("case database is down")
+        written.extend(delta.gateway_id for delta in deltas)
+
+    service = IngestService(
+        store=MemoryStore(),
+        dead_letter_sink=lambda _letters: None,
+        known_gateway={"gw-1": "home-1", "gw-2": "home-2"}.get,
+        fleet_sink=fleet_sink,
+        metrics=IngestMetrics(CollectorRegistry()),
+    )
+    for round_ in range(5):
+        for gateway_id in ("gw-1", "gw-2"):
+            body = orjson.dumps({"v": 1, "seq": round_, "readings": [reading("s1")]})
+            service.handle(f"homesafe/v1/gw/{gateway_id}/telemetry", body, NOW_S + round_)
+        service.flush(NOW_S + round_)
+    down[0] = False
+    service.flush(NOW_S + 10)
+    assert sorted(written) == ["gw-1", "gw-2"]
+    assert service.fleet_health()["gw-1"].messages == 5
