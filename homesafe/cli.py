@@ -89,7 +89,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     spool_max_bytes = settings.spool_max_bytes
 
     def serve(client_id: str, spool_dir: Path, metrics_port: int, shared: bool) -> None:
-        services = _services(settings)
+        services = bootstrap.build(settings, compliance=False)
         if metrics_port:
             from prometheus_client import start_http_server
 
@@ -287,7 +287,8 @@ def cmd_audit_verify(_args: argparse.Namespace, settings: Settings) -> int:
 
     services = _services(settings)
     with services.sessions() as session:
-        result = verify(session, key=settings.audit_key)
+        key = settings.audit_key
+        result = verify(session, key=key.encode() if key else None)  # as the scheduler signs
     if result.ok:
         print(f"audit log intact: {result.entries} entries, {result.checkpoints} checkpoint(s)")
         return 0

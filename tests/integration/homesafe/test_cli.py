@@ -99,3 +99,17 @@ def test_console_script_is_installed():
         "db",
     ):
         assert command in done.stdout
+
+
+@pytest.mark.usefixtures("env")
+def test_audit_verify_checks_checkpoints_signed_with_the_audit_key(monkeypatch, capsys):
+    from homesafe import bootstrap
+    from homesafe.scheduler import checkpoint_job
+    from homesafe.settings import Settings
+
+    monkeypatch.setenv("HOMESAFE_AUDIT_KEY", "k" * 40)
+    services = bootstrap.build(Settings())
+    checkpoint_job(services)  # signs with the key's bytes, as the scheduler does every day
+    services.close()
+    assert main(["audit", "verify"]) == 0
+    assert "1 checkpoint(s)" in capsys.readouterr().out
