@@ -153,17 +153,16 @@ class FleetTracker:
                     break
         sensors = health.sensors
         changed = delta.sensors  # live objects here; take_deltas hands out copies
-        for reading in decoded.readings:
-            name = reading.sensor
+        for _gateway, name, ts, _t, _h, _w, battery_pct, _home in decoded.readings:
             sensor = sensors.get(name)
             if sensor is None:
-                sensor = sensors[name] = SensorHealth(reading.ts, received_at_s)
+                sensor = sensors[name] = SensorHealth(ts, received_at_s)
             sensor.readings += 1
-            if reading.ts >= sensor.last_ts:
-                sensor.last_ts = reading.ts
+            if ts >= sensor.last_ts:
+                sensor.last_ts = ts
                 sensor.last_seen_at_s = received_at_s
-                if reading.battery_pct is not None:
-                    sensor.battery_pct = reading.battery_pct
+                if battery_pct is not None:
+                    sensor.battery_pct = battery_pct
             changed[name] = sensor
 
     def observe_status(self, status: GatewayStatus) -> None:
