@@ -204,6 +204,8 @@ class IngestService:
         self._fleet = FleetTracker()
         self._fleet_written_at_s: float | None = None
         self._fleet_strikes: dict[str, int] = {}
+        self._fleet_lock = threading.Lock()  # one fleet-health write at a time
+        self._fleet_threaded = False
 
     # --- entry points ------------------------------------------------------------------
 
@@ -307,12 +309,29 @@ class IngestService:
             with self._lock:
                 self._threaded = False
 
+    def run_fleet_writer(self, stop: threading.Event, clock: Callable[[], float]) -> None:
+        """Serve as the fleet-health thread: persist fleet health every fleet_interval_s.
+
+        Its own thread, so a slow case database (a large fleet's merge takes row locks on
+        PostgreSQL) never holds back the telemetry writes, nor their acks."""
+        self._fleet_threaded = True
+        try:
+            while not stop.wait(min(1.0, self.fleet_interval_s)):
+                try:
+                    self._persist_fleet(clock(), force=False)
+                except Exception:
+                    self.metrics.handler_errors.inc()
+                    log.exception("fleet health write failed")
+        finally:
+            self._fleet_threaded = False
+
     def drain(self, now_s: float, *, force: bool = False) -> None:
         """Write ready batches (store, else spool), replay the spool, persist fleet health."""
         with self._drain_lock:
             self._write_ready(now_s)
             self._replay(now_s)
-            self._persist_fleet(now_s, force=force)
+            if force or not self._fleet_threaded:
+                self._persist_fleet(now_s, force=force)
             self._update_gauges(now_s)
 
     # --- views -----------------------------------------------------------------------------
@@ -659,6 +678,12 @@ class IngestService:
     # --- fleet health ------------------------------------------------------------------------
 
     def _persist_fleet(self, now_s: float, *, force: bool) -> None:
+        if self._fleet_sink is None:
+            return
+        with self._fleet_lock:
+            self._persist_fleet_now(now_s, force=force)
+
+    def _persist_fleet_now(self, now_s: float, *, force: bool) -> None:
         if self._fleet_sink is None:
             return
         if self._fleet_written_at_s is None:

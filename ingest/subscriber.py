@@ -122,14 +122,22 @@ class MqttIngest:
         gc.freeze()
         gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 20)
         self._client.start()
-        writer = threading.Thread(
-            target=self.service.run_writer,
-            args=(self._stop, _now_s),
-            name="ingest-writer",
-            daemon=True,
-        )
-        writer.start()
-        self._threads = [writer]
+        self._threads = [
+            threading.Thread(
+                target=self.service.run_writer,
+                args=(self._stop, _now_s),
+                name="ingest-writer",
+                daemon=True,
+            ),
+            threading.Thread(
+                target=self.service.run_fleet_writer,
+                args=(self._stop, _now_s),
+                name="ingest-fleet",
+                daemon=True,
+            ),
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def stop(self, timeout_s: float = 10.0) -> None:
         """Flush what is pending (acking it), then disconnect and stop the threads."""

@@ -370,3 +370,32 @@ def test_with_the_fleet_store_away_every_delta_is_kept_for_later() -> None:
     service.flush(NOW_S + 10)
     assert sorted(written) == ["gw-1", "gw-2"]
     assert service.fleet_health()["gw-1"].messages == 5
+
+
+def test_a_slow_fleet_health_write_holds_back_no_telemetry_write_or_ack() -> None:
+    import threading
+
+    entered, release = threading.Event(), threading.Event()
+
+    def slow_fleet_sink(_deltas: list[Any]) -> None:
+        entered.set()
+        release.wait(30)
+
+    rig = Rig(batch_size=1, fleet_interval_s=0.01)
+    rig.service._fleet_sink = slow_fleet_sink
+    stop = threading.Event()
+    ticks = iter(range(10**6))
+    clock = lambda: NOW_S + next(ticks)  # noqa: E731 - a clock that moves a second a call
+    fleet = threading.Thread(target=rig.service.run_fleet_writer, args=(stop, clock))
+    rig.send(1, "a")  # gives the fleet something to write
+    fleet.start()
+    try:
+        assert entered.wait(30)  # the fleet thread is stuck in the case database
+        rig.send(2, "b")
+        rig.service.tick(NOW_S + 1)
+        assert rig.acked == [1, 2]
+        assert len(rig.store.rows) == 2
+    finally:
+        release.set()
+        stop.set()
+        fleet.join(30)
