@@ -328,6 +328,13 @@ def main() -> None:
     parser.add_argument("--seconds-down", type=float, default=30.0)
     parser.add_argument("--profile", type=Path, default=None, help="py-spy profile folder")
     parser.add_argument("--skip-node-red", action="store_true")
+    parser.add_argument(
+        "--ingest-code",
+        type=Path,
+        default=None,
+        help="run `homesafe ingest` from this source tree (e.g. an older commit exported with "
+        "git archive) to compare profiles before and after",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="homesafe-bench-") as tmp:
         workdir = Path(tmp)
@@ -335,6 +342,8 @@ def main() -> None:
         influx = start_influxd(workdir / "influxd")
         try:
             bench = Bench(workdir, broker, influx)
+            if args.ingest_code is not None:
+                INGEST_ENV["PYTHONPATH"] = str(args.ingest_code.resolve())
             if args.shape in ("backlog", "all"):
                 backlog_runs(
                     bench,
@@ -354,6 +363,7 @@ def main() -> None:
 
 
 BACKLOG_GATEWAYS = 100
+INGEST_ENV: dict[str, str] = {}  # --ingest-code
 BACKLOG_CLIENT = "homesafe-backlog"
 
 
@@ -444,6 +454,7 @@ def _homesafe_drain(
             client_id=BACKLOG_CLIENT,
             metrics_port=0,
             workers=workers,
+            extra_env=INGEST_ENV,
         )
         spies: list[subprocess.Popen[bytes]] = []
 
