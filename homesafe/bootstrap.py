@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine as SqlEngine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, configure_mappers, sessionmaker
 
 from homesafe.database import make_engine, make_sessionmaker
 from homesafe.settings import VAR_DIR, Settings
@@ -83,7 +83,16 @@ def _compliance_engine(settings: Settings) -> Engine:
 
 def build(settings: Settings, *, compliance: bool = True) -> Services:
     """The services of a process; `compliance=False` leaves the compliance engine (and the
-    rooms it loads) until first use, so `homesafe ingest` starts in a fraction of the time."""
+    rooms it loads) until first use, so `homesafe ingest` starts in a fraction of the time.
+
+    Every other process loads every room's tables now and configures the mappers once, before
+    any thread runs: a scheduler job configuring them while another thread is half-way through
+    importing a room would find a relationship's class not yet defined.
+    """
+    if compliance:
+        import homesafe.models  # noqa: F401 - every room's tables on the shared metadata
+
+        configure_mappers()
     db = make_engine(settings.database_url)
     return Services(
         settings=settings,
