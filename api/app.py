@@ -16,6 +16,7 @@ from api.routers import (
     equity,
     evidence,
     gateways,
+    interop,
     notifications,
     repairs,
     telemetry,
@@ -63,6 +64,7 @@ def create_app(context: AppContext) -> FastAPI:
         gateways.router,
         evidence.router,
         notifications.router,
+        interop.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     pages.install(app)

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from compliance.lifecycle import EventRefused
 from compliance.service import CaseNotFound, HomeNotFound, InvalidInput
+from interop.service import InteropRefused, ReferenceNotFound
 from notify.service import DeliveryNotFound, SubscriptionNotFound, SummaryRefused
 from notify.webhooks import TargetRefused
 from repairs.performance import BadCondition
@@ -25,6 +26,8 @@ STATUS_FOR: dict[type[Exception], int] = {
     DeliveryNotFound: status.HTTP_404_NOT_FOUND,
     SummaryRefused: status.HTTP_409_CONFLICT,
     TargetRefused: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    InteropRefused: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    ReferenceNotFound: status.HTTP_404_NOT_FOUND,
 }
 
 

@@ -7,6 +7,7 @@ import compliance.models
 import detectors.models
 import equity.models
 import ingest.models
+import interop.models
 import notify.models
 import registry.models
 import repairs.models
@@ -20,6 +21,7 @@ __all__ = [
     "detectors",
     "equity",
     "ingest",
+    "interop",
     "metadata",
     "notify",
     "registry",

@@ -35,17 +35,17 @@ def _instant(value: str, tz: str, *, end: bool) -> datetime:
         at = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY, f"{value!r} is not a date or RFC 3339 time"
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"{value!r} is not a date or RFC 3339 time"
         ) from exc
     if at.tzinfo is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"{value!r} needs an offset")
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{value!r} needs an offset")
     return at
 
 
 def _period(start: str, end: str, tz: str) -> tuple[datetime, datetime]:
     begin, finish = _instant(start, tz, end=False), _instant(end, tz, end=True)
     if finish <= begin:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "`to` must be after `from`")
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "`to` must be after `from`")
     return begin, finish
 
 
