@@ -1,7 +1,7 @@
 """registry: each home's private reporting link for residents (only the secret's hash)
 
-Revision ID: 0003_registry_report_links
-Revises: 0002_registry
+Revision ID: 0004_registry_report_links
+Revises: 0003_registry_alert_codes
 """
 
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 
 import registry.db
 
-revision = "0003_registry_report_links"
-down_revision = "0002_registry"
+revision = "0004_registry_report_links"
+down_revision = "0003_registry_alert_codes"
 branch_labels = None
 depends_on = None
 
