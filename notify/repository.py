@@ -129,6 +129,22 @@ def messages_of_case(session: Session, case_id: int) -> Sequence[Message]:
     ).all()
 
 
+def tenant_messages_sent(session: Session, *, case_ids: Sequence[int]) -> Sequence[Message]:
+    """The messages delivered to tenants on these cases, oldest first (the damp and mould data
+    model's notification table reads them: kind, channel, sent_at)."""
+    if not case_ids:
+        return []
+    return session.scalars(
+        select(Message)
+        .where(
+            Message.case_id.in_(list(case_ids)),
+            Message.audience == "tenant",
+            Message.status == "sent",
+        )
+        .order_by(Message.case_id, Message.sent_at, Message.id)
+    ).all()
+
+
 def message_with_key(session: Session, key: str) -> Message | None:
     return session.scalars(select(Message).where(Message.idempotency_key == key)).first()
 
