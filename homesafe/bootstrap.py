@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine as SqlEngine
 from sqlalchemy.orm import Session, configure_mappers, sessionmaker
@@ -89,12 +90,45 @@ def channel_settings(settings: Settings) -> ChannelSettings:
 
 
 def with_outbox(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
-    """Sessions whose domain events go to notify's outbox, in the same transaction."""
+    """Sessions whose domain events go to notify's outbox, in the same transaction, and whose
+    exports read notify's delivery log for the messages sent to tenants."""
     from compliance.events import SINK_KEY
+    from interop.service import NOTICES_KEY
     from notify.outbox import record
 
-    sessions.configure(info={SINK_KEY: record})
+    sessions.configure(info={SINK_KEY: record, NOTICES_KEY: tenant_notices})
     return sessions
+
+
+# notify's message kinds and channels in the damp and mould data model's code lists. The written
+# summary is left out: the export takes it from the case's own `summary_sent` step.
+_NOTICE_TYPES = {
+    "report_received": "Advice",
+    "investigation_booked": "Scheduled",
+    "work_booked": "Scheduled",
+    "work_completed": "Result",
+}
+_NOTICE_METHODS = {"email": "Email", "sms": "SMS", "letter": "Letter"}
+
+
+def tenant_notices(session: Session, case_ids: Sequence[int]) -> list[Any]:
+    """The messages notify delivered to tenants on these cases, as the export's notices."""
+    from interop.export import Notice
+    from notify.repository import tenant_messages_sent
+
+    return [
+        Notice(
+            case_id=message.case_id,
+            sent_at=message.sent_at,
+            notification_type=_NOTICE_TYPES[message.kind],
+            method=_NOTICE_METHODS[message.channel],
+        )
+        for message in tenant_messages_sent(session, case_ids=case_ids)
+        if message.kind in _NOTICE_TYPES
+        and message.channel in _NOTICE_METHODS
+        and message.case_id is not None
+        and message.sent_at is not None
+    ]
 
 
 def _compliance_engine(settings: Settings) -> Engine:

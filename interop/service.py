@@ -46,17 +46,23 @@ class InteropRefused(ValueError):
         self.reason = reason
 
 
-def notify_messages(_session: Session, *, case_ids: Sequence[int]) -> list[Notice]:
-    """SEAM for notify/: the messages sent to tenants on these cases (letters, emails, texts,
-    with their type and method), for the investigation component's ``notification`` table.
+NOTICES_KEY = "homesafe.notices"
 
-    Returns nothing until notify/ lands; then it reads notify's delivery log (one ``Notice``
-    per message delivered, typed with ``interop.enums.NOTIFICATION_TYPES`` and
-    ``NOTIFICATION_METHODS``). The written summaries recorded as ``summary_sent`` events are
-    exported already, from the case's own timeline.
+
+def notify_messages(session: Session, *, case_ids: Sequence[int]) -> list[Notice]:
+    """The messages delivered to tenants on these cases (emails, texts, letters, with their type
+    and method), for the investigation component's ``notification`` table.
+
+    interop may not import notify/: the composition root installs the source on the sessions it
+    makes (``session.info[NOTICES_KEY]``, see ``homesafe.bootstrap.with_outbox``); sessions
+    without one (unit tests, a store with no notify) export none. The written summaries recorded
+    as ``summary_sent`` events are exported from the case's own timeline, not from here.
     """
-    del case_ids
-    return []
+    source = session.info.get(NOTICES_KEY)
+    if source is None or not case_ids:
+        return []
+    notices: list[Notice] = source(session, case_ids)
+    return notices
 
 
 def _records(session: Session, *, start: datetime, end: datetime, work_orders: bool) -> Records:
