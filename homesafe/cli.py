@@ -283,16 +283,28 @@ def cmd_tokens_create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_audit_verify(_args: argparse.Namespace, settings: Settings) -> int:
+    """Exit 0: intact (anchored to signed checkpoints); 1: broken; 3: consistent but unproven."""
     from compliance.audit import verify
 
     services = _services(settings)
     with services.sessions() as session:
         result = verify(session, key=settings.audit_key)
-    if result.ok:
-        print(f"audit log intact: {result.entries} entries, {result.checkpoints} checkpoint(s)")
-        return 0
-    print(f"audit log broken at entry {result.first_broken_id}: {result.reason}")
-    return 1
+    if not result.ok:
+        print(f"audit log broken at entry {result.first_broken_id}: {result.reason}")
+        return 1
+    signed = f", {result.checkpoints} signed checkpoint(s)" if result.signed else ""
+    if result.verdict == "intact":
+        print(f"audit log intact: {result.entries} entries{signed}")
+    else:
+        print(
+            f"audit log consistent but not proven: {result.entries} entries, "
+            f"{result.checkpoints} checkpoint(s)"
+        )
+    for line in result.proven:
+        print(f"  proven: {line}")
+    for line in result.not_proven:
+        print(f"  not proven: {line}")
+    return 0 if result.verdict == "intact" else 3
 
 
 def cmd_db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 VAR_DIR = Path("var")
+MIN_KEY_CHARS = 32
 
 
 class Settings(BaseSettings):
@@ -16,6 +17,10 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="HOMESAFE_", env_file=".env", extra="ignore")
 
+    production: bool = Field(
+        default=False,
+        description="a real install: refuses to start without the keys a legal record needs",
+    )
     mqtt_url: str | None = Field(
         default=None, description="mqtt://user:pass@host:port; unset means the embedded broker"
     )
@@ -27,7 +32,9 @@ class Settings(BaseSettings):
     )
     mqtt_protocol: str = Field(default="5", description="'5' or '3.1.1' for an external broker")
     audit_key: str | None = Field(
-        default=None, description="HMAC key signing the audit log's daily checkpoints"
+        default=None,
+        validate_default=True,
+        description="HMAC key signing the audit log's daily checkpoints (required in production)",
     )
     detect_interval_s: float = 900.0
     sweep_interval_s: float = 60.0
@@ -49,6 +56,15 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @field_validator("audit_key")
+    @classmethod
+    def _audit_key_in_production(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # Without a key, a rewritten chain with rewritten checkpoints or an emptied log cannot be
+        # told from the original (docs/security.md): a production install must sign checkpoints.
+        if info.data.get("production") and (not value or len(value) < MIN_KEY_CHARS):
+            raise ValueError(f"production needs a key of at least {MIN_KEY_CHARS} characters")
+        return value or None
 
     @field_validator("telemetry_url")
     @classmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,7 @@ from compliance import audit, service
 from compliance.reporting import breach_reason, report_csv
 from equity import service as equity_service
 from equity.analysis import MEASURE_KEYS
+from equity.outcomes import GROUPS
 from equity.schemas import YouSaidWeDidIn
 from ingest import repository as dead_letters
 from ingest import repository as fleet_repository
@@ -81,7 +82,7 @@ def compliance_page(
             if row.status in queries.BREACHED
         ],
         breach_reason=lambda row: words(breach_reason(row)),
-        chain=audit.verify(session),
+        chain=audit.verify(session, key=context.audit_key),
         report_from=(today - timedelta(days=365)).isoformat(),
         report_to=today.isoformat(),
         now=now,
@@ -138,7 +139,7 @@ def fleet_page(
     """Gateways online and offline, seq gaps, batteries, silent sensors, the newest dead letters."""
     now = utc_now()
     rows = fleet_repository.list_gateway_health(session)
-    sensors: dict[str, list] = {row.gateway_id: [] for row in rows}
+    sensors: dict[str, list[Any]] = {row.gateway_id: [] for row in rows}
     for sensor in fleet_repository.sensor_health(session, list(sensors)):
         sensors[sensor.gateway_id].append(sensor)
     gateways = [
@@ -197,7 +198,7 @@ def equity_choice(
     """The outcome and grouping asked for; an unknown one falls back to the default."""
     return EquityChoice(
         outcome if outcome in MEASURE_KEYS else "breached",
-        by if by in equity_service.GROUPS else "ethnicity",
+        by if by in GROUPS else "ethnicity",
     )
 
 
@@ -247,7 +248,7 @@ def equity_page(
         outcome=outcome,
         by=by,
         outcomes=MEASURE_KEYS,
-        groups=equity_service.GROUPS,
+        groups=GROUPS,
         scaled=scaled,
         unit=unit,
         chart=charts.bar_chart(

@@ -19,7 +19,10 @@ def verify_audit(
     context: Context,
     _user: Annotated[User, Depends(require("audit:read"))],
 ) -> dict[str, Any]:
-    """Recompute every entry's hash and link, and the daily checkpoints; name the first break."""
+    """Recompute every entry's hash and link, and the daily checkpoints; name the first break.
+
+    `verdict` is `intact` only when the chain matches checkpoints signed with HOMESAFE_AUDIT_KEY;
+    `proven` and `not_proven` say what the check could and could not show."""
     result = audit.verify(session, key=context.audit_key)
     return {
         "ok": result.ok,
@@ -27,4 +30,9 @@ def verify_audit(
         "checkpoints": result.checkpoints,
         "first_broken_id": result.first_broken_id,
         "reason": result.reason,
+        "verdict": result.verdict,
+        "signed": result.signed,
+        "newest_checkpoint": result.newest_checkpoint,
+        "proven": list(result.proven),
+        "not_proven": list(result.not_proven),
     }
