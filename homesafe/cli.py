@@ -138,7 +138,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_broker_config(args: argparse.Namespace, settings: Settings) -> int:
-    from ingest.broker_config import write_broker_config
+    from ingest.broker_config import skipped_gateways, write_broker_config
     from ingest.subscriber import parse_mqtt_url
     from registry import repository as registry
 
@@ -158,13 +158,27 @@ def cmd_broker_config(args: argparse.Namespace, settings: Settings) -> int:
             acl_file=Path(args.acl_file),
             ingest_user=ingest_user,
             ingest_password=ingest_password,
+            ingest_password_file=Path(args.ingest_password_file)
+            if args.ingest_password_file
+            else None,
+            ingest_acl_file=Path(args.ingest_acl_file) if args.ingest_acl_file else None,
         )
     except ValueError as exc:
         raise UsageError(f"homesafe broker-config: {exc}") from None
     finally:
         services.close()
     who = f" and ingest user {ingest_user}" if ingest_user and ingest_password else ""
+    if args.ingest_password_file:
+        who = (
+            f"; ingest user {ingest_user} in {args.ingest_password_file} and {args.ingest_acl_file}"
+        )
     print(f"wrote {args.password_file} and {args.acl_file}: {count} gateway(s){who}")
+    for gateway_id in skipped_gateways(gateway_ids):
+        print(
+            f"skipped gateway {gateway_id}: ids beginning 'homesafe-' are kept for Homesafe's own "
+            "MQTT clients; register it under another id",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -354,6 +368,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     broker_config.add_argument("--password-file", required=True)
     broker_config.add_argument("--acl-file", required=True)
+    broker_config.add_argument(
+        "--ingest-password-file",
+        default=None,
+        help="ingest's own password file (its own listener); with --ingest-acl-file",
+    )
+    broker_config.add_argument("--ingest-acl-file", default=None, help="ingest's own ACL")
     broker_config.set_defaults(handler=cmd_broker_config)
 
     detect = commands.add_parser("detect", help="the detectors, on a schedule or --once")
