@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.auth import may
 from api.deps import AppContext, Context, DbSession, RowId, require
 from api.models import User
 from compliance import repository, service
@@ -32,7 +33,42 @@ from registry.clock import utc_now
 router = APIRouter(tags=["cases"])
 
 
-def _detail(case: Case, engine: Engine) -> CaseDetailOut:
+# Free text that may carry tenants' words (report text, notes, evidence given with a step): only
+# for roles allowed personal data (`cases:personal`, api/auth.py), as on the pages.
+PRIVATE_DETAILS = ("evidence",)
+
+
+def _without_personal(detail: CaseDetailOut) -> CaseDetailOut:
+    """The case as a role without `cases:personal` sees it: steps and clocks, not tenants' words."""
+    return detail.model_copy(
+        update={
+            "timeline": [
+                event.model_copy(
+                    update={
+                        "note": None,
+                        "details": {
+                            k: v for k, v in event.details.items() if k not in PRIVATE_DETAILS
+                        },
+                    }
+                )
+                for event in detail.timeline
+            ],
+            "evidence": [
+                item if item.rule else item.model_copy(update={"description": None})
+                for item in detail.evidence
+            ],
+        }
+    )
+
+
+def _detail(case: Case, engine: Engine, user: User) -> CaseDetailOut:
+    detail = _full_detail(case, engine)
+    if not may(user.role, "cases:personal"):
+        return _without_personal(detail)
+    return detail
+
+
+def _full_detail(case: Case, engine: Engine) -> CaseDetailOut:
     return CaseDetailOut.model_validate(
         {
             **CaseOut.model_validate(case).model_dump(),
@@ -91,10 +127,10 @@ def get_case(
     case_id: RowId,
     session: DbSession,
     context: Context,
-    _user: Annotated[User, Depends(require("cases:read"))],
+    user: Annotated[User, Depends(require("cases:read"))],
 ) -> CaseDetailOut:
-    """One case: its clocks, timeline and evidence."""
-    return _detail(_case_or_404(session, case_id), context.engine)
+    """One case: its clocks, timeline and evidence (tenants' words only for `cases:personal`)."""
+    return _detail(_case_or_404(session, case_id), context.engine, user)
 
 
 @router.post("/reports", response_model=CaseDetailOut, status_code=status.HTTP_201_CREATED)
@@ -111,7 +147,7 @@ def post_report(
     )
     if not created:
         response.status_code = status.HTTP_200_OK
-    return _detail(case, context.engine)
+    return _detail(case, context.engine, user)
 
 
 @router.post("/cases/{case_id}/events", response_model=CaseDetailOut)
@@ -131,7 +167,7 @@ def post_event(
         now=utc_now(),
         engine=context.engine,
     )
-    return _detail(case, context.engine)
+    return _detail(case, context.engine, user)
 
 
 @router.post("/cases/{case_id}/clocks/{kind}/reasonable-steps", response_model=CaseDetailOut)
@@ -147,7 +183,7 @@ def post_reasonable_steps(
     service.record_reasonable_steps(
         session, case_id=case_id, kind=kind, steps=body.steps, actor=user.name, now=utc_now()
     )
-    return _detail(_case_or_404(session, case_id), context.engine)
+    return _detail(_case_or_404(session, case_id), context.engine, user)
 
 
 @router.post("/cases/{case_id}/clocks/{kind}/excuse", response_model=CaseDetailOut)
@@ -168,7 +204,7 @@ def post_excuse(
         now=utc_now(),
         note=body.note if body else None,
     )
-    return _detail(_case_or_404(session, case_id), context.engine)
+    return _detail(_case_or_404(session, case_id), context.engine, user)
 
 
 @router.post("/cases/{case_id}/safety-work-cannot-be-met", response_model=CaseDetailOut)
@@ -188,7 +224,7 @@ def post_cannot_meet(
         now=utc_now(),
         engine=context.engine,
     )
-    return _detail(case, context.engine)
+    return _detail(case, context.engine, user)
 
 
 @router.post("/cases/{case_id}/assignment", response_model=CaseDetailOut)
@@ -211,7 +247,7 @@ def post_assignment(
     case = service.assign_case(
         session, case_id=case_id, officer=body.officer, actor=user.name, now=utc_now()
     )
-    return _detail(case, context.engine)
+    return _detail(case, context.engine, user)
 
 
 def _summary_facts(session: Session, case_id: int, context: AppContext) -> SummaryFacts:
@@ -223,7 +259,7 @@ def get_summary_html(
     case_id: RowId,
     session: DbSession,
     context: Context,
-    _user: Annotated[User, Depends(require("cases:read"))],
+    _user: Annotated[User, Depends(require("cases:personal"))],
     large_print: bool = False,
 ) -> HTMLResponse:
     """The written summary for the tenant, as HTML (large print on request)."""
@@ -236,7 +272,7 @@ def get_summary_pdf(
     case_id: RowId,
     session: DbSession,
     context: Context,
-    _user: Annotated[User, Depends(require("cases:read"))],
+    _user: Annotated[User, Depends(require("cases:personal"))],
     large_print: bool = False,
 ) -> Response:
     """The written summary for the tenant, as PDF (large print on request)."""
