@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from compliance.reporting import safe_cell
 from equity import repository
 from equity.analysis import (
     MIN_GROUP,
@@ -93,6 +94,9 @@ def outcomes_csv(report: dict[str, Any]) -> str:
     out = io.StringIO()
     frame = pd.DataFrame(rows)
     frame.insert(0, "outcome", report["outcome"])
+    # Contractors' names and households' fields are typed by people: no cell may run as a formula.
+    frame = frame.map(lambda value: safe_cell(value) if isinstance(value, str) else value)
+    frame.columns = [safe_cell(name) for name in frame.columns]
     frame.to_csv(out, index=False, lineterminator="\n")
     return out.getvalue()
 
