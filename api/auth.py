@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import functools
+import gzip
 import hashlib
+import logging
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from prometheus_client import Counter
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.models import ApiToken, User
+from api.models import ApiToken, SignInAttempt, User
+
+log = logging.getLogger(__name__)
 
 ROLES = ("officer", "compliance", "analyst", "admin", "viewer")
 
@@ -53,6 +60,25 @@ FRAMEWORK_ROUTES: dict[str, str] = {
 
 TOKEN_PREFIX = "hs_"
 MIN_PASSWORD_CHARS = 12
+MAX_PASSWORD_CHARS = 1024
+
+# Sign-in throttling (docs/security.md): within a window, a name (known or not, so a lock tells
+# nothing) with this many failures since its last success is refused, and so is a client address
+# with this many failures across all names; nothing is recorded while refused, so the lock lifts
+# one window after the last counted failure.
+THROTTLE_WINDOW = timedelta(minutes=15)
+ACCOUNT_FAILURES = 5
+CLIENT_FAILURES = 20
+
+# The 20,000 most common passwords (Royce Williams' list as shipped by Django, BSD licence:
+# api/common-passwords.NOTICE.txt), read once from the package; nothing is fetched at run time.
+COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent / "common-passwords.txt.gz"
+
+SIGN_IN_FAILURES = Counter(
+    "homesafe_sign_in_failures_total",
+    "Password sign-ins refused, by reason",
+    ["reason"],
+)
 
 _hasher = PasswordHasher()  # argon2id, the library's RFC 9106 low-memory defaults
 _DUMMY_HASH = _hasher.hash("no such user: spend the same time as a real check")
@@ -60,6 +86,45 @@ _DUMMY_HASH = _hasher.hash("no such user: spend the same time as a real check")
 
 class UnknownUser(LookupError):
     """No such user."""
+
+
+class PasswordRejected(ValueError):
+    """The password is too short, too long or too easy to guess; the message says which."""
+
+
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """The bundled list of common passwords, lower case."""
+    text = gzip.decompress(COMMON_PASSWORDS_FILE.read_bytes()).decode()
+    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip())
+
+
+def _repeats(text: str) -> str:
+    """The shortest unit the text repeats ('abcabc' → 'abc'; 'abcd' → 'abcd')."""
+    for size in range(1, len(text) // 2 + 1):
+        if len(text) % size == 0 and text[:size] * (len(text) // size) == text:
+            return text[:size]
+    return text
+
+
+def check_password(password: str, *, name: str | None = None) -> None:
+    """Raise PasswordRejected unless the password is long enough and not easy to guess: not on the
+    common-password list (also with trailing digits and symbols removed, or repeated), not one
+    character or word repeated, and not built on the person's user name."""
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise PasswordRejected(f"a password needs at least {MIN_PASSWORD_CHARS} characters")
+    if len(password) > MAX_PASSWORD_CHARS:
+        raise PasswordRejected(f"a password has at most {MAX_PASSWORD_CHARS} characters")
+    lowered = password.lower()
+    stem = lowered.rstrip("0123456789!@#$%^&*()-_=+.,;:?~ ")
+    unit = _repeats(lowered)
+    common = common_passwords()
+    if lowered in common or stem in common or _repeats(stem) in common or unit in common:
+        raise PasswordRejected("that password is on the list of common passwords: choose another")
+    if len(set(lowered)) < 4 or len(unit) < 4:
+        raise PasswordRejected("that password repeats too few characters: choose another")
+    if name and len(name) >= 3 and name.lower() in lowered:
+        raise PasswordRejected("a password must not contain the user name")
 
 
 def may(role: str | None, permission: str) -> bool:
@@ -77,7 +142,9 @@ def hash_token(token: str) -> str:
 def hash_password(password: str) -> str:
     """An argon2id hash of the password (salted; parameters carried in the hash)."""
     if len(password) < MIN_PASSWORD_CHARS:
-        raise ValueError(f"a password needs at least {MIN_PASSWORD_CHARS} characters")
+        raise PasswordRejected(f"a password needs at least {MIN_PASSWORD_CHARS} characters")
+    if len(password) > MAX_PASSWORD_CHARS:
+        raise PasswordRejected(f"a password has at most {MAX_PASSWORD_CHARS} characters")
     return _hasher.hash(password)
 
 
@@ -95,6 +162,8 @@ def add_user(
         raise ValueError("a user name needs 1 to 64 printable characters, no spaces at the ends")
     if _user_named(session, name) is not None:
         raise ValueError(f"user {name!r} exists already")
+    if password is not None:
+        check_password(password, name=name)
     user = User(
         name=name,
         role=role,
@@ -111,6 +180,7 @@ def set_password(session: Session, *, name: str, password: str) -> User:
     user = _user_named(session, name)
     if user is None:
         raise UnknownUser(f"no user {name!r}; add one with `homesafe users add`")
+    check_password(password, name=name)
     user.password_hash = hash_password(password)
     session.flush()
     return user
@@ -153,3 +223,64 @@ def user_for_token(session: Session, token: str) -> User | None:
     if found is None or found.disabled_at is not None:
         return None
     return found
+
+
+def sign_in_throttled(session: Session, *, name: str, client: str, now: datetime) -> bool:
+    """Whether a password sign-in for the name, or from the client, is refused for now."""
+    since = now - THROTTLE_WINDOW
+    last_success = session.scalar(
+        select(func.max(SignInAttempt.at)).where(
+            SignInAttempt.name == name, SignInAttempt.succeeded.is_(True)
+        )
+    )
+    account_since = max(since, last_success) if last_success is not None else since
+    account = session.scalar(
+        select(func.count())
+        .select_from(SignInAttempt)
+        .where(
+            SignInAttempt.name == name,
+            SignInAttempt.succeeded.is_(False),
+            SignInAttempt.at > account_since,
+        )
+    )
+    if (account or 0) >= ACCOUNT_FAILURES:
+        return True
+    from_client = session.scalar(
+        select(func.count())
+        .select_from(SignInAttempt)
+        .where(
+            SignInAttempt.client == client,
+            SignInAttempt.succeeded.is_(False),
+            SignInAttempt.at > since,
+        )
+    )
+    return (from_client or 0) >= CLIENT_FAILURES
+
+
+def record_sign_in(
+    session: Session, *, name: str, client: str, now: datetime, succeeded: bool
+) -> None:
+    """Keep the attempt for the throttle; a failure is also logged (never the password) and counted."""
+    session.add(SignInAttempt(at=now, name=name[:64], client=client[:64], succeeded=succeeded))
+    session.flush()
+    if not succeeded:
+        SIGN_IN_FAILURES.labels("wrong_password").inc()
+        log.warning("sign-in failed for %r from %s", name, client)
+
+
+def refuse_throttled(name: str, client: str) -> None:
+    """Log and count a sign-in refused by the throttle."""
+    SIGN_IN_FAILURES.labels("throttled").inc()
+    log.warning("sign-in refused for %r from %s: too many failures", name, client)
+
+
+def failed_sign_ins(session: Session, *, since: datetime) -> int:
+    """How many password sign-ins failed since the time."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(SignInAttempt)
+            .where(SignInAttempt.succeeded.is_(False), SignInAttempt.at >= since)
+        )
+        or 0
+    )

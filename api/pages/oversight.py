@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request, status
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from api.auth import ROLES, add_user, may
+from api.auth import ROLES, add_user, failed_sign_ins, may
 from api.deps import Context, DbSession, SignedInOrNot, page_action, page_require
 from api.pages import charts, queries
 from api.pages.render import render, words
@@ -292,6 +292,7 @@ def admin_page(
         users=queries.users(session),
         roles=ROLES,
         counts=queries.registry_counts(session),
+        failed_sign_ins=failed_sign_ins(session, since=utc_now() - timedelta(hours=24)),
         message=message,
         error=error,
     )

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request, status
 from fastapi.responses import RedirectResponse, Response
 
-from api.auth import authenticate
+from api.auth import authenticate, record_sign_in, refuse_throttled, sign_in_throttled
 from api.deps import Context, DbSession, SignedInOrNot, public_page
 from api.models import User
 from api.pages.render import render
@@ -52,20 +52,32 @@ def login(
     login_csrf: Annotated[str | None, Form()] = None,
     next: Annotated[str | None, Form()] = None,
 ) -> Response:
-    """Check the password; on success start a session and go where the person was heading."""
+    """Check the password; on success start a session and go where the person was heading.
+
+    Throttled per account and per client (api.auth.sign_in_throttled): 429 while refused."""
     expected = request.cookies.get(LOGIN_CSRF_COOKIE)
+    client = request.client.host if request.client else "unknown"
     user = None
-    if expected and csrf_ok(expected, login_csrf):
+    status_code = 200
+    if not (expected and csrf_ok(expected, login_csrf)):
+        error = "The sign-in form had expired. Please try again."
+    elif sign_in_throttled(session, name=name, client=client, now=utc_now()):
+        refuse_throttled(name, client)
+        error = "Too many failed sign-ins for this account or from this network. Try again in 15 minutes."
+        status_code = 429
+    else:
         user = authenticate(session, name=name, password=password)
         error = "That user name and password do not match."
-    else:
-        error = "The sign-in form had expired. Please try again."
+        # Kept in its own transaction: the attempt counts even though this request then fails.
+        with context.sessions.begin() as own:
+            record_sign_in(own, name=name, client=client, now=utc_now(), succeeded=user is not None)
     if user is None:
         token = secrets.token_urlsafe(24)
         response = render(
             request,
             "login.html",
             None,
+            status_code=status_code,
             error=error,
             login_csrf=token,
             next_url=safe_next(next),
@@ -79,8 +91,8 @@ def login(
     # commits only after the response is sent, and the browser's next request could beat it.
     with context.sessions.begin() as own:
         cookie_value, _ = start_session(own, user=own.get(User, user.id), now=utc_now())  # type: ignore[arg-type]
-    response = RedirectResponse(safe_next(next), status.HTTP_303_SEE_OTHER)
-    response.set_cookie(
+    redirect = RedirectResponse(safe_next(next), status.HTTP_303_SEE_OTHER)
+    redirect.set_cookie(
         COOKIE_NAME,
         cookie_value,
         max_age=int(SESSION_LIFETIME.total_seconds()),
@@ -88,8 +100,8 @@ def login(
         samesite="lax",
         secure=_secure(request),
     )
-    response.delete_cookie(LOGIN_CSRF_COOKIE)
-    return response
+    redirect.delete_cookie(LOGIN_CSRF_COOKIE)
+    return redirect
 
 
 @router.post("/logout", dependencies=[Depends(public_page)])

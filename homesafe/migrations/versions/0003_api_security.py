@@ -1,0 +1,35 @@
+"""api: sign-in attempts (throttling and lockout)
+
+Revision ID: 0003_api_security
+Revises: 0002_api
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+import registry.db
+
+revision = "0003_api_security"
+down_revision = "0002_api"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "sign_in_attempt",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("at", registry.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("client", sa.String(length=64), nullable=False),
+        sa.Column("succeeded", sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sign_in_attempt")),
+    )
+    with op.batch_alter_table("sign_in_attempt") as batch_op:
+        batch_op.create_index(batch_op.f("ix_sign_in_attempt_at"), ["at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_sign_in_attempt_name"), ["name"], unique=False)
+        batch_op.create_index(batch_op.f("ix_sign_in_attempt_client"), ["client"], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_table("sign_in_attempt")
