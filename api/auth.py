@@ -47,15 +47,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "households:read": frozenset({"analyst", "admin"}),
     "registry:admin": frozenset({"admin"}),
     "users:admin": frozenset({"admin"}),
+    "api:docs": frozenset(ROLES),
 }
 
 # Routes the framework adds itself (they take no dependencies), with the permission they need.
 FRAMEWORK_ROUTES: dict[str, str] = {
     "/api/v1/openapi.json": PUBLIC,
-    "/docs": PUBLIC,
-    "/docs/oauth2-redirect": PUBLIC,
-    "/redoc": PUBLIC,
     "/static": PUBLIC,
+    "/static/swagger-ui": PUBLIC,
 }
 
 TOKEN_PREFIX = "hs_"

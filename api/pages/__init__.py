@@ -17,9 +17,17 @@ def install(app: FastAPI) -> None:
     """Add the pages, their static files and their error answers to the app."""
     from urllib.parse import quote
 
+    import swagger_ui_bundle
+
     from api.pages import oversight, repairs_forms, signin, work
     from api.pages.render import render
 
+    # Swagger UI's files from the installed package (swagger-ui-bundle-v2), never from a CDN.
+    app.mount(
+        "/static/swagger-ui",
+        StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
+        name="swagger-ui",
+    )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (signin.router, work.router, repairs_forms.router, oversight.router):
         app.include_router(router)

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Form, Request, status
 from fastapi.responses import RedirectResponse, Response
 
 from api.auth import authenticate, record_sign_in, refuse_throttled, sign_in_throttled
-from api.deps import Context, DbSession, SignedInOrNot, public_page
+from api.deps import Context, DbSession, SignedInOrNot, page_require, public_page
 from api.models import User
 from api.pages.render import render
-from api.session import COOKIE_NAME, SESSION_LIFETIME, csrf_ok, end_session, start_session
+from api.session import COOKIE_NAME, SESSION_LIFETIME, SignedIn, csrf_ok, end_session, start_session
 from registry.clock import utc_now
 
 router = APIRouter(include_in_schema=False)
@@ -123,3 +123,11 @@ def logout(
 def home(signed: SignedInOrNot, _context: Context) -> Response:
     """The queue for people signed in; the public transparency page for everyone else."""
     return RedirectResponse("/queue" if signed else "/transparency", status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/docs")
+def api_docs(
+    request: Request, signed: Annotated[SignedIn, Depends(page_require("api:docs"))]
+) -> Response:
+    """The API's OpenAPI document in Swagger UI, for people signed in (files served locally)."""
+    return render(request, "docs.html", signed)

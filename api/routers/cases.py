@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from api.auth import may
 from api.deps import AppContext, Context, DbSession, RowId, require
 from api.models import User
+from api.security import document_csp
 from compliance import repository, service
 from compliance.models import Case
 from compliance.schemas import (
@@ -264,7 +265,8 @@ def get_summary_html(
 ) -> HTMLResponse:
     """The written summary for the tenant, as HTML (large print on request)."""
     facts = _summary_facts(session, case_id, context)
-    return HTMLResponse(render_html(facts, large_print=large_print))
+    html = render_html(facts, large_print=large_print)
+    return HTMLResponse(html, headers={"Content-Security-Policy": document_csp(html)})
 
 
 @router.get("/cases/{case_id}/summary.pdf")
