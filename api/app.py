@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from api import errors, pages
 from api.deps import AppContext, Context, public
+from api.pages.flash import FlashNotices
 from api.routers import audit, cases, compliance, equity, evidence, gateways, repairs, telemetry
 from api.security import BodyLimit, SecurityHeaders
 
@@ -29,6 +30,7 @@ def create_app(context: AppContext) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
+    app.add_middleware(FlashNotices)
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)  # outermost: the 413 carries the headers too
     app.state.context = context

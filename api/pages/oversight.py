@@ -43,8 +43,6 @@ def compliance_page(
     session: DbSession,
     context: Context,
     signed: Annotated[SignedIn, Depends(page_require("compliance:read"))],
-    message: str | None = None,
-    error: str | None = None,
 ) -> Response:
     """Clocks met on time by kind and month, breaches with excuses, the audit-chain check."""
     cells = queries.clocks_by_kind_and_month(session, timezone=context.engine.calendar.timezone)
@@ -86,8 +84,6 @@ def compliance_page(
         report_from=(today - timedelta(days=365)).isoformat(),
         report_to=today.isoformat(),
         now=now,
-        message=message,
-        error=error,
     )
 
 
@@ -281,8 +277,6 @@ def admin_page(
     request: Request,
     session: DbSession,
     signed: Annotated[SignedIn, Depends(page_require("users:admin"))],
-    message: str | None = None,
-    error: str | None = None,
 ) -> Response:
     """People and their roles; what the registry holds."""
     return render(
@@ -293,8 +287,6 @@ def admin_page(
         roles=ROLES,
         counts=queries.registry_counts(session),
         failed_sign_ins=failed_sign_ins(session, since=utc_now() - timedelta(hours=24)),
-        message=message,
-        error=error,
     )
 
 
@@ -358,8 +350,6 @@ def transparency_page(
     request: Request,
     session: DbSession,
     signed: SignedInOrNot,
-    message: Annotated[str | None, Query(max_length=200)] = None,
-    error: Annotated[str | None, Query(max_length=400)] = None,
 ) -> Response:
     """Public: headline figures, clocks met, repairs within target, you said, we did."""
     now = utc_now()
@@ -382,8 +372,6 @@ def transparency_page(
         figures=figures,
         published=equity_service.transparency_summary(session),
         rate=rate,
-        message=message,
-        error=error,
         chart=charts.bar_chart(
             bars, title="Legal deadlines met on time, last 12 months", unit=" %", max_value=100.0
         )

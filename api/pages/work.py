@@ -46,8 +46,6 @@ def queue_page(
     clock: str | None = None,
     area: str | None = None,
     officer: str | None = None,
-    message: str | None = None,
-    error: str | None = None,
 ) -> Response:
     """Open cases, nearest deadline first, with filters and assignment."""
     filters = queries.QueueFilters(
@@ -71,8 +69,6 @@ def queue_page(
         clock_kinds=CLOCK_KINDS,
         area_of=queries.area_of,
         personal=_may(signed, "cases:personal"),
-        message=message,
-        error=error,
     )
 
 
@@ -277,8 +273,6 @@ def case_page(
     session: DbSession,
     context: Context,
     signed: Annotated[SignedIn, Depends(page_require("cases:read"))],
-    message: str | None = None,
-    error: str | None = None,
 ) -> Response:
     """One case: clocks, actions, home and household (by role), evidence charts, timeline."""
     found = _case_or_404(session, request, signed, case_id)
@@ -312,8 +306,6 @@ def case_page(
         raisable=raisable_work(case),
         summaries=[e for e in case.events if e.type == "summary_sent"],
         timeline=timeline(session, case),
-        message=message,
-        error=error,
     )
 
 

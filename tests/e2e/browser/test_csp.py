@@ -24,9 +24,9 @@ def _watch(page):  # type: ignore[no-untyped-def]
     )
     page.on(
         "request",
-        lambda r: outside.append(r.url)
-        if not r.url.startswith(("http://127.0.0.1", "data:"))
-        else None,
+        lambda r: (
+            outside.append(r.url) if not r.url.startswith(("http://127.0.0.1", "data:")) else None
+        ),
     )
     return violations, outside
 
