@@ -26,7 +26,7 @@ from equity.schemas import YouSaidWeDidIn
 from ingest import repository as dead_letters
 from ingest import repository as fleet_repository
 from ingest.schemas import GatewayOut
-from registry.clock import utc_now
+from registry.clock import plausible_day, utc_now
 from repairs import repository as repairs_repository
 from repairs import service as repairs_service
 
@@ -108,11 +108,13 @@ def compliance_csv(
     timezone = context.engine.calendar.timezone
     today = utc_now().astimezone(ZoneInfo(timezone)).date()
     try:
-        first = date.fromisoformat(from_) if from_ else today - timedelta(days=365)
-        last = date.fromisoformat(to) if to else today
+        first = plausible_day(date.fromisoformat(from_) if from_ else today - timedelta(days=365))
+        last = plausible_day(date.fromisoformat(to) if to else today)
     except ValueError:
         return Response(
-            "from and to must be dates (YYYY-MM-DD)\n", status_code=422, media_type="text/plain"
+            "from and to must be dates (YYYY-MM-DD) between 1900 and 2199\n",
+            status_code=422,
+            media_type="text/plain",
         )
     if last < first:
         return Response("to is before from\n", status_code=422, media_type="text/plain")

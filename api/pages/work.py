@@ -154,13 +154,15 @@ def _thresholds(figures: dict[str, Any], unit_suffix: str) -> list[charts.Thresh
 
 def sensor_charts(context: AppContext, session: Session, case: Case, now: datetime) -> list[Chart]:
     """Humidity and temperature of the home's sensors around each finding's window."""
+    windows = [
+        (e.window_start, e.window_end)
+        for e in case.evidence
+        if e.window_start is not None and e.window_end is not None
+    ]
     findings = [e for e in case.evidence if e.window_start is not None and e.window_end is not None]
-    if findings:
-        window: tuple[datetime, datetime] | None = (
-            min(e.window_start for e in findings),  # type: ignore[type-var]
-            max(e.window_end for e in findings),  # type: ignore[type-var]
-        )
-        assert window is not None
+    window: tuple[datetime, datetime] | None
+    if windows:
+        window = (min(w[0] for w in windows), max(w[1] for w in windows))
         start, end = window[0] - CHART_BEFORE_WINDOW, min(window[1] + CHART_AFTER_WINDOW, now)
     else:
         window = None

@@ -12,7 +12,7 @@ from api.deps import Context, DbSession, require
 from api.models import User
 from compliance import service
 from compliance.reporting import report_csv
-from registry.clock import utc_now
+from registry.clock import plausible, plausible_day, utc_now
 
 router = APIRouter(tags=["compliance"])
 
@@ -29,6 +29,10 @@ def _instant(value: str, tz: str, *, end: bool) -> datetime:
     except ValueError:
         pass
     else:
+        try:
+            plausible_day(day)
+        except ValueError as exc:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
         if end:
             day += timedelta(days=1)
         return datetime.combine(day, time(0), tzinfo=ZoneInfo(tz))
@@ -36,17 +40,20 @@ def _instant(value: str, tz: str, *, end: bool) -> datetime:
         at = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY, f"{value!r} is not a date or RFC 3339 time"
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"{value!r} is not a date or RFC 3339 time"
         ) from exc
     if at.tzinfo is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"{value!r} needs an offset")
-    return at
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{value!r} needs an offset")
+    try:
+        return plausible(at)
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
 
 
 def _period(start: str, end: str, tz: str) -> tuple[datetime, datetime]:
     begin, finish = _instant(start, tz, end=False), _instant(end, tz, end=True)
     if finish <= begin:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "`to` must be after `from`")
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "`to` must be after `from`")
     return begin, finish
 
 
