@@ -10,7 +10,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from pydantic import ValidationError
 
@@ -62,6 +62,14 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def start_metrics(port: int, host: str) -> Any:
+    """Prometheus /metrics on host:port (HOMESAFE_METRICS_HOST, loopback by default); the server."""
+    from prometheus_client import start_http_server
+
+    server, _thread = start_http_server(port, addr=host)
+    return server
+
+
 def _wait_for_signal() -> None:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -91,9 +99,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     def serve(client_id: str, spool_dir: Path, metrics_port: int, shared: bool) -> None:
         services = _services(settings)
         if metrics_port:
-            from prometheus_client import start_http_server
-
-            start_http_server(metrics_port)
+            start_metrics(metrics_port, settings.metrics_host)
         ingest = MqttIngest(
             bootstrap.ingest_service(
                 services, spool_dir=spool_dir, spool_max_bytes=spool_max_bytes

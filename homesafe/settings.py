@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     metrics_port: int = Field(
         default=9108, ge=0, le=65535, description="Prometheus /metrics; 0 = off"
     )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        min_length=1,
+        description="the address /metrics listens on (0.0.0.0: every interface)",
+    )
     spool_dir: str | None = Field(default=None, description="default var/spool/<client id>")
     spool_max_bytes: int | None = Field(default=None, gt=0)
     ingest_workers: int = Field(default=1, ge=1, le=64)
