@@ -11,7 +11,7 @@ from api import errors, pages
 from api.deps import AppContext, Context, public
 from api.pages.flash import FlashNotices
 from api.routers import audit, cases, compliance, equity, evidence, gateways, repairs, telemetry
-from api.security import BodyLimit, SecurityHeaders
+from api.security import BodyLimit, SameOriginForms, SecurityHeaders
 
 API_PREFIX = "/api/v1"
 
@@ -31,6 +31,7 @@ def create_app(context: AppContext) -> FastAPI:
         redoc_url=None,
     )
     app.add_middleware(FlashNotices)
+    app.add_middleware(SameOriginForms)
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)  # outermost: the 413 carries the headers too
     app.state.context = context

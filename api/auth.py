@@ -16,7 +16,8 @@ from prometheus_client import Counter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.models import ApiToken, SignInAttempt, User
+from api.models import ApiToken, SignInAttempt, User, WebSession
+from registry.clock import utc_now
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "registry:admin": frozenset({"admin"}),
     "users:admin": frozenset({"admin"}),
     "api:docs": frozenset(ROLES),
+    "account:self": frozenset(ROLES),
 }
 
 # Routes the framework adds itself (they take no dependencies), with the permission they need.
@@ -58,6 +60,8 @@ FRAMEWORK_ROUTES: dict[str, str] = {
 }
 
 TOKEN_PREFIX = "hs_"
+TOKEN_LIFETIME = timedelta(days=90)  # `homesafe tokens create NAME --days N` for another
+MAX_TOKEN_DAYS = 730
 MIN_PASSWORD_CHARS = 12
 MAX_PASSWORD_CHARS = 1024
 
@@ -85,6 +89,10 @@ _DUMMY_HASH = _hasher.hash("no such user: spend the same time as a real check")
 
 class UnknownUser(LookupError):
     """No such user."""
+
+
+class UnknownToken(LookupError):
+    """No single token answers to the given prefix or id."""
 
 
 class PasswordRejected(ValueError):
@@ -174,13 +182,57 @@ def add_user(
     return user
 
 
-def set_password(session: Session, *, name: str, password: str) -> User:
-    """Give the person a new password (hashed with argon2id)."""
+def end_sessions(
+    session: Session, *, user_id: int, now: datetime, keep_token_hash: str | None = None
+) -> int:
+    """End every live browser session of the person (but the one kept); how many ended."""
+    rows = session.scalars(
+        select(WebSession).where(
+            WebSession.user_id == user_id,
+            WebSession.ended_at.is_(None),
+            WebSession.expires_at > now,
+        )
+    ).all()
+    ended = 0
+    for row in rows:
+        if row.token_hash != keep_token_hash:
+            row.ended_at = now
+            ended += 1
+    session.flush()
+    return ended
+
+
+def set_password(
+    session: Session,
+    *,
+    name: str,
+    password: str,
+    now: datetime | None = None,
+    keep_token_hash: str | None = None,
+) -> User:
+    """Give the person a new password (hashed with argon2id); every browser session of theirs
+    ends (but the one kept, when the person changes their own password while signed in)."""
     user = _user_named(session, name)
     if user is None:
         raise UnknownUser(f"no user {name!r}; add one with `homesafe users add`")
     check_password(password, name=name)
     user.password_hash = hash_password(password)
+    end_sessions(session, user_id=user.id, now=now or utc_now(), keep_token_hash=keep_token_hash)
+    session.flush()
+    return user
+
+
+def set_disabled(session: Session, *, name: str, disabled: bool, now: datetime) -> User:
+    """Disable the person (sessions end; tokens and sign-in refused) or enable them again."""
+    user = _user_named(session, name)
+    if user is None:
+        raise UnknownUser(f"no user {name!r}")
+    if disabled:
+        if user.disabled_at is None:
+            user.disabled_at = now
+        end_sessions(session, user_id=user.id, now=now)
+    else:
+        user.disabled_at = None
     session.flush()
     return user
 
@@ -200,28 +252,83 @@ def authenticate(session: Session, *, name: str, password: str) -> User | None:
     return user
 
 
-def create_token(session: Session, *, name: str, now: datetime) -> str:
-    """A new bearer token for the user; the token itself is returned once and never stored."""
+def create_token(
+    session: Session, *, name: str, now: datetime, lifetime: timedelta = TOKEN_LIFETIME
+) -> str:
+    """A new bearer token for the user, valid for ``lifetime``; the token itself is returned once
+    and never stored."""
     user = _user_named(session, name)
     if user is None:
         raise UnknownUser(f"no user {name!r}; add one with `homesafe users add`")
+    if not timedelta(0) < lifetime <= timedelta(days=MAX_TOKEN_DAYS):
+        raise ValueError(f"a token lasts 1 to {MAX_TOKEN_DAYS} days")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(
-        ApiToken(user_id=user.id, token_hash=hash_token(token), prefix=token[:10], created_at=now)
+        ApiToken(
+            user_id=user.id,
+            token_hash=hash_token(token),
+            prefix=token[:10],
+            created_at=now,
+            expires_at=now + lifetime,
+        )
     )
     session.flush()
     return token
 
 
-def user_for_token(session: Session, token: str) -> User | None:
+def token_expiry(row: ApiToken) -> datetime:
+    """When the token stops working (tokens made before expiry existed: a lifetime from creation)."""
+    return row.expires_at or row.created_at + TOKEN_LIFETIME
+
+
+def user_for_token(session: Session, token: str, *, now: datetime | None = None) -> User | None:
+    """The enabled person whose live (unrevoked, unexpired) token this is, or None."""
     found = session.execute(
-        select(User)
+        select(User, ApiToken)
         .join(ApiToken, ApiToken.user_id == User.id)
         .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
-    ).scalar_one_or_none()
-    if found is None or found.disabled_at is not None:
+    ).first()
+    if found is None:
         return None
-    return found
+    user, row = found
+    if user.disabled_at is not None or token_expiry(row) <= (now or utc_now()):
+        return None
+    return user
+
+
+def tokens(session: Session, *, name: str | None = None) -> list[tuple[ApiToken, str]]:
+    """Tokens (all, or the person's) with their owners' names, newest first."""
+    query = select(ApiToken, User.name).join(User, ApiToken.user_id == User.id)
+    if name is not None:
+        query = query.where(User.name == name)
+    return [
+        (row, owner)
+        for row, owner in session.execute(query.order_by(ApiToken.created_at.desc())).all()
+    ]
+
+
+def revoke_token(
+    session: Session, *, prefix: str | None = None, token_id: int | None = None, now: datetime
+) -> ApiToken:
+    """Revoke one token, named by its printed prefix or its id; UnknownToken if none or several."""
+    query = select(ApiToken)
+    if token_id is not None:
+        query = query.where(ApiToken.id == token_id)
+    elif prefix:
+        query = query.where(ApiToken.prefix == prefix[:10])
+    else:
+        raise UnknownToken("name a token by its prefix (shown by `homesafe tokens list`)")
+    rows = session.scalars(query).all()
+    if len(rows) != 1:
+        raise UnknownToken(
+            f"no token {prefix or token_id!r}"
+            if not rows
+            else f"{len(rows)} tokens start {prefix!r}"
+        )
+    if rows[0].revoked_at is None:
+        rows[0].revoked_at = now
+    session.flush()
+    return rows[0]
 
 
 def sign_in_throttled(session: Session, *, name: str, client: str, now: datetime) -> bool:

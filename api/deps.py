@@ -63,7 +63,7 @@ def get_user(
             "a bearer token is needed",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    user = user_for_token(session, credentials.credentials)
+    user = user_for_token(session, credentials.credentials, now=utc_now())
     if user is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,

@@ -19,6 +19,7 @@ import hashlib
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import urlsplit
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -143,3 +144,59 @@ class BodyLimit:
             return chunks.pop(0) if chunks else await receive()
 
         await self.app(scope, replay, send)
+
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _cross_site(scope: Scope) -> bool:
+    """Whether a browser sent this request from another site: Sec-Fetch-Site says so, or the
+    Origin (else the Referer) names a host other than the one the request was sent to."""
+    headers = {
+        name.decode("latin-1").lower(): value.decode("latin-1")
+        for name, value in scope.get("headers", [])
+    }
+    fetch_site = headers.get("sec-fetch-site")
+    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+        return True
+    source = headers.get("origin") or headers.get("referer")
+    if not source:
+        return False  # not a browser, or one that said nothing: the CSRF tokens still apply
+    if source == "null":
+        return True
+    host = headers.get("host", "")
+    return urlsplit(source).netloc.lower() != host.lower()
+
+
+class SameOriginForms:
+    """Refuses (403) a page's unsafe request that a browser sent from another site.
+
+    The forms' CSRF tokens stop a forged form; this also stops login CSRF through a cookie
+    planted by a sibling site (the login form's token is a double-submit cookie), since the
+    planting site must then post the form too. Bearer-token API calls carry no cookies and are
+    not checked."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] in UNSAFE_METHODS
+            and not scope["path"].startswith("/api/")
+            and _cross_site(scope)
+        ):
+            body = b"A form sent from another site was refused.\n"
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 403,
+                    "headers": [
+                        (b"content-type", b"text/plain; charset=utf-8"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)

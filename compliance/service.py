@@ -626,6 +626,11 @@ def excuse_breach(
     index, clock = _clock_of(case, kind, statuses=("breached",))
     if not clock.reasonable_steps:
         raise EventRefused("no reasonable steps are recorded against this breach yet")
+    if clock.reasonable_steps_by is not None and clock.reasonable_steps_by == actor:
+        # Four eyes: whoever recorded the steps cannot also accept them (not even an admin).
+        raise EventRefused(
+            "you recorded the reasonable steps for this breach: someone else must accept them"
+        )
     reason = clock.reasonable_steps + (
         f" — accepted: {note.strip()}" if note and note.strip() else ""
     )

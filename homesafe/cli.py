@@ -288,17 +288,73 @@ def cmd_users_passwd(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_users_disable(args: argparse.Namespace, settings: Settings) -> int:
+    """Disable (or, as `users enable`, enable) a person: sessions end, tokens stop working."""
+    from api.auth import UnknownUser, set_disabled
+    from registry.clock import utc_now
+
+    services = _services(settings)
+    try:
+        with services.sessions.begin() as session:
+            set_disabled(session, name=args.name, disabled=args.disable, now=utc_now())
+    except UnknownUser as exc:
+        raise UsageError(f"homesafe users: {exc}") from None
+    print(f"{args.name} {'disabled' if args.disable else 'enabled'}")
+    return 0
+
+
 def cmd_tokens_create(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import timedelta
+
     from api.auth import UnknownUser, create_token
     from registry.clock import utc_now
 
     services = _services(settings)
     try:
         with services.sessions.begin() as session:
-            token = create_token(session, name=args.name, now=utc_now())
-    except UnknownUser as exc:
+            token = create_token(
+                session, name=args.name, now=utc_now(), lifetime=timedelta(days=args.days)
+            )
+    except (UnknownUser, ValueError) as exc:
         raise UsageError(f"homesafe tokens create: {exc}") from None
     print(token)
+    return 0
+
+
+def cmd_tokens_list(args: argparse.Namespace, settings: Settings) -> int:
+    from api.auth import token_expiry, tokens
+    from registry.clock import to_rfc3339, utc_now
+
+    services = _services(settings)
+    now = utc_now()
+    with services.sessions() as session:
+        for row, owner in tokens(session, name=args.name):
+            state = (
+                f"revoked {to_rfc3339(row.revoked_at)}"
+                if row.revoked_at
+                else "expired"
+                if token_expiry(row) <= now
+                else "live"
+            )
+            print(
+                f"{row.prefix}…  {owner}  created {to_rfc3339(row.created_at)}  "
+                f"expires {to_rfc3339(token_expiry(row))}  {state}"
+            )
+    return 0
+
+
+def cmd_tokens_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    from api.auth import UnknownToken, revoke_token
+    from registry.clock import utc_now
+
+    services = _services(settings)
+    try:
+        with services.sessions.begin() as session:
+            row = revoke_token(session, prefix=args.prefix, now=utc_now())
+            prefix = row.prefix
+    except UnknownToken as exc:
+        raise UsageError(f"homesafe tokens revoke: {exc}") from None
+    print(f"revoked {prefix}…")
     return 0
 
 
@@ -424,6 +480,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     users_passwd.add_argument("name")
     users_passwd.set_defaults(handler=cmd_users_passwd)
+    for verb, disable in (("disable", True), ("enable", False)):
+        toggle = users_commands.add_parser(
+            verb,
+            help="disable a person (sessions end, tokens stop)" if disable else "enable again",
+        )
+        toggle.add_argument("name")
+        toggle.set_defaults(handler=cmd_users_disable, disable=disable)
 
     tokens = commands.add_parser("tokens", help="API tokens")
     tokens_commands = tokens.add_subparsers(
@@ -431,7 +494,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tokens_create = tokens_commands.add_parser("create", help="a new token, printed once")
     tokens_create.add_argument("name")
+    tokens_create.add_argument(
+        "--days", type=int, default=90, help="days until it expires (default 90, at most 730)"
+    )
     tokens_create.set_defaults(handler=cmd_tokens_create)
+    tokens_list = tokens_commands.add_parser("list", help="tokens by prefix, owner and state")
+    tokens_list.add_argument("name", nargs="?", default=None)
+    tokens_list.set_defaults(handler=cmd_tokens_list)
+    tokens_revoke = tokens_commands.add_parser("revoke", help="revoke a token by its prefix")
+    tokens_revoke.add_argument("prefix")
+    tokens_revoke.set_defaults(handler=cmd_tokens_revoke)
 
     audit = commands.add_parser("audit", help="the audit log")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, parser_class=_Parser)

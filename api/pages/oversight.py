@@ -8,12 +8,23 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Form, Query, Request, status
+from fastapi import APIRouter, Depends, Form, Path, Query, Request, status
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from api.auth import ROLES, add_user, failed_sign_ins, may
-from api.deps import Context, DbSession, SignedInOrNot, page_action, page_require
+from api.auth import (
+    ROLES,
+    UnknownToken,
+    UnknownUser,
+    add_user,
+    failed_sign_ins,
+    may,
+    revoke_token,
+    set_disabled,
+    token_expiry,
+    tokens,
+)
+from api.deps import Context, DbSession, RowId, SignedInOrNot, page_action, page_require
 from api.pages import charts, queries
 from api.pages.render import render, words
 from api.session import SignedIn
@@ -289,6 +300,8 @@ def admin_page(
         roles=ROLES,
         counts=queries.registry_counts(session),
         failed_sign_ins=failed_sign_ins(session, since=utc_now() - timedelta(hours=24)),
+        tokens=tokens(session),
+        token_expiry=token_expiry,
     )
 
 
@@ -311,6 +324,47 @@ def add_user_form(
     return RedirectResponse(
         "/admin?" + urlencode({"message": f"Added {name.strip()} ({role})."}),
         status.HTTP_303_SEE_OTHER,
+    )
+
+
+@router.post("/admin/tokens/{token_id}/revoke")
+def revoke_token_form(
+    token_id: RowId,
+    context: Context,
+    _signed: Annotated[SignedIn, Depends(page_action("users:admin"))],
+) -> Response:
+    """Revoke an API token at once."""
+    try:
+        with context.sessions.begin() as session:
+            row = revoke_token(session, token_id=token_id, now=utc_now())
+            done = f"Token {row.prefix}… revoked."
+    except UnknownToken as exc:
+        return RedirectResponse(
+            "/admin?" + urlencode({"error": str(exc)}), status.HTTP_303_SEE_OTHER
+        )
+    return RedirectResponse("/admin?" + urlencode({"message": done}), status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/admin/users/{verb}")
+def disable_user_form(
+    verb: Annotated[str, Path(pattern="^(disable|enable)$")],
+    context: Context,
+    signed: Annotated[SignedIn, Depends(page_action("users:admin"))],
+    name: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Disable a person (their sessions end, their tokens stop) or enable them again."""
+    if name == signed.user.name and verb == "disable":
+        error = "You cannot disable yourself: ask another admin."
+        return RedirectResponse("/admin?" + urlencode({"error": error}), status.HTTP_303_SEE_OTHER)
+    try:
+        with context.sessions.begin() as session:
+            set_disabled(session, name=name, disabled=verb == "disable", now=utc_now())
+    except UnknownUser as exc:
+        return RedirectResponse(
+            "/admin?" + urlencode({"error": str(exc)}), status.HTTP_303_SEE_OTHER
+        )
+    return RedirectResponse(
+        "/admin?" + urlencode({"message": f"{name} {verb}d."}), status.HTTP_303_SEE_OTHER
     )
 
 

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import secrets
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request, status
 from fastapi.responses import RedirectResponse, Response
 
-from api.auth import authenticate, record_sign_in, refuse_throttled, sign_in_throttled
-from api.deps import Context, DbSession, SignedInOrNot, page_require, public_page
+from api.auth import (
+    authenticate,
+    hash_token,
+    record_sign_in,
+    refuse_throttled,
+    set_password,
+    sign_in_throttled,
+)
+from api.deps import Context, DbSession, SignedInOrNot, page_action, page_require, public_page
 from api.models import User
 from api.pages.render import render
 from api.session import COOKIE_NAME, SESSION_LIFETIME, SignedIn, csrf_ok, end_session, start_session
@@ -131,3 +139,44 @@ def api_docs(
 ) -> Response:
     """The API's OpenAPI document in Swagger UI, for people signed in (files served locally)."""
     return render(request, "docs.html", signed)
+
+
+@router.get("/account")
+def account_page(
+    request: Request, signed: Annotated[SignedIn, Depends(page_require("account:self"))]
+) -> Response:
+    """The signed-in person's own account: change the password."""
+    return render(request, "account.html", signed)
+
+
+@router.post("/account/password")
+def change_password(
+    request: Request,
+    context: Context,
+    signed: Annotated[SignedIn, Depends(page_action("account:self"))],
+    current: Annotated[str, Form(max_length=1024)] = "",
+    new: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    """Change one's own password (the current one is asked again); the person's other sessions
+    end, this one stays."""
+    with context.sessions.begin() as session:
+        if authenticate(session, name=signed.user.name, password=current) is None:
+            error = "The current password was not right; nothing changed."
+            return RedirectResponse(
+                "/account?" + urlencode({"error": error}), status.HTTP_303_SEE_OTHER
+            )
+    try:
+        with context.sessions.begin() as session:
+            set_password(
+                session,
+                name=signed.user.name,
+                password=new,
+                now=utc_now(),
+                keep_token_hash=hash_token(request.cookies.get(COOKIE_NAME, "")),
+            )
+    except ValueError as exc:
+        return RedirectResponse(
+            "/account?" + urlencode({"error": str(exc)}), status.HTTP_303_SEE_OTHER
+        )
+    done = "Password changed; your other sessions have ended."
+    return RedirectResponse("/account?" + urlencode({"message": done}), status.HTTP_303_SEE_OTHER)

@@ -1,4 +1,4 @@
-"""api: sign-in attempts (throttling and lockout)
+"""api: sign-in attempts (throttling and lockout), API tokens' expiry
 
 Revision ID: 0003_api_security
 Revises: 0002_api
@@ -31,5 +31,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_sign_in_attempt_client"), ["client"], unique=False)
 
 
+    with op.batch_alter_table("api_token") as batch_op:
+        batch_op.add_column(
+            sa.Column("expires_at", registry.db.UTCDateTime(timezone=True), nullable=True)
+        )
+
+
 def downgrade() -> None:
+    with op.batch_alter_table("api_token") as batch_op:
+        batch_op.drop_column("expires_at")
     op.drop_table("sign_in_attempt")

@@ -37,7 +37,7 @@ def test_metrics_listen_on_loopback_by_default(monkeypatch: pytest.MonkeyPatch) 
             assert answer.status == 200
         other = _other_address()
         if other is not None:
-            with pytest.raises(OSError):
+            with pytest.raises(ConnectionRefusedError):
                 socket.create_connection((other, port), timeout=2).close()
     finally:
         server.shutdown()
