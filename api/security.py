@@ -165,7 +165,7 @@ def _cross_site(scope: Scope) -> bool:
     if source == "null":
         return True
     host = headers.get("host", "")
-    return urlsplit(source).netloc.lower() != host.lower()
+    return bool(urlsplit(source).netloc.lower() != host.lower())
 
 
 class SameOriginForms:
