@@ -13,7 +13,8 @@ PYTEST_ARGS ?=
 run: venv
 	exec $(BIN)/homesafe run
 
-test: services venv
+# Lint first: ruff's rules, the one formatting, and the types (mypy) before any test runs.
+test: services venv lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 services:
@@ -31,4 +32,5 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy registry ingest detectors compliance repairs equity api firmware_sim homesafe

@@ -32,6 +32,9 @@ PUBLIC = "public"
 PERMISSIONS: dict[str, frozenset[str]] = {
     "cases:read": frozenset(ROLES),
     "cases:personal": frozenset({"officer", "compliance", "admin"}),
+    # The household's needs that raise the risk (child under 5, over 65, health or disability,
+    # language), never ethnicity or the detail: for staff who triage and work cases.
+    "households:needs": frozenset({"officer", "compliance", "admin"}),
     "cases:write": frozenset({"officer", "admin"}),
     "cases:assign": frozenset({"officer", "admin"}),
     "telemetry:read": frozenset({"officer", "compliance", "analyst", "admin", "viewer"}),
@@ -390,3 +393,45 @@ def failed_sign_ins(session: Session, *, since: datetime) -> int:
         )
         or 0
     )
+
+
+def officer_names(session: Session) -> list[str]:
+    """People a case may be assigned to: enabled officers, by name."""
+    return list(
+        session.scalars(
+            select(User.name)
+            .where(User.role == "officer", User.disabled_at.is_(None))
+            .order_by(User.name)
+        )
+    )
+
+
+def users(session: Session) -> list[User]:
+    """Everyone, by name."""
+    return list(session.scalars(select(User).order_by(User.name)))
+
+
+# What each permission lets a person do, in words (for the page that refuses one).
+PERMISSION_WORDS: dict[str, str] = {
+    "cases:read": "see hazard cases",
+    "cases:personal": "see tenants' names, contacts and reports",
+    "households:needs": "see a household's needs",
+    "cases:write": "record steps on cases",
+    "cases:assign": "assign cases",
+    "telemetry:read": "see sensor readings",
+    "fleet:read": "see the sensor fleet",
+    "audit:read": "check the audit log",
+    "compliance:read": "see the compliance pages",
+    "compliance:export": "download the compliance report",
+    "compliance:excuse": "accept all reasonable endeavours for a breach",
+    "repairs:read": "see repairs",
+    "repairs:write": "raise and update repairs",
+    "equity:read": "see the equity analysis",
+    "transparency:read": "see the transparency page",
+    "transparency:write": "publish on the transparency page",
+    "households:read": "see household details",
+    "registry:admin": "change the registry",
+    "users:admin": "manage people and roles",
+    "api:docs": "read the API documentation",
+    "account:self": "change your own password",
+}

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Form, HTTPException, Path, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.auth import PUBLIC, may, user_for_token
+from api.auth import PERMISSION_WORDS, PUBLIC, may, user_for_token
 from api.models import User
 from api.session import COOKIE_NAME, SignedIn, csrf_ok, signed_in
 from compliance.service import Engine
+from ingest.retention import TelemetryRetention
 from ingest.store import TelemetryStore
 from registry.clock import utc_now
 
@@ -27,6 +29,14 @@ class AppContext:
     engine: Engine
     fleet: Any = None  # ingest's live view of gateways, when ingest runs in this process
     audit_key: str | None = None  # HOMESAFE_AUDIT_KEY: checkpoint signatures are checked with it
+    # Hourly rollups, served for periods older than the raw retention (docs/operations.md).
+    retention: TelemetryRetention | None = None
+    raw_days: int = 0  # HOMESAFE_RETENTION_RAW_DAYS; 0: raw readings are kept forever
+    clock: Callable[[], datetime] = utc_now  # the one wall clock; tests pass a fixed one
+
+    def now(self) -> datetime:
+        """The time a request is handled at."""
+        return self.clock()
 
 
 def get_context(request: Request) -> AppContext:
@@ -143,6 +153,10 @@ def _next_url(request: Request) -> str:
     return request.url.path + (f"?{request.url.query}" if request.url.query else "")
 
 
+def _words(permission: str) -> str:
+    return PERMISSION_WORDS.get(permission, permission.replace(":", " ").replace("_", " "))
+
+
 def page_require(permission: str) -> Callable[..., SignedIn]:
     """A page dependency: the signed-in person, if their role has the permission."""
 
@@ -153,7 +167,7 @@ def page_require(permission: str) -> Callable[..., SignedIn]:
             raise LoginRequired(_next_url(request))
         if not may(signed.user.role, permission):
             raise PageForbidden(
-                f"Your role ({signed.user.role}) may not {permission.replace(':', ' ')}.", signed
+                f"People with the {signed.user.role} role cannot {_words(permission)}.", signed
             )
         return signed
 
@@ -174,7 +188,7 @@ def page_action(permission: str) -> Callable[..., SignedIn]:
             raise LoginRequired(request.headers.get("referer") or "/")
         if not may(signed.user.role, permission):
             raise PageForbidden(
-                f"Your role ({signed.user.role}) may not {permission.replace(':', ' ')}.", signed
+                f"People with the {signed.user.role} role cannot {_words(permission)}.", signed
             )
         if not csrf_ok(signed.csrf_token, csrf_token):
             raise PageForbidden(

@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
 from compliance.lifecycle import EventRefused
-from compliance.service import CaseNotFound, HomeNotFound
+from compliance.service import CaseNotFound, HomeNotFound, InvalidInput
 from repairs.performance import BadCondition
 from repairs.service import ContractorNotFound, RepairRefused, WorkOrderNotFound
 
@@ -21,6 +21,7 @@ STATUS_FOR: dict[type[Exception], int] = {
     # A last line behind the edges' range checks (registry.clock.plausible): date arithmetic past
     # the calendar's ends is bad input, never a 500.
     OverflowError: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    InvalidInput: status.HTTP_422_UNPROCESSABLE_CONTENT,  # can never be right (a future time)
 }
 
 

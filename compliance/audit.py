@@ -354,3 +354,32 @@ def _default(value: object) -> str:
     if isinstance(value, datetime):
         return to_rfc3339(value)
     return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class EntryCheck:
+    """One entry re-checked: its own hash, and its link to the entry before it."""
+
+    entry: AuditEntry
+    hash_ok: bool
+    link_ok: bool
+
+
+def verify_entries(session: Session, entries: list[AuditEntry]) -> list[EntryCheck]:
+    """Re-check the given entries (a case's, say): each one's content against its hash, and its
+    ``prev_hash`` against the hash of the entry before it in the chain."""
+    before_ids = [e.id - 1 for e in entries if e.id > 1]
+    hashes: dict[int, str] = {
+        entry_id: entry_hash_
+        for entry_id, entry_hash_ in session.execute(
+            select(AuditEntry.id, AuditEntry.hash).where(AuditEntry.id.in_(before_ids))
+        )
+    }
+    return [
+        EntryCheck(
+            entry=e,
+            hash_ok=entry_hash(e) == e.hash,
+            link_ok=e.prev_hash == (GENESIS_HASH if e.id == 1 else hashes.get(e.id - 1)),
+        )
+        for e in entries
+    ]

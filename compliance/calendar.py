@@ -3,9 +3,9 @@
 A working day is any day but a Saturday, a Sunday, Christmas Day, Good Friday or a bank holiday
 in England under the Banking and Financial Dealings Act 1971 (including one-off and substitute
 days). The regulations' own definition is *unconfirmed*; this is the usual statutory wording
-(see /work/shared/AWAABS_LAW.md, "Working days").
+(see docs/law.md, "Working days").
 
-Conventions (AWAABS_LAW.md, "The clocks"):
+Conventions (docs/law.md, "The clocks"):
 
 - The local date of awareness is day 0, whether or not it is a working day; working day 1 is the
   next working day after it.

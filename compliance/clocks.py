@@ -1,18 +1,17 @@
 """When each Awaab's Law clock falls due, and when Homesafe warns before it does.
 
-Units (AWAABS_LAW.md, "The clocks"):
+Units (docs/law.md, "The clocks"):
 
 - ``hours`` (emergency_action, 24 h): elapsed hours, through nights, weekends, holidays and
-  clock changes. 24 h after 12:00 BST on the Saturday of the October change is 11:00 GMT on Sunday.
-- ``working_days`` (investigate 10, written_summary 3, safety_work 5): 23:59:59 local on the
-  Nth working day after the local date of the start (see ``compliance.calendar``).
-- ``days`` (supplementary_work, 84 by default, *unconfirmed*): 23:59:59 local on the Nth calendar
-  day after the local start date. The regulations ask for steps to begin supplementary work by
-  the end of working day 5 and for the work to be physically begun within 12 weeks. Homesafe
-  models one clock, met by ``supplementary_work_started``, that breaches only at the outer limit
-  (day 84): starting within 5 working days is lawful but so is starting later with steps taken,
-  and "steps taken" is not an event of the API. The working-day-5 checkpoint is a warning
-  (``supplementary_steps_due_at``), so a missed checkpoint is flagged without a false breach.
+  clock changes. The start is turned into UTC before adding, so a start carrying the
+  ``Europe/London`` zone is not moved by wall-clock arithmetic: 24 h after 12:00 BST on the
+  Saturday of the October change is 11:00 GMT on Sunday.
+- ``working_days`` (investigate 10, written_summary 3, safety_work 5, supplementary steps 5):
+  23:59:59 local on the Nth working day after the local date of the start (``compliance.calendar``).
+- ``days`` (beginning supplementary work, 84 by default, *unconfirmed*): 23:59:59 local on the Nth
+  calendar day after the local start date.
+A duty whose rule names a setting (``supplementary_work_days``, ``reinvestigation_working_days``)
+takes its length from ``ComplianceSettings``.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 from compliance.calendar import WorkingDayCalendar
-from compliance.rules import PHASE_1, ComplianceSettings, RuleSet
+from compliance.rules import ComplianceSettings, RuleSet
 
 
 def _require_aware(at: datetime) -> None:
@@ -29,31 +28,21 @@ def _require_aware(at: datetime) -> None:
 
 
 def due_at(
-    kind: str,
+    duty: str,
     started_at: datetime,
     rule_set: RuleSet,
     calendar: WorkingDayCalendar,
     settings: ComplianceSettings,
 ) -> datetime:
-    """The aware-UTC instant the clock of this kind, started at started_at, falls due."""
+    """The aware-UTC instant the duty's clock, started at started_at, falls due."""
     _require_aware(started_at)
-    rule = rule_set.clock(kind)
-    duration = rule.duration
-    if kind == "supplementary_work":
-        duration = settings.supplementary_work_days
+    rule = rule_set.clock(duty)
+    duration = getattr(settings, rule.setting) if rule.setting else rule.duration
     if rule.unit == "hours":
-        return (started_at + timedelta(hours=duration)).astimezone(UTC)
+        return started_at.astimezone(UTC) + timedelta(hours=duration)
     if rule.unit == "working_days":
         return calendar.end_of_working_day(started_at, duration)
     return calendar.end_of_day(calendar.local_date(started_at) + timedelta(days=duration))
-
-
-def reinvestigation_due_at(
-    requested_at: datetime, calendar: WorkingDayCalendar, settings: ComplianceSettings
-) -> datetime:
-    """Due time of an in-person re-investigation asked for after a remote one (*unconfirmed*)."""
-    _require_aware(requested_at)
-    return calendar.end_of_working_day(requested_at, settings.reinvestigation_working_days)
 
 
 def triage_due_at(
@@ -62,14 +51,6 @@ def triage_due_at(
     """With awareness_from_sensors = on_triage: by when an officer must confirm a sensor finding."""
     _require_aware(detected_at)
     return calendar.end_of_working_day(detected_at, settings.triage_working_days)
-
-
-def supplementary_steps_due_at(
-    started_at: datetime, rule_set: RuleSet, calendar: WorkingDayCalendar
-) -> datetime:
-    """End of the working day by which steps to begin supplementary work must be taken."""
-    checkpoint = rule_set.clock("supplementary_work").checkpoint_working_days or 0
-    return calendar.end_of_working_day(started_at, checkpoint)
 
 
 def working_days_left_from(
@@ -87,26 +68,30 @@ def working_days_left_from(
 
 
 def warning_times(
-    kind: str,
     started_at: datetime,
     due_at: datetime,
     calendar: WorkingDayCalendar,
     settings: ComplianceSettings,
-    rule_set: RuleSet | None = None,
-) -> list[datetime]:
-    """When to warn before the deadline, sorted, each strictly between started_at and due_at.
+) -> list[tuple[datetime, str]]:
+    """When to warn before the deadline, each with its label, sorted, strictly inside the clock.
 
     Both offsets apply to every clock where they fall inside it: when ``warning_working_days``
     working days remain (00:00 local of that day) and ``warning_hours`` before the due instant.
-    For supplementary work, the working-day-5 checkpoint for taking steps is a warning too
-    (pass ``rule_set`` to use its checkpoint; the phase 1 table's 5 otherwise).
     """
     _require_aware(started_at)
     _require_aware(due_at)
     candidates = [
-        working_days_left_from(due_at, settings.warning_working_days, calendar),
-        (due_at - timedelta(hours=settings.warning_hours)).astimezone(UTC),
+        (
+            working_days_left_from(due_at, settings.warning_working_days, calendar),
+            f"{settings.warning_working_days}_working_days_left",
+        ),
+        (
+            (due_at - timedelta(hours=settings.warning_hours)).astimezone(UTC),
+            f"{settings.warning_hours}_hours_left",
+        ),
     ]
-    if kind == "supplementary_work":
-        candidates.append(supplementary_steps_due_at(started_at, rule_set or PHASE_1, calendar))
-    return sorted({at for at in candidates if started_at < at < due_at})
+    chosen: dict[datetime, str] = {}
+    for at, label in candidates:
+        if started_at < at < due_at and at not in chosen:
+            chosen[at] = label
+    return sorted(chosen.items())

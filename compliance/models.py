@@ -61,12 +61,30 @@ class Case(Base):
     summary_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     summary_sent_method: Mapped[str | None] = mapped_column(String(32))
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # 0004_compliance: scope and tenure as judged at the latest awareness, the accommodation
+    # sequence, safety and supplementary work, and closing with a reason (and a second person).
+    scope_reason: Mapped[str | None] = mapped_column(Text)
+    tenancy_ref: Mapped[str | None] = mapped_column(String(64))
+    tenure: Mapped[str | None] = mapped_column(String(24))
+    accommodation_due_reason: Mapped[str | None] = mapped_column(String(16))
+    accommodation_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    household_moved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    household_returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    safety_work_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    supplementary_completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closure_reason: Mapped[str | None] = mapped_column(String(32))
+    closure_requested_by: Mapped[str | None] = mapped_column(String(64))
+    closure_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closure_request_reason: Mapped[str | None] = mapped_column(String(32))
 
     clocks: Mapped[list[Clock]] = relationship(
         back_populates="case", order_by="Clock.id", lazy="selectin"
     )
     events: Mapped[list[CaseEvent]] = relationship(order_by="CaseEvent.id", lazy="selectin")
     evidence: Mapped[list[Evidence]] = relationship(order_by="Evidence.id", lazy="selectin")
+    investigations: Mapped[list[Investigation]] = relationship(
+        order_by="Investigation.number", lazy="selectin"
+    )
 
 
 class Clock(Base):
@@ -96,8 +114,38 @@ class Clock(Base):
     reasonable_steps_by: Mapped[str | None] = mapped_column(String(64))
     reasonable_steps_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     excuse_reason: Mapped[str | None] = mapped_column(Text)
+    # 0004_compliance: the duty it times (when not the kind's own), how it ended, and for an
+    # investigate clock the investigation's type.
+    duty: Mapped[str | None] = mapped_column(String(32))
+    ended: Mapped[str | None] = mapped_column(String(8))
+    ended_reason: Mapped[str | None] = mapped_column(Text)
+    investigation_type: Mapped[str | None] = mapped_column(String(16))
 
     case: Mapped[Case] = relationship(back_populates="clocks")
+
+
+class Investigation(Base):
+    """A concluded investigation: type, method, who investigated and what it found (0004)."""
+
+    __tablename__ = "investigation"
+    __table_args__ = (UniqueConstraint("case_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(16))
+    concluded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))
+    method: Mapped[str | None] = mapped_column(String(16))
+    investigator: Mapped[str | None] = mapped_column(String(200))
+    investigator_role: Mapped[str | None] = mapped_column(String(100))
+    findings: Mapped[str | None] = mapped_column(Text)
+    supplementary_work_needed: Mapped[bool] = mapped_column(Boolean, default=False)
+    safety_plan: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    supplementary_plan: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    needs_considered: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
 class ClockWarning(Base):

@@ -10,28 +10,14 @@ import csv
 import io
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from compliance.rules import HAZARD_BY_KEY, HHSRS_2026_IN_FORCE
 from registry.clock import to_rfc3339
 
-CSV_COLUMNS = (
-    "case_id",
-    "home_id",
-    "hazard",
-    "category",
-    "rule_set",
-    "kind",
-    "started_at",
-    "due_at",
-    "met_at",
-    "status",
-    "breached_at",
-    "met_on_time",
-    "reasonable_steps",
-    "excused_at",
-)
 # A cell starting with one of these is run as a formula by some spreadsheet (OWASP CSV injection;
 # LibreOffice also reads the full-width forms, and a leading line break hides the rest).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
@@ -56,6 +42,10 @@ class ClockRow:
     reasonable_steps: str | None = None
     excused_at: datetime | None = None
     excuse_reason: str | None = None
+    duty: str | None = None
+    ended: str | None = None
+    ended_reason: str | None = None
+    investigation_type: str | None = None
 
     @property
     def met_on_time(self) -> bool | None:
@@ -82,33 +72,59 @@ def safe_cell(value: object) -> str:
     return text
 
 
-def report_csv(rows: Iterable[ClockRow]) -> str:
+def _local(at: datetime | None, tz: str) -> str | None:
+    return at.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M:%S") if at else None
+
+
+def _hhsrs(key: str, at: datetime, scheme: str) -> str | None:
+    if key not in HAZARD_BY_KEY:
+        return None
+    hazard = HAZARD_BY_KEY[key]
+    if scheme == "2005":
+        return f"{hazard.number_2005} {hazard.name_2005}"
+    return hazard.name_2026 if at.date() >= HHSRS_2026_IN_FORCE else None
+
+
+# One row per clock per case: the contract's columns (due, met, status) and what a compliance
+# officer needs beside them: times in UK local time as well as UTC, how the duty ended, the
+# endeavours and excuse, and the hazard in the HHSRS scheme(s).
+CSV_FIELDS: tuple[tuple[str, Callable[[ClockRow, str], object]], ...] = (
+    ("case_id", lambda r, _tz: r.case_id),
+    ("home_id", lambda r, _tz: r.home_id),
+    ("hazard", lambda r, _tz: r.hazard),
+    ("hhsrs_2005", lambda r, _tz: _hhsrs(r.hazard, r.started_at, "2005")),
+    ("hhsrs_2026", lambda r, _tz: _hhsrs(r.hazard, r.started_at, "2026")),
+    ("category", lambda r, _tz: r.category),
+    ("rule_set", lambda r, _tz: r.rule_set),
+    ("kind", lambda r, _tz: r.kind),
+    ("duty", lambda r, _tz: r.duty or r.kind),
+    ("investigation_type", lambda r, _tz: r.investigation_type),
+    ("started_at", lambda r, _tz: r.started_at),
+    ("due_at", lambda r, _tz: r.due_at),
+    ("met_at", lambda r, _tz: r.met_at),
+    ("status", lambda r, _tz: r.status),
+    ("ended", lambda r, _tz: r.ended),
+    ("ended_reason", lambda r, _tz: r.ended_reason),
+    ("breached_at", lambda r, _tz: r.breached_at),
+    ("met_on_time", lambda r, _tz: r.met_on_time),
+    ("reasonable_endeavours", lambda r, _tz: r.reasonable_steps),
+    ("excused_at", lambda r, _tz: r.excused_at),
+    ("excuse_reason", lambda r, _tz: r.excuse_reason),
+    ("started_at_local", lambda r, tz: _local(r.started_at, tz)),
+    ("due_at_local", lambda r, tz: _local(r.due_at, tz)),
+    ("met_at_local", lambda r, tz: _local(r.met_at, tz)),
+    ("breached_at_local", lambda r, tz: _local(r.breached_at, tz)),
+)
+CSV_COLUMNS: tuple[str, ...] = tuple(name for name, _ in CSV_FIELDS)
+
+
+def report_csv(rows: Iterable[ClockRow], *, timezone: str = "Europe/London") -> str:
     """The CSV text: a header row, then one row per clock per case."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for row in rows:
-        writer.writerow(
-            [
-                safe_cell(value)
-                for value in (
-                    row.case_id,
-                    row.home_id,
-                    row.hazard,
-                    row.category,
-                    row.rule_set,
-                    row.kind,
-                    row.started_at,
-                    row.due_at,
-                    row.met_at,
-                    row.status,
-                    row.breached_at,
-                    row.met_on_time,
-                    row.reasonable_steps,
-                    row.excused_at,
-                )
-            ]
-        )
+        writer.writerow([safe_cell(value(row, timezone)) for _, value in CSV_FIELDS])
     return out.getvalue()
 
 
@@ -124,7 +140,7 @@ def percentile(values: Sequence[float], pct: float) -> float | None:
 
 
 def breach_reason(row: ClockRow) -> str:
-    """A breach's ground: unexcused, or the reasonable-steps ground the excuse rests on."""
+    """A breach's ground: unexcused, or the ground of all reasonable endeavours the excuse rests on."""
     if row.status == "breached":
         return "not_excused"
     text = (row.excuse_reason or "").lower()
@@ -134,7 +150,7 @@ def breach_reason(row: ClockRow) -> str:
         return "third_party_consent"
     if "contractor" in text or "material" in text or "specialist" in text:
         return "contractor_or_materials"
-    return "other_reasonable_steps"
+    return "other_reasonable_endeavours"
 
 
 def _hours(rows: Iterable[ClockRow], kinds: tuple[str, ...]) -> list[float]:

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from datetime import date, datetime
+from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_serializer,
+    field_validator,
+)
 
+from compliance import lifecycle
 from compliance.rules import HAZARD_KEYS
 from registry.clock import Instant, to_rfc3339
 
@@ -28,8 +36,21 @@ EventType = Literal[
     "alternative_accommodation_declined",
     "closed",
     "reopened",
-    "triage_confirmed",  # extension: an officer confirms a sensor finding (on_triage setting)
+    # Homesafe's further steps (docs/api.md, "Case events")
+    "renewed_investigation_requested",
+    "further_investigation_opened",
+    "supplementary_steps_taken",
+    "supplementary_work_completed",
+    "alternative_accommodation_accepted",
+    "household_moved",
+    "household_returned",
+    "emergency_duty_ceased",
+    "closure_requested",
+    "triage_confirmed",  # an officer confirms a sensor finding (on_triage setting)
 ]
+assert set(get_args(EventType)) == {*lifecycle.EVENT_TYPES, "triage_confirmed"}
+InvestigationType = Literal["emergency", "standard", "renewed", "further"]
+Ended = Literal["done", "ceased"]
 Outcome = Literal["emergency", "significant", "not_significant", "no_hazard"]
 
 
@@ -64,22 +85,54 @@ class ReportIn(BaseModel):
         return value
 
 
+class WorkPlanIn(BaseModel):
+    """A piece of work as the tenant's letter describes it, with its target dates."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    what: str = Field(min_length=1, max_length=2_000)
+    begin_by: date | None = None
+    complete_by: date | None = None
+
+
 class EventIn(BaseModel):
-    """One step of a case's life (contract section 3)."""
+    """One step of a case's life (contract section 3, and Homesafe's further steps)."""
 
     model_config = ConfigDict(extra="forbid")
 
     type: EventType
     at: Instant
-    note: str | None = Field(default=None, max_length=10_000)
+    note: str | None = Field(
+        default=None, max_length=10_000, description="internal: never printed on a letter"
+    )
     evidence: dict[str, Any] | list[Any] | str | None = None
     outcome: Outcome | None = None
     method: str | None = Field(
         default=None,
         max_length=40,
-        description="access_failed: how contact was tried; summary_sent: how it was sent",
+        description=(
+            "access_failed: how contact was tried; summary_sent: how it was sent; "
+            "investigation_concluded: in_person or remote"
+        ),
     )
     supplementary_work_needed: bool | None = None
+    reason: str | None = Field(
+        default=None,
+        max_length=40,
+        description=(
+            "closed / closure_requested: work_complete_verified, no_hazard_found, "
+            "tenancy_ended, duplicate, out_of_scope; emergency_duty_ceased: "
+            "household_moved_out, third_party_consent_refused"
+        ),
+    )
+    investigation_type: InvestigationType | None = None
+    investigator: str | None = Field(default=None, max_length=200)
+    investigator_role: str | None = Field(default=None, max_length=100)
+    findings: str | None = Field(
+        default=None, max_length=10_000, description="what was found, in words for the tenant"
+    )
+    safety_work: WorkPlanIn | None = None
+    supplementary_work: WorkPlanIn | None = None
 
 
 class ClockOut(_Out):
@@ -88,10 +141,24 @@ class ClockOut(_Out):
     due_at: datetime
     met_at: datetime | None
     status: ClockStatus
+    duty: str | None = None
+    ended: Ended | None = None
+    ended_reason: str | None = None
+    investigation_type: InvestigationType | None = None
     breached_at: datetime | None = None
-    reasonable_steps: str | None = None
-    reasonable_steps_by: str | None = None
-    reasonable_steps_at: datetime | None = None
+    reasonable_endeavours: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("reasonable_endeavours", "reasonable_steps"),
+        description="all reasonable endeavours recorded against a breach (the defence)",
+    )
+    reasonable_endeavours_by: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("reasonable_endeavours_by", "reasonable_steps_by"),
+    )
+    reasonable_endeavours_at: datetime | None = Field(
+        default=None,
+        validation_alias=AliasChoices("reasonable_endeavours_at", "reasonable_steps_at"),
+    )
     excused_by: str | None = None
     excused_at: datetime | None = None
 
@@ -132,7 +199,25 @@ class CaseOut(_Out):
     rule_set: str
     clocks: list[ClockOut]
     in_scope: bool = True
+    scope_reason: str | None = None
+    tenure: str | None = None
     next_due_at: datetime | None = None
+
+
+class InvestigationOut(_Out):
+    number: int
+    type: InvestigationType
+    concluded_at: datetime
+    recorded_at: datetime
+    recorded_by: str
+    outcome: Outcome
+    method: str | None
+    investigator: str | None
+    investigator_role: str | None
+    findings: str | None
+    supplementary_work_needed: bool
+    safety_plan: dict[str, Any] | None
+    supplementary_plan: dict[str, Any] | None
 
 
 class CaseDetailOut(CaseOut):
@@ -141,7 +226,10 @@ class CaseDetailOut(CaseOut):
     alternative_accommodation_due: bool
     access_failures: int
     access_attempts: list[dict[str, Any]] = Field(default_factory=list)
-    access_reasonable_steps: bool = False
+    access_reasonable_steps: bool = Field(
+        default=False,
+        description="three failed access attempts by three different methods are on record",
+    )
     accommodation: str = "not_due"
     accommodation_offered_at: datetime | None = None
     accommodation_declined_at: datetime | None = None
@@ -149,6 +237,29 @@ class CaseDetailOut(CaseOut):
     summary_sent_method: str | None = None
     triage_due_at: datetime | None = None
     assigned_to: str | None = None
+    investigations: list[InvestigationOut] = Field(default_factory=list)
+    tenancy_ref: str | None = None
+    accommodation_due_reason: str | None = None
+    accommodation_decision_due_at: datetime | None = None
+    accommodation_accepted_at: datetime | None = None
+    household_moved_at: datetime | None = None
+    household_returned_at: datetime | None = None
+    safety_work_started_at: datetime | None = None
+    supplementary_completed_at: datetime | None = None
+    closure_reason: str | None = None
+    closure_requested_by: str | None = None
+    closure_requested_at: datetime | None = None
+    closure_request_reason: str | None = None
+    closed_at: datetime | None = None
+    household_needs: list[str] | None = Field(
+        default=None,
+        description="needs that raise the risk (child_under_5, over_65, health_or_disability, "
+        "language); only for roles that work cases",
+    )
+    tenant: dict[str, Any] | None = Field(
+        default=None, description="the tenancy's lead tenant and contacts; staff who work cases"
+    )
+    address: str | None = None
 
 
 class AssignmentIn(BaseModel):
@@ -159,12 +270,16 @@ class AssignmentIn(BaseModel):
     officer: str | None = Field(default=None, min_length=1, max_length=64)
 
 
-class ReasonableStepsIn(BaseModel):
-    """The reasonable steps an officer took against a breached clock."""
+class ReasonableEndeavoursIn(BaseModel):
+    """All reasonable endeavours an officer made to meet a breached clock (``steps`` also read)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    steps: str = Field(min_length=1, max_length=10_000)
+    endeavours: str = Field(
+        min_length=1,
+        max_length=10_000,
+        validation_alias=AliasChoices("endeavours", "steps"),
+    )
 
 
 class ExcuseIn(BaseModel):

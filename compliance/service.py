@@ -2,36 +2,60 @@
 
 Every state change loads the case's rows into ``compliance.lifecycle.CaseState``, applies the pure
 rule (which refuses with ``lifecycle.EventRefused``), writes the ``Transition`` back (new clocks
-get their warning rows) and appends one audit entry: who, what, when, before and after.
+get their warning rows, new investigations their rows) and appends audit entries: who, what,
+when, before and after; a withdrawn automatic breach gets an entry of its own.
 Services take keyword-only arguments and never commit: the request or job owns the transaction.
 On PostgreSQL each step locks the case row first, so the API and the schedulers serialise per case.
 
-Extension beyond the contract's events (the contract's names stay exactly as they are):
-``triage_confirmed`` — with ``awareness_from_sensors = on_triage``, a sensor case opens
-``awaiting_triage`` with no clocks; an officer posts ``{"type": "triage_confirmed", "at": ...}``
-and the clocks start at ``at`` (confirmation due within ``triage_working_days``; ``triage_due_at``
-is shown on the case).
+Beyond the contract's events (whose names stay as they are) Homesafe records the further steps
+of docs/api.md ("Case events"), and ``triage_confirmed``: with ``awareness_from_sensors =
+on_triage`` a sensor case opens ``awaiting_triage`` with no clocks until an officer confirms it.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from compliance import audit, lifecycle, repository
 from compliance.calendar import WorkingDayCalendar
-from compliance.clocks import supplementary_steps_due_at, triage_due_at, working_days_left_from
-from compliance.lifecycle import AccessAttempt, CaseState, ClockState, EventRefused, Transition
-from compliance.models import Case, CaseEvent, Clock, ClockWarning, Evidence
+from compliance.clocks import triage_due_at, warning_times
+from compliance.lifecycle import (
+    AccessAttempt,
+    CaseState,
+    ClockState,
+    ClosureRequest,
+    EventRefused,
+    Transition,
+    WorkPlan,
+)
+from compliance.lifecycle import (
+    Investigation as InvestigationState,
+)
+from compliance.models import Case, CaseEvent, Clock, ClockWarning, Evidence, Investigation
 from compliance.reporting import ClockRow, summary_figures
-from compliance.rules import RULE_SETS, ComplianceSettings, OutOfScope, RuleSet, rule_set_for
-from compliance.schemas import EventIn, FindingIn, ReportIn
-from compliance.summary import SummaryFacts, WorkItem
+from compliance.repository import BREACHED
+from compliance.rules import (
+    CLOCK_RULE_BY_DUTY,
+    RULE_SETS,
+    ComplianceSettings,
+    OutOfScope,
+    RuleSet,
+    rule_set_for,
+    tenure_scope,
+)
+from compliance.schemas import EventIn, FindingIn, ReportIn, WorkPlanIn
+from compliance.summary import Landlord, SummaryFacts, WorkItem, render_text
+from registry import repository as registry
 from registry.clock import to_rfc3339
 from registry.models import Home
+from registry.service import needs_of
 
 __all__ = [
     "OUT_OF_SCOPE",
@@ -40,6 +64,7 @@ __all__ = [
     "Engine",
     "EventRefused",
     "HomeNotFound",
+    "InvalidInput",
 ]
 
 TRIAGE_CONFIRMED = "triage_confirmed"
@@ -61,6 +86,14 @@ class HomeNotFound(LookupError):
     """No home with that id in the registry."""
 
 
+class InvalidInput(ValueError):
+    """Input that can never be right (a time in the future): the API answers 422 with the reason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class Engine:
     """The calendar and settings every compliance function needs, built once by the composition root."""
@@ -68,6 +101,7 @@ class Engine:
     calendar: WorkingDayCalendar
     settings: ComplianceSettings = field(default_factory=ComplianceSettings)
     rule_sets: tuple[RuleSet, ...] = RULE_SETS
+    landlord: Landlord = field(default_factory=Landlord)
 
     def rule_set(self, key: str, aware_at: datetime) -> RuleSet:
         """The case's rule set by its stored key (the one in force at awareness)."""
@@ -82,8 +116,35 @@ class Engine:
 # --- rows <-> lifecycle state ---------------------------------------------------------------------
 
 
+def _plan(data: dict[str, Any] | None) -> WorkPlan | None:
+    if not data:
+        return None
+    return WorkPlan(
+        what=data.get("what") or "",
+        begin_by=date.fromisoformat(data["begin_by"]) if data.get("begin_by") else None,
+        complete_by=date.fromisoformat(data["complete_by"]) if data.get("complete_by") else None,
+    )
+
+
+def _plan_json(plan: WorkPlan | None) -> dict[str, Any] | None:
+    if plan is None:
+        return None
+    return {
+        "what": plan.what,
+        "begin_by": plan.begin_by.isoformat() if plan.begin_by else None,
+        "complete_by": plan.complete_by.isoformat() if plan.complete_by else None,
+    }
+
+
 def case_state(case: Case) -> CaseState:
-    """The pure lifecycle's view of a case row and its clock rows."""
+    """The pure lifecycle's view of a case row and its clock and investigation rows."""
+    request = None
+    if case.closure_requested_by and case.closure_requested_at and case.closure_request_reason:
+        request = ClosureRequest(
+            by=case.closure_requested_by,
+            at=case.closure_requested_at,
+            reason=case.closure_request_reason,  # type: ignore[arg-type]
+        )
     return CaseState(
         hazard=case.hazard,
         category=case.category,  # type: ignore[arg-type]
@@ -91,6 +152,7 @@ def case_state(case: Case) -> CaseState:
         aware_at=case.aware_at,
         rule_set_key=case.rule_set,
         in_scope=case.in_scope,
+        scope_reason=case.scope_reason,
         status=case.status,  # type: ignore[arg-type]
         stage=case.stage,
         outcome=case.outcome,  # type: ignore[arg-type]
@@ -104,38 +166,89 @@ def case_state(case: Case) -> CaseState:
                 breached_at=c.breached_at,
                 excused_at=c.excused_at,
                 excuse_reason=c.excuse_reason,
+                duty=c.duty,
+                ended=c.ended,  # type: ignore[arg-type]
+                ended_reason=c.ended_reason,
+                investigation_type=c.investigation_type,  # type: ignore[arg-type]
             )
             for c in case.clocks
+        ),
+        investigations=tuple(
+            InvestigationState(
+                number=i.number,
+                type=i.type,  # type: ignore[arg-type]
+                concluded_at=i.concluded_at,
+                outcome=i.outcome,  # type: ignore[arg-type]
+                method=i.method,  # type: ignore[arg-type]
+                investigator=i.investigator,
+                investigator_role=i.investigator_role,
+                findings=i.findings,
+                supplementary_work_needed=i.supplementary_work_needed,
+                safety_plan=_plan(i.safety_plan),
+                supplementary_plan=_plan(i.supplementary_plan),
+                needs_considered=tuple(i.needs_considered or ()),
+            )
+            for i in case.investigations
         ),
         access_attempts=tuple(
             AccessAttempt(at=datetime.fromisoformat(a["at"]), method=a["method"])
             for a in case.access_attempts or ()
         ),
         investigation_booked_at=case.investigation_booked_at,
+        safety_work_started_at=case.safety_work_started_at,
+        supplementary_completed_at=case.supplementary_completed_at,
         accommodation=case.accommodation,  # type: ignore[arg-type]
+        accommodation_due_reason=case.accommodation_due_reason,
         accommodation_offered_at=case.accommodation_offered_at,
+        accommodation_accepted_at=case.accommodation_accepted_at,
         accommodation_declined_at=case.accommodation_declined_at,
+        household_moved_at=case.household_moved_at,
+        household_returned_at=case.household_returned_at,
+        closure_request=request,
+        closure_reason=case.closure_reason,  # type: ignore[arg-type]
         closed_at=case.closed_at,
     )
 
 
-def _write_back(session: Session, case: Case, after: CaseState, engine: Engine) -> None:
-    """Copy the state after a transition onto the rows; new clocks get rows and warning rows."""
+def _write_back(
+    session: Session,
+    case: Case,
+    after: CaseState,
+    engine: Engine,
+    *,
+    actor: str = "",
+    now: datetime | None = None,
+) -> None:
+    """Copy the state after a transition onto the rows; new clocks get rows and warning rows,
+    new investigations rows of their own."""
     case.category = after.category
+    case.rule_set = after.rule_set_key
     case.in_scope = after.in_scope
+    case.scope_reason = after.scope_reason
     case.status = after.status
     case.stage = after.stage
     case.outcome = after.outcome
     case.closed_at = after.closed_at
+    case.closure_reason = after.closure_reason
+    request = after.closure_request
+    case.closure_requested_by = request.by if request else None
+    case.closure_requested_at = request.at if request else None
+    case.closure_request_reason = request.reason if request else None
     case.investigation_booked_at = after.investigation_booked_at
+    case.safety_work_started_at = after.safety_work_started_at
+    case.supplementary_completed_at = after.supplementary_completed_at
     case.access_attempts = [
         {"at": to_rfc3339(a.at), "method": a.method} for a in after.access_attempts
     ]
     case.access_failures = len(after.access_attempts)
     case.accommodation = after.accommodation
+    case.accommodation_due_reason = after.accommodation_due_reason
     case.alternative_accommodation_due = after.accommodation == "due"
     case.accommodation_offered_at = after.accommodation_offered_at
+    case.accommodation_accepted_at = after.accommodation_accepted_at
     case.accommodation_declined_at = after.accommodation_declined_at
+    case.household_moved_at = after.household_moved_at
+    case.household_returned_at = after.household_returned_at
     rows = list(case.clocks)
     new_rows: list[Clock] = []
     for index, state in enumerate(after.clocks):
@@ -150,39 +263,38 @@ def _write_back(session: Session, case: Case, after: CaseState, engine: Engine) 
         row.breached_at = state.breached_at
         row.excused_at = state.excused_at
         row.excuse_reason = state.excuse_reason
+        row.duty = state.duty
+        row.ended = state.ended
+        row.ended_reason = state.ended_reason
+        row.investigation_type = state.investigation_type
+    for record in after.investigations[len(case.investigations) :]:
+        case.investigations.append(
+            Investigation(
+                number=record.number,
+                type=record.type,
+                concluded_at=record.concluded_at,
+                recorded_at=now or record.concluded_at,
+                recorded_by=actor,
+                outcome=record.outcome,
+                method=record.method,
+                investigator=record.investigator,
+                investigator_role=record.investigator_role,
+                findings=record.findings,
+                supplementary_work_needed=record.supplementary_work_needed,
+                safety_plan=_plan_json(record.safety_plan),
+                supplementary_plan=_plan_json(record.supplementary_plan),
+                needs_considered=list(record.needs_considered),
+            )
+        )
     running = [c.due_at for c in after.clocks if c.status == "running"]
     case.next_due_at = min(running) if running else None
     if new_rows:
         session.flush()
-        rule_set = engine.rule_set(case.rule_set, case.aware_at)
         for row in new_rows:
-            for warn_at, label in warnings_for(
-                row.kind, row.started_at, row.due_at, rule_set, engine
+            for warn_at, label in warning_times(
+                row.started_at, row.due_at, engine.calendar, engine.settings
             ):
                 session.add(ClockWarning(clock_id=row.id, warn_at=warn_at, label=label))
-
-
-def warnings_for(
-    kind: str, started_at: datetime, due: datetime, rule_set: RuleSet, engine: Engine
-) -> list[tuple[datetime, str]]:
-    """The warning instants of a clock with a label each (see ``compliance.clocks.warning_times``)."""
-    settings, calendar = engine.settings, engine.calendar
-    candidates = [
-        (
-            working_days_left_from(due, settings.warning_working_days, calendar),
-            f"{settings.warning_working_days}_working_days_left",
-        ),
-        (due - timedelta(hours=settings.warning_hours), f"{settings.warning_hours}_hours_left"),
-    ]
-    if kind == "supplementary_work":
-        candidates.append(
-            (supplementary_steps_due_at(started_at, rule_set, calendar), "supplementary_steps_due")
-        )
-    chosen: dict[datetime, str] = {}
-    for at, label in candidates:
-        if started_at < at < due and at not in chosen:
-            chosen[at] = label
-    return sorted(chosen.items())
 
 
 def _snapshot(case: Case) -> dict[str, Any]:
@@ -192,14 +304,17 @@ def _snapshot(case: Case) -> dict[str, Any]:
         "category": case.category,
         "outcome": case.outcome,
         "in_scope": case.in_scope,
+        "rule_set": case.rule_set,
         "accommodation": case.accommodation,
         "access_attempts": len(case.access_attempts or ()),
         "clocks": [
             {
                 "kind": c.kind,
+                "duty": c.duty or c.kind,
                 "status": c.status,
                 "due_at": to_rfc3339(c.due_at),
                 "met_at": to_rfc3339(c.met_at) if c.met_at else None,
+                "ended": c.ended,
             }
             for c in case.clocks
         ],
@@ -229,6 +344,25 @@ def _rule_set_at(aware_at: datetime, engine: Engine) -> RuleSet:
 # --- opening and joining --------------------------------------------------------------------------
 
 
+def _require_not_future(at: datetime, now: datetime, engine: Engine, what: str) -> None:
+    skew = timedelta(minutes=engine.settings.future_skew_minutes)
+    if at > now + skew:
+        raise InvalidInput(
+            f"{what} {to_rfc3339(at)} is in the future (now {to_rfc3339(now)}); "
+            f"times up to {engine.settings.future_skew_minutes} minutes ahead are accepted"
+        )
+
+
+def _tenure_at(
+    session: Session, *, home_id: str, at: datetime, engine: Engine
+) -> tuple[str | None, str | None, str | None]:
+    """The tenancy reference and tenure on the local date of ``at``, and why clocks do not run
+    for it (None: they run)."""
+    tenancy = registry.tenancy_on(session, home_id, engine.calendar.local_date(at))
+    tenure = tenancy.tenure if tenancy else None
+    return (tenancy.tenancy_ref if tenancy else None), tenure, tenure_scope(tenure, engine.settings)
+
+
 def open_or_join_case(
     session: Session,
     *,
@@ -242,28 +376,36 @@ def open_or_join_case(
     now: datetime,
     engine: Engine,
 ) -> tuple[Case, bool]:
-    """Join the home's open case for this hazard as evidence, or open one with its clocks."""
+    """Join the home's open case for this hazard (the awareness judged when it happened), or
+    open one with its clocks."""
+    _require_not_future(aware_at, now, engine, "the time the landlord became aware,")
     if session.get(Home, home_id) is None:
         raise HomeNotFound(f"home {home_id!r} is not in the registry")
     if session.get_bind().dialect.name == "postgresql":
         # One open case per home and hazard even when two reports arrive at once.
         session.get(Home, home_id, with_for_update=True)
+    tenancy_ref, tenure, tenure_reason = _tenure_at(
+        session, home_id=home_id, at=aware_at, engine=engine
+    )
+    rule_set = _rule_set_at(aware_at, engine)
     found = repository.open_case_for(session, home_id=home_id, hazard=hazard)
     if found is not None:
         case = _lock_case(session, found.id)
         before = _snapshot(case)
         case.evidence.append(evidence)
-        state = case_state(case)
-        if category == "emergency" and state.category != "emergency" and state.outcome is None:
-            rule_set = engine.rule_set(case.rule_set, case.aware_at)
-            transition = lifecycle.escalate_to_emergency(
-                state,
-                aware_at,
-                rule_set=rule_set,
-                calendar=engine.calendar,
-                settings=engine.settings,
-            )
-            _write_back(session, case, transition.after, engine)
+        transition = lifecycle.new_awareness(
+            case_state(case),
+            category=category,  # type: ignore[arg-type]
+            source=source,  # type: ignore[arg-type]
+            at=aware_at,
+            rule_set=rule_set,
+            calendar=engine.calendar,
+            settings=engine.settings,
+            tenure_reason=tenure_reason,
+        )
+        _write_back(session, case, transition.after, engine, actor=actor, now=now)
+        if transition.started or tenure_reason is not None:
+            case.tenancy_ref, case.tenure = tenancy_ref, tenure
         session.flush()
         audit.append(
             session,
@@ -273,10 +415,17 @@ def open_or_join_case(
             entity_type="case",
             entity_id=case.id,
             before=before,
-            after=_snapshot(case) | {"evidence": evidence.kind, "source": evidence.source},
+            after=_snapshot(case)
+            | {
+                "evidence": evidence.kind,
+                "source": evidence.source,
+                "aware_at": to_rfc3339(aware_at),
+                "category": category,
+                "started": [c.rule_duty for c in transition.started],
+                "notices": list(transition.notices),
+            },
         )
         return case, False
-    rule_set = _rule_set_at(aware_at, engine)
     transition = lifecycle.open_case(
         hazard=hazard,
         category=category,  # type: ignore[arg-type]
@@ -285,6 +434,7 @@ def open_or_join_case(
         rule_set=rule_set,
         calendar=engine.calendar,
         settings=engine.settings,
+        tenure_reason=tenure_reason,
     )
     case = Case(
         home_id=home_id,
@@ -300,11 +450,13 @@ def open_or_join_case(
         alternative_accommodation_due=False,
         in_scope=True,
         accommodation="not_due",
+        tenancy_ref=tenancy_ref,
+        tenure=tenure,
     )
     session.add(case)
     session.flush()
     case.evidence.append(evidence)
-    _write_back(session, case, transition.after, engine)
+    _write_back(session, case, transition.after, engine, actor=actor, now=now)
     session.flush()
     audit.append(
         session,
@@ -320,6 +472,8 @@ def open_or_join_case(
             "hazard": hazard,
             "aware_at": to_rfc3339(aware_at),
             "rule_set": rule_set.key,
+            "tenure": tenure,
+            "scope_reason": case.scope_reason,
             "notices": list(transition.notices),
         },
     )
@@ -441,24 +595,33 @@ def assign_case(
 # --- case events ----------------------------------------------------------------------------------
 
 
+def _plan_of(plan: WorkPlanIn | None) -> WorkPlan | None:
+    if plan is None:
+        return None
+    return WorkPlan(what=plan.what, begin_by=plan.begin_by, complete_by=plan.complete_by)
+
+
 def record_event(
     session: Session, *, case_id: int, event: EventIn, actor: str, now: datetime, engine: Engine
 ) -> Case:
-    """Apply one step of the case's life, or raise EventRefused saying why not."""
+    """Apply one step of the case's life, or raise EventRefused saying why not (InvalidInput for
+    a time in the future)."""
+    _require_not_future(event.at, now, engine, "the event's time")
     case = _lock_case(session, case_id)
     before = _snapshot(case)
     state = case_state(case)
     rule_set = engine.rule_set(case.rule_set, case.aware_at)
     common = {"rule_set": rule_set, "calendar": engine.calendar, "settings": engine.settings}
-    if event.at > now + timedelta(minutes=5):
-        raise EventRefused("the event's time is in the future")
-    if event.at < case.aware_at and event.type != "closed":
+    if event.at < case.aware_at and event.type not in ("closed", "closure_requested"):
         raise EventRefused("the event's time is before the landlord became aware of the hazard")
     transition: Transition
     if event.type == TRIAGE_CONFIRMED:
         transition = lifecycle.confirm_triage(state, event.at, **common)  # type: ignore[arg-type]
         case.triage_confirmed_at = event.at
     else:
+        needs: tuple[str, ...] = ()
+        if event.type == "investigation_concluded":
+            needs = needs_of(registry.get_household(session, case.home_id))
         transition = lifecycle.apply_event(
             state,
             lifecycle.Event(
@@ -468,10 +631,19 @@ def record_event(
                 method=event.method,
                 supplementary_work_needed=bool(event.supplementary_work_needed),
                 note=event.note,
+                reason=event.reason,
+                investigation_type=event.investigation_type,
+                investigator=event.investigator,
+                investigator_role=event.investigator_role,
+                findings=event.findings,
+                safety_plan=_plan_of(event.safety_work),
+                supplementary_plan=_plan_of(event.supplementary_work),
+                needs_considered=needs,
+                actor=actor,
             ),
             **common,  # type: ignore[arg-type]
         )
-    _write_back(session, case, transition.after, engine)
+    _write_back(session, case, transition.after, engine, actor=actor, now=now)
     if event.type == "summary_sent":
         case.summary_sent_at = event.at
         case.summary_sent_method = (event.method or "unspecified").strip().lower()[:32]
@@ -487,8 +659,18 @@ def record_event(
                 for key, value in {
                     "outcome": event.outcome,
                     "method": event.method,
+                    "reason": event.reason,
+                    "investigation_type": event.investigation_type,
+                    "investigator": event.investigator,
+                    "investigator_role": event.investigator_role,
                     "evidence": event.evidence,
                     "supplementary_work_needed": event.supplementary_work_needed,
+                    "started": [c.rule_duty for c in transition.started] or None,
+                    "ended": [
+                        {"duty": c.rule_duty, "ended": c.ended, "status": c.status}
+                        for c in (*transition.met, *transition.stopped)
+                    ]
+                    or None,
                     "notices": list(transition.notices) or None,
                 }.items()
                 if value is not None
@@ -508,13 +690,103 @@ def record_event(
         | {
             "event_at": to_rfc3339(event.at),
             "note": event.note,
-            "started": [c.kind for c in transition.started],
-            "met": [c.kind for c in transition.met],
-            "stopped": [c.kind for c in transition.stopped],
+            "reason": event.reason,
+            "started": [c.rule_duty for c in transition.started],
+            "met": [c.rule_duty for c in transition.met],
+            "stopped": [c.rule_duty for c in transition.stopped],
             "notices": list(transition.notices),
         },
     )
+    _audit_withdrawn(session, case, transition, actor=actor, now=now, event_at=event.at)
     return case
+
+
+def _audit_withdrawn(
+    session: Session,
+    case: Case,
+    transition: Transition,
+    *,
+    actor: str,
+    now: datetime,
+    event_at: datetime,
+) -> None:
+    """One audit entry per automatic breach withdrawn because the act was on time."""
+    if not transition.withdrawn:
+        return
+    rows = {(c.kind, c.started_at, c.due_at): c for c in case.clocks}
+    entries = []
+    for clock in transition.withdrawn:
+        row = rows[(clock.kind, clock.started_at, clock.due_at)]
+        entries.append(
+            {
+                "at": now,
+                "actor": actor,
+                "action": "clock.breach_withdrawn",
+                "entity_type": "clock",
+                "entity_id": row.id,
+                "before": {"status": "breached", "breached_at": to_rfc3339(clock.due_at)},
+                "after": {
+                    "case_id": case.id,
+                    "kind": clock.kind,
+                    "status": clock.status,
+                    "met_at": to_rfc3339(event_at),
+                    "due_at": to_rfc3339(clock.due_at),
+                    "why": "the act was done by the deadline and recorded after the breach",
+                },
+            }
+        )
+    audit.append_many(session, entries)
+
+
+def case_record(case: Case) -> dict[str, Any]:
+    """The case's record beyond its row: investigations, the accommodation decision, closing."""
+    state = case_state(case)
+    return {
+        "investigations": list(case.investigations),
+        "tenancy_ref": case.tenancy_ref,
+        "accommodation_due_reason": case.accommodation_due_reason,
+        "accommodation_decision_due_at": lifecycle.accommodation_decision_due(state),
+        "accommodation_accepted_at": case.accommodation_accepted_at,
+        "household_moved_at": case.household_moved_at,
+        "household_returned_at": case.household_returned_at,
+        "safety_work_started_at": case.safety_work_started_at,
+        "supplementary_completed_at": case.supplementary_completed_at,
+        "closure_reason": case.closure_reason,
+        "closure_requested_by": case.closure_requested_by,
+        "closure_requested_at": case.closure_requested_at,
+        "closure_request_reason": case.closure_request_reason,
+        "closed_at": case.closed_at,
+    }
+
+
+def case_people(
+    session: Session, case: Case, engine: Engine, *, personal: bool, needs: bool, now: datetime
+) -> dict[str, Any]:
+    """Who the case is about, for staff who work cases: the tenant and address (``personal``)
+    and the household's needs that raise the risk (``needs``; never ethnicity or the detail)."""
+    out: dict[str, Any] = {}
+    if needs:
+        out["household_needs"] = list(needs_of(registry.get_household(session, case.home_id)))
+    if personal:
+        tenancy = registry.get_tenancy(session, case.tenancy_ref) if case.tenancy_ref else None
+        if tenancy is None:
+            tenancy = registry.tenancy_on(session, case.home_id, engine.calendar.local_date(now))
+        home = registry.get_home(session, case.home_id)
+        out["address"] = home.address if home else None
+        out["tenant"] = (
+            {
+                "tenancy_ref": tenancy.tenancy_ref,
+                "name": tenancy.lead_tenant_name,
+                "email": tenancy.email,
+                "phone": tenancy.phone,
+                "preferred_channel": tenancy.preferred_channel,
+                "language": tenancy.language,
+                "tenure": tenancy.tenure,
+            }
+            if tenancy
+            else None
+        )
+    return out
 
 
 def triage_due(case: Case, engine: Engine) -> datetime | None:
@@ -525,11 +797,11 @@ def triage_due(case: Case, engine: Engine) -> datetime | None:
 
 
 def access_reasonable_steps(case: Case, engine: Engine) -> bool:
-    """Whether the failed access attempts make the guidance's usual reasonable steps."""
+    """Whether the failed access attempts are the guidance's usual three, by three methods."""
     return lifecycle.access_reasonable_steps(case_state(case), engine.settings)
 
 
-# --- breaches, reasonable steps and excuses -------------------------------------------------------
+# --- breaches, all reasonable endeavours and excuses -------------------------------------------------------
 
 
 def _clock_of(case: Case, kind: str, *, statuses: tuple[str, ...]) -> tuple[int, Clock]:
@@ -590,10 +862,10 @@ def breach_due_clocks(session: Session, *, now: datetime, actor: str, limit: int
 def record_reasonable_steps(
     session: Session, *, case_id: int, kind: str, steps: str, actor: str, now: datetime
 ) -> Clock:
-    """An officer records the reasonable steps taken against a breached clock (the breach stays)."""
+    """An officer records all reasonable endeavours made against a breached clock (the breach stays)."""
     case = _lock_case(session, case_id)
     if not steps.strip():
-        raise EventRefused("say what reasonable steps were taken")
+        raise EventRefused("say what reasonable endeavours were made")
     _, clock = _clock_of(case, kind, statuses=("breached",))
     before = {"status": clock.status, "reasonable_steps": clock.reasonable_steps}
     clock.reasonable_steps = steps.strip()
@@ -604,7 +876,7 @@ def record_reasonable_steps(
         session,
         at=now,
         actor=actor,
-        action="clock.reasonable_steps_recorded",
+        action="clock.reasonable_endeavours_recorded",
         entity_type="clock",
         entity_id=clock.id,
         before=before,
@@ -621,15 +893,15 @@ def record_reasonable_steps(
 def excuse_breach(
     session: Session, *, case_id: int, kind: str, actor: str, now: datetime, note: str | None = None
 ) -> Clock:
-    """A compliance officer accepts the recorded reasonable steps: breached -> breached_excused."""
+    """A compliance officer accepts the recorded reasonable endeavours: breached -> breached_excused."""
     case = _lock_case(session, case_id)
     index, clock = _clock_of(case, kind, statuses=("breached",))
     if not clock.reasonable_steps:
-        raise EventRefused("no reasonable steps are recorded against this breach yet")
+        raise EventRefused("no reasonable endeavours are recorded against this breach yet")
     if clock.reasonable_steps_by is not None and clock.reasonable_steps_by == actor:
-        # Four eyes: whoever recorded the steps cannot also accept them (not even an admin).
+        # Four eyes: whoever recorded the endeavours cannot also accept them (not even an admin).
         raise EventRefused(
-            "you recorded the reasonable steps for this breach: someone else must accept them"
+            "you recorded the reasonable endeavours for this breach: someone else must accept them"
         )
     reason = clock.reasonable_steps + (
         f" — accepted: {note.strip()}" if note and note.strip() else ""
@@ -667,7 +939,7 @@ def safety_work_cannot_be_met(
     case = _lock_case(session, case_id)
     before = _snapshot(case)
     transition = lifecycle.safety_work_cannot_be_met(case_state(case), now, reason=reason)
-    _write_back(session, case, transition.after, engine)
+    _write_back(session, case, transition.after, engine, actor=actor, now=now)
     session.flush()
     audit.append(
         session,
@@ -711,31 +983,97 @@ def fire_warnings(
 # --- written summary and reports ------------------------------------------------------------------
 
 
-def summary_facts(case: Case, engine: Engine) -> SummaryFacts:
-    """The written summary's facts from the case's investigation; refused before it concludes."""
-    if case.outcome is None:
+_WORK_NAMES = {
+    "emergency_action": "Make your home safe from the emergency hazard",
+    "safety_work": "Safety work to remove or reduce the hazard",
+    "supplementary_work": "Further work to stop the problem coming back",
+}
+
+
+def summary_facts(session: Session, case: Case, engine: Engine, *, now: datetime) -> SummaryFacts:
+    """The written summary's facts from the case's latest investigation; refused before one
+    concludes. Work items are the duties that investigation started or left running; a duty that
+    fell away is never described as done."""
+    if not case.investigations:
         raise EventRefused("no written summary yet: the investigation is not concluded")
-    concluded = [e for e in case.events if e.type == "investigation_concluded"]
-    event = concluded[-1] if concluded else None
-    work_names = {
-        "emergency_action": "Make your home safe from the emergency hazard",
-        "safety_work": "Safety work to remove or reduce the hazard",
-        "supplementary_work": "Further work to stop the problem coming back (to begin)",
-    }
-    work = tuple(
-        WorkItem(what=work_names[c.kind], due_at=c.due_at, done_at=c.met_at)
-        for c in case.clocks
-        if c.kind in work_names and (event is None or c.started_at >= event.at or c.met_at)
+    latest = case.investigations[-1]
+    state = case_state(case)
+    concluded = latest.concluded_at
+    clocks = [
+        c
+        for c in state.clocks
+        if c.kind in _WORK_NAMES
+        and (c.started_at >= concluded or c.outstanding or (c.met_at or concluded) >= concluded)
+        and c.ended != "ceased"
+    ]
+    work: list[WorkItem] = []
+    emergency = [c for c in clocks if c.kind == "emergency_action"]
+    if emergency:
+        clock = emergency[-1]
+        work.append(
+            WorkItem(
+                _WORK_NAMES["emergency_action"],
+                clock.due_at,
+                done_at=clock.met_at if clock.ended == "done" else None,
+                hours=True,
+            )
+        )
+    safety = [c for c in clocks if c.kind == "safety_work"]
+    if safety:
+        clock = safety[-1]
+        plan = _plan(latest.safety_plan)
+        work.append(
+            WorkItem(
+                _WORK_NAMES["safety_work"],
+                clock.due_at,
+                done_at=clock.met_at if clock.ended == "done" else None,
+                begin_by=plan.begin_by if plan else None,
+                plan=plan.what if plan else None,
+                complete_by=plan.complete_by if plan else None,
+            )
+        )
+    begin = [c for c in clocks if c.rule_duty == "supplementary_work"]
+    steps = [c for c in clocks if c.rule_duty == "supplementary_steps"]
+    if begin:
+        plan = _plan(latest.supplementary_plan)
+        started = begin[-1].met_at if begin[-1].ended == "done" else None
+        work.append(
+            WorkItem(
+                _WORK_NAMES["supplementary_work"],
+                begin[-1].due_at if started is None else None,
+                done_at=case.supplementary_completed_at,
+                begin_by=started or (plan.begin_by if plan else None),
+                plan=plan.what if plan else None,
+                complete_by=plan.complete_by if plan else None,
+                steps_by=steps[-1].due_at if steps and steps[-1].outstanding else None,
+            )
+        )
+    no_emergency = any(
+        c.kind == "emergency_action" and c.ended == "ceased" and c.met_at == concluded
+        for c in state.clocks
     )
+    home = registry.get_home(session, case.home_id)
+    tenancy = registry.get_tenancy(session, case.tenancy_ref) if case.tenancy_ref else None
+    if tenancy is None:
+        tenancy = registry.tenancy_on(session, case.home_id, engine.calendar.local_date(now))
     return SummaryFacts(
         case_id=case.id,
         home_id=case.home_id,
         hazard=case.hazard,
-        outcome=case.outcome,
-        investigated_at=event.at if event else case.aware_at,
-        findings=(event.note or "") if event else "",
-        work=work,
+        outcome=latest.outcome,
+        investigated_at=concluded,
+        findings=(latest.findings or "").strip(),
+        work=tuple(work),
+        landlord=engine.landlord,
         timezone=engine.calendar.timezone,
+        investigation_type=latest.type,
+        method=latest.method,
+        no_emergency_found=no_emergency,
+        accommodation=case.accommodation,
+        tenant_name=tenancy.lead_tenant_name if tenancy else None,
+        address=home.address if home else None,
+        postcode=home.postcode if home else None,
+        letter_date=engine.calendar.local_date(now),
     )
 
 
@@ -761,6 +1099,10 @@ def _row(clock: Clock) -> ClockRow:
         reasonable_steps=clock.reasonable_steps,
         excused_at=clock.excused_at,
         excuse_reason=clock.excuse_reason,
+        duty=clock.duty,
+        ended=clock.ended,
+        ended_reason=clock.ended_reason,
+        investigation_type=clock.investigation_type,
     )
 
 
@@ -779,3 +1121,471 @@ def summary(session: Session, *, start: datetime, end: datetime, now: datetime) 
     ]
     figures = summary_figures(rows, open_cases, now=now)
     return {"from": to_rfc3339(start), "to": to_rfc3339(end)} | figures
+
+
+# --- what the pages read: the queue, the next step, the steps the state allows ---------------------
+#
+# The pages parse, call one of these and render; the rules they show (which duty is most urgent,
+# what records it, which steps the case's state allows) live here and in ``compliance.lifecycle``.
+
+
+def duty_label(clock: Clock | ClockState) -> str:
+    """A clock's duty in words: 'Send the written summary'."""
+    rule = CLOCK_RULE_BY_DUTY.get(clock.duty or clock.kind)
+    return rule.label if rule else clock.kind.replace("_", " ").capitalize()
+
+
+def urgent_clock(case: Case) -> Clock | None:
+    """The clock that makes the case urgent: its oldest breached duty not yet done, else its
+    nearest running deadline (None when no duty is outstanding)."""
+    breached = [c for c in case.clocks if c.status in BREACHED and c.met_at is None]
+    if breached:
+        return min(breached, key=lambda c: (c.due_at, c.id))
+    running = [c for c in case.clocks if c.status == "running"]
+    return min(running, key=lambda c: (c.due_at, c.id)) if running else None
+
+
+def excuse_state(clock: Clock) -> str | None:
+    """Where a breach stands on the defence of all reasonable endeavours (None: not breached)."""
+    if clock.status == "breached_excused":
+        return f"excused by {clock.excused_by or 'a compliance officer'}"
+    if clock.status != "breached":
+        return None
+    if clock.reasonable_steps:
+        return "endeavours recorded: awaiting a compliance officer"
+    return "no endeavours recorded yet"
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One case in the hazard queue, with the duty that makes it urgent."""
+
+    case: Case
+    postcode: str | None
+    address: str | None
+    clock: Clock | None
+    duty: str | None
+    breached: bool  # the urgent duty was breached and is still not done
+    excuse: str | None
+    breaches: int  # every breach on the case, done since or not
+
+
+@dataclass(frozen=True)
+class QueueView:
+    rows: list[QueueRow]
+    total: int
+    breached: int
+    headline: dict[str, int]
+    hazards: list[str]
+    areas: list[str]
+
+
+def area_of(postcode: str | None) -> str | None:
+    """A postcode's outward code (its district), the area the queue filters by."""
+    return postcode.split()[0].upper() if postcode and postcode.split() else None
+
+
+def hazard_queue(
+    session: Session,
+    *,
+    query: repository.QueueQuery,
+    now: datetime,
+    engine: Engine,
+    limit: int = 100,
+    offset: int = 0,
+) -> QueueView:
+    """The hazard queue in order of urgency (``repository.hazard_queue``) with its headline."""
+    rows, total, breached = repository.hazard_queue(
+        session, query=query, limit=limit, offset=offset
+    )
+    made = []
+    for case, postcode, address in rows:
+        clock = urgent_clock(case)
+        made.append(
+            QueueRow(
+                case=case,
+                postcode=postcode,
+                address=address,
+                clock=clock,
+                duty=duty_label(clock) if clock else None,
+                breached=clock is not None and clock.status in BREACHED,
+                excuse=excuse_state(clock) if clock else None,
+                breaches=sum(1 for c in case.clocks if c.status in BREACHED),
+            )
+        )
+    hazards, postcodes = repository.queue_choices(session)
+    return QueueView(
+        rows=made,
+        total=total,
+        breached=breached,
+        headline=repository.queue_headline(session, day_end=end_of_local_day(now, engine)),
+        hazards=hazards,
+        areas=sorted({a for a in (area_of(p) for p in postcodes) if a}),
+    )
+
+
+def end_of_local_day(now: datetime, engine: Engine) -> datetime:
+    """The end of today in the organisation's time zone (the queue's 'due today')."""
+    return engine.calendar.end_of_day(engine.calendar.local_date(now))
+
+
+# Beyond a clock's own ``done_by`` events, the steps that move its duty along.
+_ALSO_RECORD: dict[str, tuple[str, ...]] = {
+    "emergency_action": ("investigation_concluded", "emergency_duty_ceased"),
+    "investigate": ("investigation_booked", "access_failed"),
+    "renewed_investigation": ("investigation_booked", "access_failed"),
+    "written_summary": (),
+    "safety_work": ("safety_work_started",),
+    "supplementary_steps": (),
+    "supplementary_work": (),
+}
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """The case's next step for the person working it: the duty due next, what to record, and
+    who is waiting."""
+
+    title: str
+    clock: Clock | None = None
+    record: tuple[str, ...] = ()
+    waiting: str = ""
+    also: tuple[str, ...] = ()  # further points to act on (endeavours to record, a decision due)
+    deadline: datetime | None = None
+
+
+def next_step(case: Case, engine: Engine, *, household: str) -> NextStep:
+    """What the case needs next. ``household`` names who is waiting ('Ms A Tenant', or 'the
+    household' for a role that may not read names)."""
+    state = case_state(case)
+    if case.status == "closed":
+        reason = (case.closure_reason or "no reason recorded").replace("_", " ")
+        return NextStep(
+            f"Closed: {reason}. Reopen the case if the hazard comes back.", record=("reopened",)
+        )
+    if case.stage == "awaiting_triage":
+        return NextStep(
+            "Confirm the sensor finding (triage): its clocks start when you confirm it.",
+            record=(TRIAGE_CONFIRMED,),
+            waiting=household,
+            deadline=triage_due(case, engine),
+        )
+    also: list[str] = []
+    decision = lifecycle.accommodation_decision_due(state)
+    if decision is not None:
+        also.append("alternative_accommodation_decision")
+    clock = urgent_clock(case)
+    if clock is not None and clock.status == "breached" and not clock.reasonable_steps:
+        also.append("record_endeavours")
+    if case.closure_requested_by:
+        return NextStep(
+            f"A second officer to approve closing the case "
+            f"({(case.closure_request_reason or '').replace('_', ' ')}), requested by "
+            f"{case.closure_requested_by}.",
+            record=("closed",),
+            waiting=f"{case.closure_requested_by} (who asked to close it)",
+            also=tuple(also),
+        )
+    accommodation_steps = {
+        "due": ("alternative_accommodation_offered",),
+        "offered": ("alternative_accommodation_accepted", "alternative_accommodation_declined"),
+        "accepted": ("household_moved",),
+    }
+    if clock is None:
+        if case.accommodation == "moved" and state.made_safe:
+            return NextStep(
+                "The home is safe: record the household's return home.",
+                record=("household_returned",),
+                waiting=household,
+            )
+        if not case.in_scope and not case.investigations:
+            return NextStep(
+                "No statutory deadline runs (out of scope): investigate, or close the case with "
+                "its reason.",
+                record=("investigation_concluded", "closed"),
+                waiting=household,
+            )
+        return NextStep(
+            "No duty is outstanding: close the case with its reason.",
+            record=("closed",),
+            waiting=household,
+        )
+    rule = CLOCK_RULE_BY_DUTY.get(clock.duty or clock.kind)
+    record = (*(rule.done_by if rule else ()), *_ALSO_RECORD.get(clock.duty or clock.kind, ()))
+    if case.accommodation in accommodation_steps and clock.kind in lifecycle.SAFETY_KINDS:
+        record = (*record, *accommodation_steps[case.accommodation])
+    return NextStep(
+        duty_label(clock),
+        clock=clock,
+        record=tuple(dict.fromkeys(record)),
+        waiting=household,
+        also=tuple(also),
+        deadline=decision or clock.due_at,
+    )
+
+
+# What a trial of each step carries, so the lifecycle can say whether the case's state allows it
+# (the forms then ask for the real values).
+_TRIAL: dict[str, dict[str, Any]] = {
+    "investigation_concluded": {"outcome": "no_hazard"},
+    "emergency_duty_ceased": {"reason": "household_moved_out", "note": "trial"},
+    "supplementary_steps_taken": {"note": "trial"},
+    "further_investigation_opened": {"note": "trial"},
+}
+
+
+def possible_steps(case: Case, engine: Engine, *, at: datetime) -> list[str]:
+    """The steps the case's state allows at ``at``, asked of the lifecycle itself (closing is
+    always offered on an open case: its own page says what it needs)."""
+    if case.status == "closed":
+        return ["reopened"]
+    if case.stage == "awaiting_triage":
+        return [TRIAGE_CONFIRMED, "closed"]
+    state = case_state(case)
+    rule_set = engine.rule_set(case.rule_set, case.aware_at)
+    at = max(at, case.aware_at)
+    allowed = []
+    for kind in lifecycle.EVENT_TYPES:
+        if kind in ("closed", "closure_requested", "reopened"):
+            continue
+        trial = lifecycle.Event(type=kind, at=at, actor="trial", **_TRIAL.get(kind, {}))  # type: ignore[arg-type]
+        try:
+            lifecycle.apply_event(
+                state, trial, rule_set=rule_set, calendar=engine.calendar, settings=engine.settings
+            )
+        except EventRefused:
+            continue
+        allowed.append(kind)
+    return [*allowed, "closed"]
+
+
+@dataclass(frozen=True)
+class Closing:
+    """What closing the case with a reason needs and does, for the confirmation page."""
+
+    reason: str
+    refused: str | None  # why the lifecycle refuses it, if it does
+    outstanding: list[Clock]  # duties that would cease
+    needs_second_person: bool
+    request: tuple[str, str, datetime] | None  # (by, reason, at) of a closure request waiting
+
+
+def closing(
+    case: Case, engine: Engine, *, reason: str, actor: str, at: datetime, note: str | None = None
+) -> Closing:
+    """Whether the case can close now for ``reason`` by ``actor``: closed at once, or a closure
+    request for a second person (duties outstanding), or refused and why."""
+    state = case_state(case)
+    rule_set = engine.rule_set(case.rule_set, case.aware_at)
+    outstanding = [c for c in case.clocks if c.met_at is None]
+    request = (
+        (case.closure_requested_by, case.closure_request_reason or "", case.closure_requested_at)
+        if case.closure_requested_by and case.closure_requested_at
+        else None
+    )
+    needs_second = bool(outstanding)
+    kind = "closed"
+    if needs_second and (request is None or request[0] == actor or request[1] != reason):
+        kind = "closure_requested"
+    refused = None
+    try:
+        lifecycle.apply_event(
+            state,
+            lifecycle.Event(
+                type=kind,  # type: ignore[arg-type]
+                at=max(at, case.aware_at),
+                reason=reason,
+                note=note,
+                actor=actor,
+            ),
+            rule_set=rule_set,
+            calendar=engine.calendar,
+            settings=engine.settings,
+        )
+    except EventRefused as exc:
+        refused = exc.reason
+    if needs_second and request is not None and request[0] == actor and request[1] == reason:
+        refused = "you asked to close this case: another officer must approve it"
+    return Closing(reason, refused, outstanding, needs_second, request)
+
+
+def close_case(
+    session: Session,
+    *,
+    case_id: int,
+    reason: str,
+    note: str | None,
+    at: datetime,
+    actor: str,
+    now: datetime,
+    engine: Engine,
+) -> tuple[Case, str]:
+    """Close the case for a reason, or, with duties outstanding, ask for a second person's
+    approval (the first officer's ``closure_requested``; a colleague's ``closed``). Returns the
+    case and the event recorded."""
+    case = _lock_case(session, case_id)
+    plan = closing(case, engine, reason=reason, actor=actor, at=at, note=note)
+    if plan.refused:
+        raise EventRefused(plan.refused)
+    kind = "closed"
+    if plan.needs_second_person and (plan.request is None or plan.request[1] != reason):
+        kind = "closure_requested"
+    event = EventIn(type=kind, at=at, reason=reason, note=note)  # type: ignore[arg-type]
+    return (
+        record_event(session, case_id=case_id, event=event, actor=actor, now=now, engine=engine),
+        kind,
+    )
+
+
+# --- the written summary sent -----------------------------------------------------------------------
+
+SUMMARY_METHODS: dict[str, str] = {
+    "first_class_post": "first-class post",
+    "in_person": "by hand, in person",
+    "left_at_home": "left at the home",
+    "email": "email",
+}
+
+
+class LetterChannel(Protocol):
+    """Delivers a letter (email, SMS, post service): notify/ plugs one in through the
+    composition root. Returns what it did, in words, for the case page."""
+
+    def deliver(
+        self, session: Session, *, case_id: int, facts: SummaryFacts, method: str, text: str
+    ) -> str: ...
+
+
+def send_written_summary(
+    session: Session,
+    *,
+    case_id: int,
+    method: str,
+    at: datetime,
+    actor: str,
+    now: datetime,
+    engine: Engine,
+    channel: LetterChannel | None = None,
+) -> tuple[Case, str]:
+    """Record the written summary as sent (``summary_sent``, with how and when, and the letter's
+    text and SHA-256 as its evidence), handing it to a delivery channel when one is plugged in.
+    Returns the case and what happened, in words."""
+    if method not in SUMMARY_METHODS:
+        raise InvalidInput(f"how the summary was sent: one of {', '.join(SUMMARY_METHODS)}")
+    case = _lock_case(session, case_id)
+    facts = summary_facts(session, case, engine, now=at)
+    text = render_text(facts)
+    event = EventIn(
+        type="summary_sent",
+        at=at,
+        method=method,
+        evidence={
+            "letter": "written_summary",
+            "sha256": hashlib.sha256(text.encode()).hexdigest(),
+            "text": text,
+        },
+    )
+    case = record_event(session, case_id=case_id, event=event, actor=actor, now=now, engine=engine)
+    if channel is not None:
+        said = channel.deliver(session, case_id=case_id, facts=facts, method=method, text=text)
+    elif method == "email":
+        said = (
+            "Recorded as emailed. Homesafe did not send it: no mail server is configured, so "
+            "send it from your own mailbox if you have not."
+        )
+    else:
+        said = f"Recorded as sent ({SUMMARY_METHODS[method]})."
+    return case, said
+
+
+def letters_sent(case: Case) -> list[CaseEvent]:
+    """The case's letters as sent (``summary_sent`` events), oldest first."""
+    return [e for e in case.events if e.type == "summary_sent"]
+
+
+# --- what the compliance officer and the public read ------------------------------------------------
+
+AT_RISK = timedelta(hours=48)
+
+
+def duties_at_risk(session: Session, *, now: datetime) -> tuple[list[Clock], list[Clock]]:
+    """Open cases' duties not yet done: (breached, due within the next 48 hours), oldest first."""
+    clocks = repository.clocks_outstanding_before(session, before=now + AT_RISK)
+    return (
+        [c for c in clocks if c.status in BREACHED],
+        [c for c in clocks if c.status == "running"],
+    )
+
+
+@dataclass
+class KindMonth:
+    """Clocks of one kind whose deadline fell in one month."""
+
+    kind: str
+    month: str
+    met_on_time: int = 0
+    breached: int = 0
+    excused: int = 0
+    running: int = 0
+
+    @property
+    def decided(self) -> int:
+        return self.met_on_time + self.breached + self.excused
+
+
+def clocks_by_kind_and_month(session: Session, *, timezone: str) -> list[KindMonth]:
+    """Clocks met on time, breached, excused and still running, by kind and month of deadline."""
+    tz = ZoneInfo(timezone)
+    cells: dict[tuple[str, str], KindMonth] = {}
+    for kind, status, due, met in repository.clock_outcomes(session):
+        month = due.astimezone(tz).strftime("%Y-%m")
+        cell = cells.setdefault((kind, month), KindMonth(kind, month))
+        if status == "met" and met is not None and met <= due:
+            cell.met_on_time += 1
+        elif status == "breached_excused":
+            cell.excused += 1
+        elif status in ("breached", "met"):
+            cell.breached += 1
+        else:
+            cell.running += 1
+    return sorted(cells.values(), key=lambda c: (c.month, c.kind))
+
+
+@dataclass(frozen=True)
+class Headline:
+    """Aggregates for the public transparency page (no home, household or person)."""
+
+    open_cases: int
+    cases_opened_12m: int
+    cases_closed_12m: int
+    clocks_decided_12m: Counter[str]
+    clocks_on_time_12m: Counter[str]
+    tenant_reports_12m: int
+    tenant_reports_made_safe_12m: int
+    tenant_reports_closed_12m: int
+
+
+def headline(session: Session, *, now: datetime) -> Headline:
+    """The public figures over the last twelve months."""
+    figures = repository.public_figures(session, since=now - timedelta(days=365))
+    decided: Counter[str] = Counter()
+    on_time: Counter[str] = Counter()
+    for kind, status, due, met in figures["clocks"]:
+        decided[kind] += 1
+        if status == "met" and met is not None and met <= due:
+            on_time[kind] += 1
+    tenant = figures["tenant_cases"]
+    return Headline(
+        open_cases=figures["open"],
+        cases_opened_12m=figures["opened"],
+        cases_closed_12m=figures["closed"],
+        clocks_decided_12m=decided,
+        clocks_on_time_12m=on_time,
+        tenant_reports_12m=len(tenant),
+        tenant_reports_made_safe_12m=sum(
+            1
+            for status, stage, outcome in tenant
+            if stage in ("made_safe", "closed") or outcome in ("not_significant", "no_hazard")
+        ),
+        tenant_reports_closed_12m=sum(1 for status, _, _ in tenant if status == "closed"),
+    )

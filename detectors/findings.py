@@ -10,7 +10,7 @@ from typing import Literal
 Category = Literal["emergency", "potential"]
 CATEGORIES: tuple[str, ...] = ("emergency", "potential")
 
-# Stable hazard keys (CONTRACTS.md; AWAABS_LAW.md: `leak` → water_supply/damp_and_mould as the
+# Stable hazard keys (docs/api.md; docs/law.md: `leak` → water_supply/damp_and_mould as the
 # investigation decides).
 DAMP_AND_MOULD = "damp_and_mould"
 EXCESS_COLD = "excess_cold"

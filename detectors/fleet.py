@@ -758,7 +758,7 @@ def _conditions(
         in_season = local.month in c.season_months
         if in_season:
             # (a) the HOME never reached the health threshold in any living room or bedroom over the
-            # days (DETECTORS.md): raised once, on the home's representative room.
+            # days (docs/detectors.md): raised once, on the home's representative room.
             home_max, home_days, speaks = home_cold_week(state, sites, rows, local.ordinal)
             never = (home_days >= c.min_days) & (home_max < health_c) & speaks
             # (b) the ROOM averaged ≥ `sustained_serious_hours_per_day_h` a day below the serious threshold.

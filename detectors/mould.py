@@ -1,4 +1,4 @@
-"""VTT mould growth model, hourly (Hukka & Viitanen 1999; Ojanen et al. 2010; DETECTORS.md).
+"""VTT mould growth model, hourly (Hukka & Viitanen 1999; Ojanen et al. 2010; docs/detectors.md).
 
 Two forms that give identical results: `mould_index` runs a whole hourly series for one
 surface; `step_mould` advances a `MouldState` of many surfaces by one hour, so a runner can
@@ -20,7 +20,7 @@ BoolArray = npt.NDArray[np.bool_]
 
 @dataclass(frozen=True)
 class SensitivityClass:
-    """One VTT sensitivity class (Ojanen et al. 2010, Table 1, as in DETECTORS.md)."""
+    """One VTT sensitivity class (Ojanen et al. 2010, Table 1, as in docs/detectors.md)."""
 
     key: str
     k1_below_1: float
@@ -41,7 +41,7 @@ SENSITIVITY_CLASSES: dict[str, SensitivityClass] = {
     )
 }
 
-# Decline of M when growth conditions do not hold, per day before × Cmat (DETECTORS.md).
+# Decline of M when growth conditions do not hold, per day before × Cmat (docs/detectors.md).
 DECLINE_FIRST_PER_DAY, DECLINE_FIRST_H = -0.032, 6.0
 DECLINE_PAUSE_UNTIL_H = 24.0
 DECLINE_LATER_PER_DAY = -0.016

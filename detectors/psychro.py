@@ -1,4 +1,4 @@
-"""Psychrometrics and internal-surface conditions (DETECTORS.md; BS EN ISO 13788; BRE IP1/06).
+"""Psychrometrics and internal-surface conditions (docs/detectors.md; BS EN ISO 13788; BRE IP1/06).
 
 Every function is vectorised: it takes floats or array-likes and returns a float64 array
 (0-dimensional for scalar input; `float(...)` it where a Python float is wanted).
@@ -18,7 +18,7 @@ PSAT_P0_PA = 610.5
 PSAT_A_WATER, PSAT_B_WATER_C = 17.269, 237.3
 PSAT_A_ICE, PSAT_B_ICE_C = 21.875, 265.5
 
-# Magnus dew point coefficients (DETECTORS.md).
+# Magnus dew point coefficients (docs/detectors.md).
 MAGNUS_A, MAGNUS_B_C = 17.62, 243.12
 
 # BRE IP1/06: critical temperature factor for UK dwellings.

@@ -34,7 +34,7 @@ def demo_plans(homes: int, seed: int) -> list[HomePlan]:
 
 
 def demo_registry_rows(homes: int, seed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """homes.csv and households.csv rows (CONTRACTS.md §2 columns as keys) for the demo homes."""
+    """homes.csv and households.csv rows (docs/operations.md, "Registering homes": columns as keys) for the demo homes."""
     plans = demo_plans(homes, seed)
     return homes_rows(plans), households_rows(plans, seed)
 

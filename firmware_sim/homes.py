@@ -1,5 +1,5 @@
 """Home plans: identities, rooms and sensors, the physical parameters of each room, and the
-registry rows (CONTRACTS.md §2) of the fleet. Deterministic from the seed."""
+registry rows (docs/operations.md, "Registering homes") of the fleet. Deterministic from the seed."""
 
 from __future__ import annotations
 
@@ -145,7 +145,7 @@ HOUSEHOLDS_CSV_COLUMNS = (
 
 
 def homes_rows(plans: list[HomePlan]) -> list[dict[str, str]]:
-    """homes.csv rows: one per sensor (CONTRACTS.md §2)."""
+    """homes.csv rows: one per sensor (docs/operations.md, "Registering homes")."""
     return [
         {
             "home_id": p.home_id,
@@ -165,7 +165,7 @@ def homes_rows(plans: list[HomePlan]) -> list[dict[str, str]]:
 
 
 def households_rows(plans: list[HomePlan], seed: int) -> list[dict[str, str]]:
-    """households.csv rows: one per home, attributes drawn from set proportions (CONTRACTS.md §2)."""
+    """households.csv rows: one per home, attributes drawn from set proportions (docs/operations.md, "Registering homes")."""
     rows = []
     for p in plans:
         rng = np.random.default_rng([seed, p.index, 13])

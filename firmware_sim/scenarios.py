@@ -12,7 +12,7 @@ import numpy as np
 # Heating 07:00–09:00 and 16:00–23:00 on weekdays, 07:00–23:00 at weekends (simulation.py).
 LIVING_SETPOINT_C = 21.0
 # Seasons in which a seasonal hazard can hold (local calendar months).
-HEATING_SEASON_MONTHS = (10, 11, 12, 1, 2, 3)  # DETECTORS.md: 1 October – 31 March
+HEATING_SEASON_MONTHS = (10, 11, 12, 1, 2, 3)  # docs/detectors.md: 1 October – 31 March
 TM59_SEASON_MONTHS = (5, 6, 7, 8, 9)  # CIBSE TM59: May–September
 SEASON_MONTHS = {"heating": HEATING_SEASON_MONTHS, "summer": TM59_SEASON_MONTHS}
 

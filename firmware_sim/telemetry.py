@@ -21,7 +21,7 @@ WME_NOISE_SD_PCT = 0.2
 BATTERY_DRAIN_PCT_PER_DAY = 0.05  # ~2 years on a pair of AA cells — a setting
 DRIFT_C_PER_DAY = 0.3
 DRIFT_RH_PCT_PER_DAY = 1.5
-MAX_READINGS_PER_MESSAGE = 500  # CONTRACTS.md §1
+MAX_READINGS_PER_MESSAGE = 500  # docs/gateways.md
 FAULT_SENSOR_ID = "s1"  # the living-room sensor carries scenario faults
 DEAD_BATTERY_START_PCT = 12.0
 

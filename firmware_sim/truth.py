@@ -4,16 +4,16 @@ Every definition works on hourly room-air temperatures (what a sensor reads), lo
 Europe/London, and the real calendar of the timestamps:
 
 - damp_and_mould: VTT mould index M ≥ 1 on the room's cold corner (surface conditions), or a
-  damp probe above 20 %WME (DETECTORS.md). Evidence carries `mould_index_1_ts`, the hour the
+  damp probe above 20 %WME (docs/detectors.md). Evidence carries `mould_index_1_ts`, the hour the
   room's M first reached 1 (during spin-up or the window; None if it never did in the run).
 - excess_cold, only in the heating season (local dates 1 October – 31 March), in living rooms
   and bedrooms, holding at an hour when over the preceding 7 days (168 h) either
     (a) the home never reached 18 °C in any living room or bedroom (WHO 2018 minimum; the
-        social-housing practice in DETECTORS.md) — every living room and bedroom of the home; or
+        social-housing practice in docs/detectors.md) — every living room and bedroom of the home; or
     (b) the room averaged at least 12 h a day below 16 °C (HHSRS 'serious' band, sustained
         for the week) — that room.
   Evidence: mean hours a day below 19, 18, 16 and 10 °C over the interval (HHSRS / WHO bands).
-- excess_heat (CIBSE TM59, DETECTORS.md), counted per calendar year from the start of the run:
+- excess_heat (CIBSE TM59, docs/detectors.md), counted per calendar year from the start of the run:
     (a) adaptive: hours with T − Tmax ≥ 1 K, Tmax = 0.33·Trm + 21.8, Trm the running mean of
         daily outdoor means (α = 0.8), in occupied hours of May–September (living rooms and
         kitchens 09:00–22:00, bedrooms all day, TM59 §3.4), more than 3 % of that season's
@@ -45,7 +45,7 @@ HHSRS_HYPOTHERMIA_C = 10.0  # HHSRS: hypothermia risk below 10 °C
 COLD_HOURS_PER_DAY_BELOW_SERIOUS = 12.0  # (b): half of every day, sustained over the 7 days
 TM59_ADAPTIVE_EXCEEDANCE_K = 1.0  # TM59 (a): T − Tmax ≥ 1 K
 TM59_ADAPTIVE_LIMIT_FRACTION = 0.03  # at most 3 % of occupied hours, May–September
-TM59_TMAX_OFFSET_C = 21.8  # Tmax = 0.33·Trm + 21.8 (DETECTORS.md; 20.8 for vulnerable occupants)
+TM59_TMAX_OFFSET_C = 21.8  # Tmax = 0.33·Trm + 21.8 (docs/detectors.md; vulnerable: 20.8)
 TM59_BEDROOM_NIGHT_C = 26.0  # TM59 (b): bedrooms 22:00–07:00
 TM59_BEDROOM_NIGHT_LIMIT_H = 32.0  # 1 % of annual night hours
 TM59_SEASON_DAYS = 153  # 1 May – 30 September

@@ -17,6 +17,7 @@ from compliance.calendar import WorkingDayCalendar
 from compliance.rules import ComplianceSettings
 from compliance.schemas import FindingIn
 from compliance.service import Engine
+from compliance.summary import Landlord
 from detectors import repository as detector_repository
 from detectors.findings import LEAK, Finding
 from detectors.runner import SensorSite, run_pass
@@ -25,6 +26,7 @@ from homesafe.settings import VAR_DIR, Settings
 from ingest.contract import DeadLetterRecord
 from ingest.fleet import GatewayDelta
 from ingest.repository import add_dead_letters, merge_fleet_deltas
+from ingest.retention import TelemetryRetention, open_retention
 from ingest.service import IngestService
 from ingest.spool import Spool
 from ingest.store import TelemetryStore, open_telemetry_store
@@ -44,9 +46,12 @@ class Services:
     sessions: sessionmaker[Session]
     telemetry: TelemetryStore
     compliance: Engine
+    retention: TelemetryRetention | None = None
 
     def close(self) -> None:
         self.telemetry.close()
+        if self.retention is not None:
+            self.retention.close()
         self.db.dispose()
 
 
@@ -60,8 +65,26 @@ def build(settings: Settings) -> Services:
         db=db,
         sessions=make_sessionmaker(db),
         telemetry=open_telemetry_store(settings.telemetry_url),
-        compliance=Engine(WorkingDayCalendar(settings.timezone), compliance_settings),
+        compliance=Engine(
+            WorkingDayCalendar(settings.timezone),
+            compliance_settings,
+            landlord=Landlord(
+                name=settings.landlord_name,
+                phone=settings.landlord_phone,
+                email=settings.landlord_email,
+                address=settings.landlord_address,
+            ),
+        ),
+        retention=_retention(settings.telemetry_url),
     )
+
+
+def _retention(telemetry_url: str) -> TelemetryRetention | None:
+    """Rollups and raw retention on the telemetry store (none for an in-memory SQLite store)."""
+    try:
+        return open_retention(telemetry_url)
+    except ValueError:
+        return None
 
 
 class GatewayDirectory:
@@ -184,4 +207,6 @@ def app_context(services: Services) -> AppContext:
         telemetry=services.telemetry,
         engine=services.compliance,
         audit_key=services.settings.audit_key,
+        retention=services.retention,
+        raw_days=services.settings.retention_raw_days,
     )

@@ -5,16 +5,18 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from pydantic import ValidationError
 
 from homesafe.settings import Settings
+
+if TYPE_CHECKING:
+    from homesafe.backup import Targets
+    from homesafe.bootstrap import Services
 
 
 class UsageError(Exception):
@@ -35,12 +37,30 @@ def load_settings() -> Settings:
         raise UsageError(f"bad setting {name}: {first['msg']}") from None
 
 
-def _services(settings: Settings, *, migrate_first: bool = False):  # type: ignore[no-untyped-def]
+def _services(settings: Settings, *, migrate_first: bool = False) -> Services:
+    """The process's services on a case database at the newest schema.
+
+    A fresh or older embedded (SQLite) database is upgraded on the spot, as `homesafe run` does;
+    a PostgreSQL one is migrated only on purpose (`homesafe db upgrade`, the compose `migrate`
+    service), so several replicas never race to migrate it: a command finding it behind says so.
+    """
     from homesafe import bootstrap, migrate
 
     services = bootstrap.build(settings)
-    if migrate_first:
-        migrate.upgrade(services.db)
+    try:
+        if migrate_first:
+            migrate.upgrade(services.db)
+        elif migrate.schema_is_current(services.db):
+            pass
+        elif services.db.dialect.name == "sqlite":
+            migrate.upgrade(services.db)
+        else:
+            raise UsageError(
+                "the case database is not at the newest schema: run `homesafe db upgrade`"
+            )
+    except BaseException:
+        services.close()
+        raise
     return services
 
 
@@ -51,15 +71,17 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
     from api.app import create_app
     from homesafe import bootstrap
+    from homesafe.lifecycle import HttpServer, stop_on_signals
 
     services = _services(settings)
-    app = create_app(bootstrap.app_context(services))
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
-    return 0
+    try:
+        app = create_app(bootstrap.app_context(services))
+        server = HttpServer(app, host=args.host, port=args.port)
+        return 0 if server.serve_until(stop_on_signals()) else 1
+    finally:
+        services.close()
 
 
 def start_metrics(port: int, host: str) -> Any:
@@ -70,17 +92,11 @@ def start_metrics(port: int, host: str) -> Any:
     return server
 
 
-def _wait_for_signal() -> None:
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    stop.wait()
-
-
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     import socket
 
     from homesafe import bootstrap
+    from homesafe.lifecycle import stop_on_signals
     from ingest.subscriber import MqttIngest, parse_mqtt_url
 
     if settings.mqtt_url is None:
@@ -97,6 +113,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     spool_max_bytes = settings.spool_max_bytes
 
     def serve(client_id: str, spool_dir: Path, metrics_port: int, shared: bool) -> None:
+        stop = stop_on_signals()  # in this process: the only one, or a forked worker
         services = _services(settings)
         if metrics_port:
             start_metrics(metrics_port, settings.metrics_host)
@@ -115,7 +132,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         )
         ingest.start()
         try:
-            _wait_for_signal()
+            stop.wait()
         finally:
             ingest.stop()
             services.close()
@@ -126,15 +143,14 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if workers == 1:
         serve(client_id, spool_dir, metrics_port, args.shared)
         return 0
+    _services(settings).close()  # a database behind its schema stops here, not in N children
     # N processes on one $share/ subscription, each its own session, spool and metrics port.
     from ingest.workers import run_workers, worker_slots
 
+    stop = stop_on_signals()
     slots = worker_slots(
         workers, client_id=client_id, spool_dir=spool_dir, metrics_port=metrics_port
     )
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
     run_workers(
         slots,
         lambda slot: serve(slot.client_id, slot.spool_dir, slot.metrics_port, True),
@@ -190,24 +206,32 @@ def cmd_broker_config(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_detect(args: argparse.Namespace, settings: Settings) -> int:
     from homesafe import bootstrap
-    from homesafe.scheduler import make_scheduler
+    from homesafe.lifecycle import stop_on_signals
+    from homesafe.scheduler import make_scheduler, run_until
     from registry.clock import utc_now
 
     services = _services(settings)
-    if args.once:
-        found = bootstrap.detect_once(services, now=utc_now())
-        print(f"{found} finding(s)")
-        return 0
-    make_scheduler(services, blocking=True, sweep=False).start()
-    return 0
+    try:
+        if args.once:
+            found = bootstrap.detect_once(services, now=utc_now())
+            print(f"{found} finding(s)")
+            return 0
+        stop = stop_on_signals()
+        return run_until(make_scheduler(services, sweep=False), stop, "detectors")
+    finally:
+        services.close()
 
 
 def cmd_scheduler(_args: argparse.Namespace, settings: Settings) -> int:
-    from homesafe.scheduler import make_scheduler
+    from homesafe.lifecycle import stop_on_signals
+    from homesafe.scheduler import make_scheduler, run_until
 
     services = _services(settings)
-    make_scheduler(services, blocking=True, detect=False).start()
-    return 0
+    try:
+        stop = stop_on_signals()
+        return run_until(make_scheduler(services, detect=False), stop, "scheduler")
+    finally:
+        services.close()
 
 
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
@@ -225,11 +249,7 @@ def cmd_registry_import(args: argparse.Namespace, settings: Settings) -> int:
     services = _services(settings)
     try:
         with services.sessions.begin() as session:
-            summary = import_files(
-                session,
-                Path(args.homes_csv),
-                Path(args.households_csv) if args.households_csv else None,
-            )
+            summary = import_files(session, [Path(name) for name in args.files])
     except RegistryImportError as exc:
         for error in exc.errors:
             print(str(error), file=sys.stderr)
@@ -237,7 +257,8 @@ def cmd_registry_import(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     print(
         f"imported {summary.homes} home(s), {summary.gateways} gateway(s), "
-        f"{summary.sensors} sensor(s), {summary.households} household(s)"
+        f"{summary.sensors} sensor(s), {summary.households} household(s), "
+        f"{summary.tenancies} tenancy(ies)"
     )
     return 0
 
@@ -383,6 +404,51 @@ def cmd_audit_verify(_args: argparse.Namespace, settings: Settings) -> int:
     return 0 if result.verdict == "intact" else 3
 
 
+def _backup_targets(settings: Settings) -> Targets:
+    from homesafe.backup import Targets
+
+    return Targets(
+        database_url=settings.database_url,
+        telemetry_url=settings.telemetry_url,
+        influx_rpc_address=settings.influx_rpc_address,
+    )
+
+
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from homesafe.backup import BackupError, BackupRefused, backup
+    from registry.clock import utc_now
+
+    try:
+        manifest = backup(_backup_targets(settings), Path(args.directory), now=utc_now())
+    except BackupRefused as exc:
+        raise UsageError(f"homesafe backup: {exc}") from None
+    except BackupError as exc:
+        print(f"homesafe backup: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"backed up the {manifest['database']['kind']} case database and the "
+        f"{manifest['telemetry']['kind']} telemetry store to {args.directory}"
+    )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from homesafe.backup import BackupError, BackupRefused, restore
+
+    try:
+        manifest = restore(_backup_targets(settings), Path(args.directory))
+    except BackupRefused as exc:
+        raise UsageError(f"homesafe restore: {exc}") from None
+    except BackupError as exc:
+        print(f"homesafe restore: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"restored the backup of {manifest['created_at']} from {args.directory}; "
+        "check it with `homesafe audit verify`"
+    )
+    return 0
+
+
 def cmd_db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
     _services(settings, migrate_first=True)
     print("database is at the newest schema")
@@ -458,10 +524,14 @@ def build_parser() -> argparse.ArgumentParser:
         dest="registry_command", required=True, parser_class=_Parser
     )
     registry_import = registry_commands.add_parser(
-        "import", help="import homes.csv [households.csv]"
+        "import", help="import homes.csv [households.csv] [tenancies.csv]"
     )
-    registry_import.add_argument("homes_csv")
-    registry_import.add_argument("households_csv", nargs="?")
+    registry_import.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE.csv",
+        help="homes.csv, households.csv, tenancies.csv (each recognised by its header row)",
+    )
     registry_import.set_defaults(handler=cmd_registry_import)
 
     users = commands.add_parser("users", help="people")
@@ -510,6 +580,13 @@ def build_parser() -> argparse.ArgumentParser:
     audit_commands.add_parser("verify", help="check the hash chain").set_defaults(
         handler=cmd_audit_verify
     )
+
+    backup = commands.add_parser("backup", help="back up the case database and telemetry")
+    backup.add_argument("directory", help="a new (or empty) directory")
+    backup.set_defaults(handler=cmd_backup)
+    restore = commands.add_parser("restore", help="restore a backup into empty stores")
+    restore.add_argument("directory", help="a directory `homesafe backup` wrote")
+    restore.set_defaults(handler=cmd_restore)
 
     db = commands.add_parser("db", help="the case database")
     db_commands = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)

@@ -63,12 +63,13 @@ class EmbeddedBroker:
         log.info("embedded MQTT broker (3.1.1) on %s", self.url)
 
     def stop(self) -> None:
+        """Disconnect every client and close (a few seconds at most: shutdown must fit in 10 s)."""
         if self._broker is not None:
             try:
                 asyncio.run_coroutine_threadsafe(self._broker.shutdown(), self._loop).result(
-                    timeout=10
+                    timeout=3
                 )
             except Exception:
                 log.warning("embedded broker did not shut down cleanly", exc_info=True)
         self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=5)
+        self._thread.join(timeout=2)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -20,6 +22,14 @@ def alembic_config(url: str) -> Config:
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
+
+
+def schema_is_current(engine: Engine) -> bool:
+    """True when the case database is at every room's newest migration (no more, no less)."""
+    script = ScriptDirectory.from_config(alembic_config(engine.url.render_as_string()))
+    with engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    return current == set(script.get_heads())
 
 
 def upgrade(engine: Engine) -> None:

@@ -9,7 +9,6 @@ import secrets
 import threading
 from pathlib import Path
 
-import uvicorn
 from sqlalchemy import select
 
 from api.app import create_app
@@ -18,6 +17,7 @@ from api.models import User
 from compliance.reporting import safe_cell
 from homesafe import bootstrap, migrate
 from homesafe.embedded_broker import EmbeddedBroker
+from homesafe.lifecycle import HttpServer, leave_now, stop_on_signals
 from homesafe.scheduler import make_scheduler
 from homesafe.settings import VAR_DIR, Settings
 from ingest.subscriber import MqttIngest, parse_mqtt_url
@@ -77,11 +77,17 @@ def _demo_people(services: bootstrap.Services) -> str:
 
 
 def run(settings: Settings, *, host: str, port: int, simulate: bool) -> int:
-    """Start broker, ingest, scheduler (detectors and clocks), API and demo fleet; serve until stopped."""
+    """Start broker, ingest, scheduler (detectors and clocks), API and demo fleet; serve until stopped.
+
+    On SIGTERM or SIGINT (docs/operations.md, "Stopping"): the pages and API stop taking requests,
+    the demo fleet and the scheduler stop, the embedded broker closes (it acknowledged gateways'
+    messages itself, so nothing more may come in), and ingest writes every reading it holds
+    before the process exits with status 0.
+    """
+    stop = stop_on_signals()
     Path(VAR_DIR).mkdir(parents=True, exist_ok=True)
     services = bootstrap.build(settings)
     migrate.upgrade(services.db)
-    stop = threading.Event()
     broker: EmbeddedBroker | None = None
     if settings.mqtt_url is None:
         broker = EmbeddedBroker()
@@ -114,13 +120,15 @@ def run(settings: Settings, *, host: str, port: int, simulate: bool) -> int:
     ingest.start()
     scheduler = make_scheduler(services, sweep_interval_s=30, detect_interval_s=20)
     scheduler.start()
+    fleet_stop = threading.Event()
+    fleet: threading.Thread | None = None
     if simulate:
-        start_demo_fleet(
+        fleet = start_demo_fleet(
             mqtt_host,
             mqtt_port,
             homes=DEMO_HOMES,
             seed=1,
-            stop=stop,
+            stop=fleet_stop,
             protocol=protocol,
             gateway_key=settings.gateway_key,
         )
@@ -135,14 +143,23 @@ def run(settings: Settings, *, host: str, port: int, simulate: bool) -> int:
         f"  try: curl -H 'Authorization: Bearer {token}' http://{host}:{port}/api/v1/cases",
         flush=True,
     )
-    app = create_app(bootstrap.app_context(services))
+    server = HttpServer(
+        create_app(bootstrap.app_context(services)), host=host, port=port, log_level="warning"
+    )
+    served = False
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        served = server.serve_until(stop)
     finally:
-        stop.set()
-        scheduler.shutdown(wait=False)
-        ingest.stop()
+        fleet_stop.set()
+        if fleet is not None:
+            fleet.join(2.0)
+        jobs_done = scheduler.stop()
         if broker is not None:
             broker.stop()
+        ingest.stop()
+        if not jobs_done:
+            log.warning("a scheduler job was still running; leaving (its transaction rolls back)")
+            leave_now(0)
         services.close()
-    return 0
+    log.info("stopped")
+    return 0 if served else 1

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
 
 from compliance.jobs import run_checkpoint, run_sweep, run_warnings
 from homesafe.bootstrap import Services, detect_once
+from homesafe.lifecycle import JOB_GRACE_S, leave_now, wait_until
 from registry.clock import utc_now
 
 log = logging.getLogger(__name__)
@@ -52,64 +53,110 @@ def checkpoint_job(services: Services) -> None:
 CHECKPOINT_INTERVAL_S = 3600.0
 
 
+def retention_job(services: Services) -> None:
+    """Hourly rollups of final hours; raw readings past HOMESAFE_RETENTION_RAW_DAYS let go."""
+    if services.retention is None:
+        return
+    done = services.retention.run(now=utc_now(), raw_days=services.settings.retention_raw_days)
+    if done.rollup_rows or done.raw_deleted:
+        log.info(
+            "retention: %d hourly rollup(s) up to %s; %s raw reading(s) deleted",
+            done.rollup_rows,
+            done.rolled_until_s,
+            done.raw_deleted if done.raw_deleted is not None else "InfluxDB's policy drops",
+        )
+
+
 def detect_job(services: Services) -> None:
     found = detect_once(services, now=utc_now())
     if found:
         log.info("detectors raised %d finding(s)", found)
 
 
+class Scheduler:
+    """APScheduler 3 in background threads, counting the jobs that are running (for a clean stop)."""
+
+    def __init__(self) -> None:
+        self.aps = BackgroundScheduler(timezone="UTC")
+        self._running = 0
+        self._lock = threading.Lock()
+
+    def add(self, job: Callable[[Services], None], seconds: float, services: Services) -> None:
+        """Run job(services) now and then every `seconds`; never two runs of it at once."""
+
+        def run(services: Services) -> None:
+            with self._lock:
+                self._running += 1
+            try:
+                job(services)
+            finally:
+                with self._lock:
+                    self._running -= 1
+
+        self.aps.add_job(
+            run,
+            "interval",
+            seconds=seconds,
+            args=[services],
+            id=job.__name__.removesuffix("_job"),
+            name=job.__name__,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=utc_now(),
+            misfire_grace_time=None,
+        )
+
+    @property
+    def running_jobs(self) -> int:
+        with self._lock:
+            return self._running
+
+    def job_ids(self) -> list[str]:
+        return [job.id for job in self.aps.get_jobs()]
+
+    def start(self) -> None:
+        self.aps.start()
+
+    def stop(self, grace_s: float = JOB_GRACE_S) -> bool:
+        """Start no more jobs; wait up to grace_s for running ones. True when none is left running."""
+        if self.aps.running:
+            self.aps.shutdown(wait=False)
+        return wait_until(lambda: self.running_jobs == 0, grace_s)
+
+
+def run_until(scheduler: Scheduler, stop: threading.Event, what: str) -> int:
+    """Serve the scheduler's jobs until stop; leave without waiting for a job past its grace."""
+    scheduler.start()
+    log.info("%s running: %s", what, ", ".join(scheduler.job_ids()))
+    stop.wait()
+    if not scheduler.stop():
+        log.warning(
+            "%s: a job is still running after %.0f s; leaving (its transaction rolls back)",
+            what,
+            JOB_GRACE_S,
+        )
+        leave_now(0)
+    log.info("%s stopped", what)
+    return 0
+
+
 def make_scheduler(
     services: Services,
     *,
-    blocking: bool = False,
     sweep: bool = True,
     detect: bool = True,
     sweep_interval_s: float | None = None,
     detect_interval_s: float | None = None,
-) -> BaseScheduler:
+) -> Scheduler:
     """A scheduler with the chosen jobs; each runs once at start and then on its interval."""
-    scheduler: BaseScheduler = (
-        BlockingScheduler(timezone="UTC") if blocking else BackgroundScheduler(timezone="UTC")
-    )
-    now = utc_now()
-    common = {
-        "max_instances": 1,
-        "coalesce": True,
-        "next_run_time": now,
-        "misfire_grace_time": None,
-    }
+    scheduler = Scheduler()
     if sweep:
-        scheduler.add_job(
-            sweep_job,
-            "interval",
-            seconds=sweep_interval_s or services.settings.sweep_interval_s,
-            args=[services],
-            id="sweep",
-            **common,
-        )
-        scheduler.add_job(
-            verify_job,
-            "interval",
-            seconds=VERIFY_INTERVAL_S,
-            args=[services],
-            id="verify_repairs",
-            **common,
-        )
-        scheduler.add_job(
-            checkpoint_job,
-            "interval",
-            seconds=CHECKPOINT_INTERVAL_S,
-            args=[services],
-            id="audit_checkpoint",
-            **common,
-        )
+        scheduler.add(sweep_job, sweep_interval_s or services.settings.sweep_interval_s, services)
+        scheduler.add(verify_job, VERIFY_INTERVAL_S, services)
+        scheduler.add(checkpoint_job, CHECKPOINT_INTERVAL_S, services)
+        scheduler.add(retention_job, services.settings.retention_interval_s, services)
     if detect:
-        scheduler.add_job(
-            detect_job,
-            "interval",
-            seconds=detect_interval_s or services.settings.detect_interval_s,
-            args=[services],
-            id="detect",
-            **common,
+        scheduler.add(
+            detect_job, detect_interval_s or services.settings.detect_interval_s, services
         )
     return scheduler

@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ingest.retention import DEFAULT_RAW_DAYS, validate_raw_days
+
 VAR_DIR = Path("var")
 MIN_KEY_CHARS = 32
 
@@ -36,6 +38,11 @@ class Settings(BaseSettings):
         validate_default=True,
         description="HMAC key signing the audit log's daily checkpoints (required in production)",
     )
+    # The landlord's contact details printed on every letter (docs/operations.md, "Settings").
+    landlord_name: str | None = None
+    landlord_phone: str | None = None
+    landlord_email: str | None = None
+    landlord_address: str | None = None
     detect_interval_s: float = 900.0
     sweep_interval_s: float = 60.0
     awareness_from_sensors: str = "on_detection"
@@ -52,6 +59,14 @@ class Settings(BaseSettings):
     spool_max_bytes: int | None = Field(default=None, gt=0)
     ingest_workers: int = Field(default=1, ge=1, le=64)
     log_format: str = Field(default="text", pattern="^(text|json)$")
+    # Retention (docs/operations.md): raw readings kept this many days, hourly rollups forever.
+    retention_raw_days: int = Field(
+        default=DEFAULT_RAW_DAYS, description="0 = keep raw readings forever; else at least 40"
+    )
+    retention_interval_s: float = Field(default=3600.0, gt=0)
+    influx_rpc_address: str | None = Field(
+        default=None, description="influxd's RPC bind address for backup and restore (host:8088)"
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -61,6 +76,16 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @field_validator("gateway_key", "audit_key")
+    @classmethod
+    def _empty_is_unset(cls, value: str | None) -> str | None:
+        return value or None  # compose passes `${HOMESAFE_AUDIT_KEY:-}`: empty when not given
+
+    @field_validator("retention_raw_days")
+    @classmethod
+    def _raw_days(cls, value: int) -> int:
+        return validate_raw_days(value)
 
     @field_validator("audit_key")
     @classmethod

@@ -1,4 +1,4 @@
-"""Mosquitto's password file and ACL for every registered gateway (CONTRACTS.md §1).
+"""Mosquitto's password file and ACL for every registered gateway (docs/gateways.md).
 
 Each gateway logs in as its own id with a password derived from the provisioning key
 (HMAC-SHA256 of the id, first 32 hex digits — the simulator derives the same), and may

@@ -1,4 +1,4 @@
-"""The v1 gateway telemetry contract (CONTRACTS.md §1): decode and validate one MQTT message.
+"""The v1 gateway telemetry contract (docs/gateways.md): decode and validate one MQTT message.
 
 Pure: no I/O, time is an argument. `decode_telemetry` never raises; every message ends up
 either with accepted readings, or rejections carrying a reason in plain words, or both.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, ForeignKeyConstraint, Integer, String
+from datetime import date
+
+from sqlalchemy import Date, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.db import Base
@@ -18,6 +20,9 @@ class Home(Base):
     floor_level: Mapped[int | None] = mapped_column(Integer)
     build_year: Mapped[int | None] = mapped_column(Integer)
     imd_decile: Mapped[int | None] = mapped_column(Integer)
+    # 0002_registry: the postal address (optional ``address`` column of homes.csv), for letters
+    # and for finding a home.
+    address: Mapped[str | None] = mapped_column(Text)
 
 
 class Gateway(Base):
@@ -50,3 +55,23 @@ class Household(Base):
     over_65: Mapped[str] = mapped_column(String(16))
     language_needs: Mapped[str | None] = mapped_column(String(64))
     vulnerability: Mapped[str | None] = mapped_column(String(200))
+
+
+class Tenancy(Base):
+    """Who lives in a home, on which tenure, and how to reach them (personal data, not
+    special-category): readable by staff who work cases. The tenure decides whether Awaab's Law
+    clocks run (docs/law.md, "Tenure")."""
+
+    __tablename__ = "tenancy"
+    __table_args__ = (Index("ix_tenancy_home_start", "home_id", "start_date"),)
+
+    tenancy_ref: Mapped[str] = mapped_column(String(64), primary_key=True)
+    home_id: Mapped[str] = mapped_column(ForeignKey("home.home_id"))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    tenure: Mapped[str] = mapped_column(String(24))
+    lead_tenant_name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    preferred_channel: Mapped[str | None] = mapped_column(String(8))
+    language: Mapped[str | None] = mapped_column(String(35))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from registry.models import Gateway, Home, Household, Sensor
-from registry.schemas import HomeRow, HouseholdRow, SensorRow
+from registry.models import Gateway, Home, Household, Sensor, Tenancy
+from registry.schemas import HomeRow, HouseholdRow, SensorRow, TenancyRow
 
 
 def home_ids(session: Session) -> set[str]:
@@ -59,10 +60,14 @@ def upsert(
     homes: Sequence[HomeRow],
     sensors: Sequence[SensorRow],
     households: Sequence[HouseholdRow],
+    tenancies: Sequence[TenancyRow] = (),
 ) -> None:
     """Insert or update the given rows; the caller owns the transaction."""
     for home in homes:
-        session.merge(Home(**{name: getattr(home, name) for name in HomeRow.__slots__}))
+        values = {name: getattr(home, name) for name in HomeRow.__slots__}
+        if values["address"] is None:
+            del values["address"]  # a homes.csv without addresses keeps the ones on record
+        session.merge(Home(**values))
     session.flush()
     for gateway_id, home_id in {(s.gateway_id, s.home_id) for s in sensors}:
         session.merge(Gateway(gateway_id=gateway_id, home_id=home_id))
@@ -80,4 +85,90 @@ def upsert(
         session.merge(
             Household(**{name: getattr(household, name) for name in HouseholdRow.__slots__})
         )
+    for tenancy in tenancies:
+        session.merge(Tenancy(**{name: getattr(tenancy, name) for name in TenancyRow.__slots__}))
     session.flush()
+
+
+def running_tenancies(session: Session) -> dict[str, str]:
+    """Each home's running tenancy (no end date): home id -> tenancy reference."""
+    return {
+        home_id: reference
+        for home_id, reference in session.execute(
+            select(Tenancy.home_id, Tenancy.tenancy_ref).where(Tenancy.end_date.is_(None))
+        )
+    }
+
+
+def tenancy_on(session: Session, home_id: str, day: date) -> Tenancy | None:
+    """The home's tenancy on that day (started by it, not ended before it), the latest started."""
+    return session.scalars(
+        select(Tenancy)
+        .where(
+            Tenancy.home_id == home_id,
+            Tenancy.start_date <= day,
+            or_(Tenancy.end_date.is_(None), Tenancy.end_date >= day),
+        )
+        .order_by(Tenancy.start_date.desc(), Tenancy.tenancy_ref)
+        .limit(1)
+    ).first()
+
+
+def get_tenancy(session: Session, tenancy_ref: str) -> Tenancy | None:
+    return session.get(Tenancy, tenancy_ref)
+
+
+def homes_matching(text: str, *, personal: bool) -> Select[str]:
+    """The ids of homes a search text finds: by home id, UPRN, postcode (spaces ignored) or
+    address, and, for staff who may read tenants' details (``personal``), by a tenant's name,
+    email or phone on any of the home's tenancies."""
+    wanted = text.strip().lower()
+    squashed = wanted.replace(" ", "").upper()
+    found: list[ColumnElement[bool]] = [
+        func.lower(Home.home_id) == wanted,
+        Home.uprn == text.strip(),
+        func.replace(func.upper(Home.postcode), " ", "").contains(squashed, autoescape=True),
+        func.lower(Home.address).contains(wanted, autoescape=True),
+    ]
+    if personal:
+        found.append(
+            select(Tenancy.tenancy_ref)
+            .where(
+                Tenancy.home_id == Home.home_id,
+                or_(
+                    func.lower(Tenancy.lead_tenant_name).contains(wanted, autoescape=True),
+                    func.lower(Tenancy.email) == wanted,
+                    func.replace(Tenancy.phone, " ", "") == wanted.replace(" ", ""),
+                ),
+            )
+            .exists()
+        )
+    return select(Home.home_id).where(or_(*found))
+
+
+def find_homes(session: Session, text: str, *, personal: bool, limit: int = 50) -> Sequence[Home]:
+    """Homes a search text finds (see ``homes_matching``), by home id."""
+    return session.scalars(
+        select(Home)
+        .where(Home.home_id.in_(homes_matching(text, personal=personal)))
+        .order_by(Home.home_id)
+        .limit(limit)
+    ).all()
+
+
+def tenancies_of_home(session: Session, home_id: str) -> Sequence[Tenancy]:
+    """The home's tenancies, the latest started first."""
+    return session.scalars(
+        select(Tenancy)
+        .where(Tenancy.home_id == home_id)
+        .order_by(Tenancy.start_date.desc(), Tenancy.tenancy_ref)
+    ).all()
+
+
+def counts(session: Session) -> dict[str, int]:
+    """How many homes, gateways and sensors the registry holds."""
+    return {
+        "homes": session.scalar(select(func.count()).select_from(Home)) or 0,
+        "gateways": session.scalar(select(func.count()).select_from(Gateway)) or 0,
+        "sensors": session.scalar(select(func.count()).select_from(Sensor)) or 0,
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 IDENTIFIER = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$", re.IGNORECASE)
@@ -30,6 +31,31 @@ HOUSEHOLDS_COLUMNS = (
     "language_needs",
     "vulnerability",
 )
+TENANCIES_COLUMNS = (
+    "tenancy_ref",
+    "home_id",
+    "start_date",
+    "end_date",
+    "tenure",
+    "lead_tenant_name",
+    "email",
+    "phone",
+    "preferred_channel",
+    "language",
+)
+OPTIONAL_HOMES_COLUMNS = ("address",)  # beyond the contract's columns: used when present
+TENURES = (
+    "social_rent",
+    "affordable_rent",
+    "shared_ownership",
+    "leasehold",
+    "licence",
+    "other",
+)
+CHANNELS = ("email", "sms", "letter", "phone")
+LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")  # BCP 47, the usual shapes
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PHONE = re.compile(r"^\+?[0-9 ()-]{6,20}$")
 ARCHETYPES = ("flat", "maisonette", "house", "bungalow", "bedsit", "other")
 ROOMS = ("living", "bedroom", "kitchen", "bathroom", "hall", "other")
 ETHNICITIES = ("Asian", "Black", "Mixed", "White", "Other", "Not known")
@@ -45,6 +71,7 @@ class HomeRow:
     floor_level: int | None
     build_year: int | None
     imd_decile: int | None
+    address: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +95,20 @@ class HouseholdRow:
 
 
 @dataclass(frozen=True, slots=True)
+class TenancyRow:
+    tenancy_ref: str
+    home_id: str
+    start_date: date
+    end_date: date | None
+    tenure: str
+    lead_tenant_name: str | None
+    email: str | None
+    phone: str | None
+    preferred_channel: str | None
+    language: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class RowError:
     """A bad row: the file, its line number (the header is line 1) and what was wrong."""
 
@@ -85,3 +126,4 @@ class ImportSummary:
     gateways: int
     sensors: int
     households: int
+    tenancies: int = 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import CursorResult, update
 from sqlalchemy.orm import Session
@@ -367,13 +367,15 @@ def _settle(
     engine: compliance.Engine,
 ) -> bool:
     """Claim the work order's verdict with a conditional update, so two schedulers never both settle it."""
-    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-        update(WorkOrder)
-        .where(WorkOrder.id == order.id, WorkOrder.verification == "watching")
-        .values(verification=state)
-        .execution_options(synchronize_session=False)
-    )
-    won = result.rowcount
+    won = cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(WorkOrder)
+            .where(WorkOrder.id == order.id, WorkOrder.verification == "watching")
+            .values(verification=state)
+            .execution_options(synchronize_session=False)
+        ),
+    ).rowcount
     if not won:
         return False
     session.refresh(order)

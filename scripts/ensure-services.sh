@@ -2,7 +2,7 @@
 # Make sure the servers the test suite needs are installed, and PostgreSQL is up with trust auth.
 #
 # - Installs (Debian, as root) only what is missing: mosquitto, influxdb, postgresql, docker-compose,
-#   chromium and chromium-driver (the browser tests).
+#   chromium and chromium-driver (the browser tests), npm (axe-core for their accessibility checks).
 #   Package installs do not start daemons (policy-rc.d); the tests start their own brokers.
 # - Never touches a Mosquitto or InfluxDB that is already running (e.g. the system broker on 1883).
 # - Starts the PostgreSQL cluster if it is stopped and makes `psql -h 127.0.0.1 -U postgres` work.
@@ -29,6 +29,8 @@ have docker-compose || missing_packages+=(docker-compose)
 # Headless Chromium for the browser tests (tests/e2e/browser, driven by Python's playwright).
 have chromium || missing_packages+=(chromium)
 have chromedriver || missing_packages+=(chromium-driver)
+# npm fetches axe-core (the browser tests' accessibility checks) from the npm registry at test time.
+have npm || missing_packages+=(npm)
 
 if [ "${#missing_packages[@]}" -gt 0 ]; then
     if ! is_root || ! command -v apt-get >/dev/null 2>&1; then

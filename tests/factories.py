@@ -51,3 +51,28 @@ def households_csv(home_ids: list[str], **overrides: str) -> str:
         row.update(overrides)
         writer.writerow(row)
     return out.getvalue()
+
+
+def tenancies_csv(home_ids: list[str], **overrides: str) -> str:
+    """tenancies.csv text: one running social-rent tenancy per home; overrides apply to every row."""
+    from registry.schemas import TENANCIES_COLUMNS
+
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(TENANCIES_COLUMNS), lineterminator="\n")
+    writer.writeheader()
+    for index, home_id in enumerate(home_ids, start=1):
+        row = {
+            "tenancy_ref": f"T-{home_id}",
+            "home_id": home_id,
+            "start_date": "2020-04-01",
+            "end_date": "",
+            "tenure": "social_rent",
+            "lead_tenant_name": f"Tenant {index}",
+            "email": f"tenant{index}@example.org",
+            "phone": f"07700 900{index:03d}",
+            "preferred_channel": "email",
+            "language": "en",
+        }
+        row.update(overrides)
+        writer.writerow(row)
+    return out.getvalue()

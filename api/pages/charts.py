@@ -9,8 +9,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from html import escape
+from zoneinfo import ZoneInfo
 
 WIDTH_PX = 640
 HEIGHT_PX = 220
@@ -23,6 +24,8 @@ INK = "#1b1b1b"
 SERIES_COLOURS = ("#1d4ed8", "#b45309", "#047857", "#7e22ce", "#be123c", "#0f766e")
 THRESHOLD_COLOUR = "#b91c1c"
 WINDOW_FILL = "#fde68a"
+# Lines differ by dash as well as colour, so the chart reads without colour (WCAG 1.4.1).
+DASHES = ("", 'stroke-dasharray="8 3" ', 'stroke-dasharray="2 3" ', 'stroke-dasharray="10 3 2 3" ')
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,55 @@ def _nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     return ticks
 
 
+TICK_STEPS = (
+    timedelta(hours=1),
+    timedelta(hours=2),
+    timedelta(hours=3),
+    timedelta(hours=6),
+    timedelta(hours=12),
+    timedelta(days=1),
+    timedelta(days=2),
+    timedelta(days=3),
+    timedelta(days=7),
+    timedelta(days=14),
+    timedelta(days=28),
+)
+
+
+def time_ticks(
+    t0: datetime, t1: datetime, timezone: str, *, most: int
+) -> list[tuple[datetime, str]]:
+    """Ticks at whole local hours or midnights between t0 and t1, at most ``most`` of them, each
+    with its label in local time ('06:00', or 'Tue 3 Mar' at midnights and for day steps)."""
+    zone = ZoneInfo(timezone)
+    span = t1 - t0
+    step = next((s for s in TICK_STEPS if span / s <= most), TICK_STEPS[-1])
+    local = t0.astimezone(zone)
+    if step < timedelta(days=1):
+        hours = int(step.total_seconds() // 3600)
+        tick = local.replace(minute=0, second=0, microsecond=0)
+        tick = tick.replace(hour=tick.hour - tick.hour % hours)
+    else:
+        tick = datetime.combine(local.date(), time(0), tzinfo=zone)
+    ticks = []
+    while tick.astimezone(UTC) <= t1:
+        if tick.astimezone(UTC) >= t0:
+            midnight = tick.hour == 0 and tick.minute == 0
+            label = (
+                f"{tick:%a} {tick.day} {tick:%b}"
+                if midnight or step >= timedelta(days=1)
+                else f"{tick:%H:%M}"
+            )
+            ticks.append((tick.astimezone(UTC), label))
+        # Local wall-clock steps, so ticks stay on whole hours across a clock change.
+        if step < timedelta(days=1):
+            tick = (tick.replace(tzinfo=None) + step).replace(tzinfo=zone)
+        else:
+            day = tick.date() + timedelta(days=step.days)
+            tick = datetime.combine(day, time(0), tzinfo=zone)
+    return ticks
+
+
 def line_chart(
     series: Sequence[Series],
     *,
@@ -82,25 +134,38 @@ def line_chart(
     window: tuple[datetime, datetime] | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
+    timezone: str = "Europe/London",
+    width: int = WIDTH_PX,
+    height: int = HEIGHT_PX,
+    chart_id: str = "chart",
+    most_ticks: int = 8,
+    font_px: int = 12,
 ) -> str:
-    """Lines over time, with threshold lines and an evidence window shaded."""
+    """Lines over time, with threshold lines, an evidence window shaded and local-time ticks.
+
+    Labelled for screen readers by its own <title> and <desc> (ids from ``chart_id``)."""
     times = [t for s in series for t, _ in s.points]
     values = [v for s in series for _, v in s.points] + [t.value for t in thresholds]
     t0 = start or (min(times) if times else None)
     t1 = end or (max(times) if times else None)
     if window is not None and t0 is not None and t1 is not None:
         t0, t1 = min(t0, window[0]), max(t1, window[1])
+    label_ids = f"{chart_id}-title {chart_id}-desc"
     if not times or t0 is None or t1 is None:
         return (
-            f'<svg class="chart" role="img" viewBox="0 0 {WIDTH_PX} 60" '
-            f'aria-label="{escape(title)}: no readings"><title>{escape(title)}</title>'
-            f'<text x="8" y="34" fill="{INK}">No readings in this period.</text></svg>'
+            f'<svg class="chart" role="img" viewBox="0 0 {width} 60" '
+            f'aria-labelledby="{chart_id}-title"><title id="{chart_id}-title">'
+            f"{escape(title)}: no readings</title>"
+            f'<text x="8" y="34" fill="{INK}" font-size="{font_px}">No readings in this period.'
+            "</text></svg>"
         )
     v_lo, v_hi = min(values), max(values)
     pad = (v_hi - v_lo) * 0.08 or 1.0
     v_lo, v_hi = v_lo - pad, v_hi + pad
-    x0, x1 = MARGIN_LEFT_PX, WIDTH_PX - MARGIN_RIGHT_PX
-    y0, y1 = HEIGHT_PX - MARGIN_BOTTOM_PX, MARGIN_TOP_PX
+    left = MARGIN_LEFT_PX if font_px <= 12 else MARGIN_LEFT_PX + 4
+    bottom = MARGIN_BOTTOM_PX + font_px
+    x0, x1 = left, width - MARGIN_RIGHT_PX
+    y0, y1 = height - bottom, MARGIN_TOP_PX + font_px
     s0, s1 = t0.timestamp(), t1.timestamp()
 
     def x(t: datetime) -> float:
@@ -110,48 +175,55 @@ def line_chart(
         return _scale(v, v_lo, v_hi, y0, y1)
 
     parts = [
-        f'<svg class="chart" role="img" viewBox="0 0 {WIDTH_PX} {HEIGHT_PX}" '
-        f'aria-labelledby="t" preserveAspectRatio="xMidYMid meet">',
-        f"<title>{escape(title)}</title>",
-        f"<desc>{escape(_describe(series, unit, thresholds, window))}</desc>",
+        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" '
+        f'aria-labelledby="{label_ids}" preserveAspectRatio="xMidYMid meet">',
+        f'<title id="{chart_id}-title">{escape(title)}</title>',
+        f'<desc id="{chart_id}-desc">'
+        f"{escape(_describe(series, unit, thresholds, window, timezone))}</desc>",
     ]
     if window is not None:
         wx0, wx1 = x(window[0]), x(window[1])
         parts.append(
             f'<rect class="window" x="{wx0:.1f}" y="{y1}" width="{max(wx1 - wx0, 1):.1f}" '
-            f'height="{y0 - y1}" fill="{WINDOW_FILL}"><title>evidence window</title></rect>'
+            f'height="{y0 - y1}" fill="{WINDOW_FILL}"/>'
         )
     for tick in _nice_ticks(v_lo, v_hi):
         parts.append(
             f'<line x1="{x0}" x2="{x1}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="#d4d4d4"/>'
-            f'<text x="{x0 - 4}" y="{y(tick) + 4:.1f}" text-anchor="end" font-size="11" '
+            f'<text x="{x0 - 4}" y="{y(tick) + 4:.1f}" text-anchor="end" font-size="{font_px}" '
             f'fill="{INK}">{tick:g}</text>'
+        )
+    for at, label in time_ticks(t0, t1, timezone, most=most_ticks):
+        tx = x(at)
+        parts.append(
+            f'<line class="tick" x1="{tx:.1f}" x2="{tx:.1f}" y1="{y0}" y2="{y0 + 5}" '
+            f'stroke="{INK}"/>'
+            f'<text class="tick-label" x="{tx:.1f}" y="{y0 + 6 + font_px}" '
+            f'text-anchor="middle" font-size="{font_px}" fill="{INK}">{escape(label)}</text>'
         )
     parts.append(
         f'<line x1="{x0}" x2="{x0}" y1="{y0}" y2="{y1}" stroke="{INK}"/>'
         f'<line x1="{x0}" x2="{x1}" y1="{y0}" y2="{y0}" stroke="{INK}"/>'
-        f'<text x="{x0}" y="{HEIGHT_PX - 8}" font-size="11" fill="{INK}">'
-        f"{escape(t0.strftime('%d %b %H:%M'))}</text>"
-        f'<text x="{x1}" y="{HEIGHT_PX - 8}" font-size="11" text-anchor="end" fill="{INK}">'
-        f"{escape(t1.strftime('%d %b %H:%M'))} UTC</text>"
-        f'<text x="4" y="{y1 + 4}" font-size="11" fill="{INK}">{escape(unit)}</text>'
+        f'<text x="4" y="{MARGIN_TOP_PX + 2}" font-size="{font_px}" fill="{INK}">'
+        f"{escape(unit)}</text>"
     )
     for threshold in thresholds:
         ty = y(threshold.value)
         parts.append(
             f'<line class="threshold" x1="{x0}" x2="{x1}" y1="{ty:.1f}" y2="{ty:.1f}" '
             f'stroke="{THRESHOLD_COLOUR}" stroke-dasharray="6 4" stroke-width="1.5"/>'
-            f'<text x="{x1 - 4}" y="{ty - 4:.1f}" text-anchor="end" font-size="11" '
+            f'<text x="{x1 - 4}" y="{ty - 4:.1f}" text-anchor="end" font-size="{font_px}" '
             f'fill="{THRESHOLD_COLOUR}">{escape(threshold.label)}</text>'
         )
     for i, one in enumerate(series):
         if not one.points:
             continue
         colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
+        dash = DASHES[i % len(DASHES)]
         path = " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in one.points)
         parts.append(
-            f'<polyline class="series" fill="none" stroke="{colour}" stroke-width="1.8" '
-            f'points="{path}"><title>{escape(one.label)}</title></polyline>'
+            f'<polyline class="series" fill="none" stroke="{colour}" stroke-width="2" '
+            f'{dash}points="{path}"/>'
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -162,7 +234,9 @@ def _describe(
     unit: str,
     thresholds: Sequence[Threshold],
     window: tuple[datetime, datetime] | None,
+    timezone: str,
 ) -> str:
+    zone = ZoneInfo(timezone)
     bits = []
     for one in series:
         if one.points:
@@ -170,11 +244,21 @@ def _describe(
             bits.append(f"{one.label}: {min(vals):g} to {max(vals):g} {unit}")
     bits += [f"threshold {t.label}" for t in thresholds]
     if window is not None:
-        bits.append(f"evidence window {window[0]:%d %b %H:%M} to {window[1]:%d %b %H:%M} UTC")
+        bits.append(
+            f"evidence window {window[0].astimezone(zone):%d %b %H:%M} to "
+            f"{window[1].astimezone(zone):%d %b %H:%M} UK time"
+        )
     return "; ".join(bits)
 
 
-def bar_chart(bars: Sequence[Bar], *, title: str, unit: str, max_value: float | None = None) -> str:
+def bar_chart(
+    bars: Sequence[Bar],
+    *,
+    title: str,
+    unit: str,
+    max_value: float | None = None,
+    chart_id: str = "bars",
+) -> str:
     """Horizontal bars with interval whiskers; a suppressed bar says so instead of drawing."""
     row_px = 28
     height = MARGIN_TOP_PX + row_px * max(len(bars), 1) + MARGIN_BOTTOM_PX
@@ -187,9 +271,10 @@ def bar_chart(bars: Sequence[Bar], *, title: str, unit: str, max_value: float | 
         return _scale(min(max(v, 0.0), top), 0.0, top, x0, x1)
 
     parts = [
-        f'<svg class="chart" role="img" viewBox="0 0 {WIDTH_PX} {height}">',
-        f"<title>{escape(title)}</title>",
-        "<desc>"
+        f'<svg class="chart" role="img" viewBox="0 0 {WIDTH_PX} {height}" '
+        f'aria-labelledby="{chart_id}-title {chart_id}-desc">',
+        f'<title id="{chart_id}-title">{escape(title)}</title>',
+        f'<desc id="{chart_id}-desc">'
         + escape(
             "; ".join(
                 f"{b.label}: " + ("suppressed" if b.value is None else f"{b.value:g} {unit}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -23,25 +23,55 @@ from api.auth import (
     set_disabled,
     token_expiry,
     tokens,
+    users,
 )
 from api.deps import Context, DbSession, RowId, SignedInOrNot, page_action, page_require
-from api.pages import charts, queries
+from api.pages import charts
 from api.pages.render import render, words
 from api.session import SignedIn
 from compliance import audit, service
 from compliance.reporting import breach_reason, report_csv
+from compliance.repository import BREACHED
 from equity import service as equity_service
 from equity.analysis import MEASURE_KEYS
 from equity.outcomes import GROUPS
 from equity.schemas import YouSaidWeDidIn
 from ingest import repository as dead_letters
 from ingest import repository as fleet_repository
+from ingest.models import SensorHealthRow
 from ingest.schemas import GatewayOut
+from registry import repository as registry
 from registry.clock import plausible_day, utc_now
 from repairs import repository as repairs_repository
 from repairs import service as repairs_service
 
 router = APIRouter(include_in_schema=False)
+
+SILENT_AFTER = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class GatewayView:
+    """A gateway's health as ingest records it, read for people: online, silent sensors."""
+
+    health: GatewayOut
+    online: bool
+    silent_sensors: list[str]
+
+    @classmethod
+    def of(
+        cls, health: GatewayOut, *, now: datetime, silent_after: timedelta = SILENT_AFTER
+    ) -> GatewayView:
+        recent = health.last_seen_at is not None and health.last_seen_at >= now - silent_after
+        silent = [
+            s.sensor
+            for s in health.sensors
+            if s.last_reading_at is None or s.last_reading_at < now - silent_after
+        ]
+        return cls(
+            health=health, online=recent and health.status != "offline", silent_sensors=silent
+        )
+
 
 # Below this many, a rate is not shown on the public page (one or two cases would identify homes).
 PUBLIC_MIN_COUNT = 5
@@ -56,10 +86,10 @@ def compliance_page(
     signed: Annotated[SignedIn, Depends(page_require("compliance:read"))],
 ) -> Response:
     """Clocks met on time by kind and month, breaches with excuses, the audit-chain check."""
-    cells = queries.clocks_by_kind_and_month(session, timezone=context.engine.calendar.timezone)
-    totals: dict[str, queries.KindMonth] = {}
+    cells = service.clocks_by_kind_and_month(session, timezone=context.engine.calendar.timezone)
+    totals: dict[str, service.KindMonth] = {}
     for cell in cells:
-        total = totals.setdefault(cell.kind, queries.KindMonth(cell.kind, "all"))
+        total = totals.setdefault(cell.kind, service.KindMonth(cell.kind, "all"))
         total.met_on_time += cell.met_on_time
         total.breached += cell.breached
         total.excused += cell.excused
@@ -74,10 +104,15 @@ def compliance_page(
     ]
     now = utc_now()
     today = now.astimezone(ZoneInfo(context.engine.calendar.timezone)).date()
+    outstanding, at_risk = service.duties_at_risk(session, now=now)
     return render(
         request,
         "compliance.html",
         signed,
+        outstanding=outstanding,
+        at_risk=at_risk,
+        duty_label=service.duty_label,
+        excuse_state=service.excuse_state,
         cells=cells,
         totals=list(totals.values()),
         chart=charts.bar_chart(
@@ -88,7 +123,7 @@ def compliance_page(
             for row in service.report_rows(
                 session, start=now - BREACH_LOOK_BACK, end=now + timedelta(days=1)
             )
-            if row.status in queries.BREACHED
+            if row.status in BREACHED
         ],
         breach_reason=lambda row: words(breach_reason(row)),
         chain=audit.verify(session, key=context.audit_key),
@@ -131,7 +166,7 @@ def compliance_csv(
         return Response("to is before from\n", status_code=422, media_type="text/plain")
     start, end = period_bounds(first, last, timezone)
     return Response(
-        report_csv(service.report_rows(session, start=start, end=end)),
+        report_csv(service.report_rows(session, start=start, end=end), timezone=timezone),
         media_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": f'attachment; filename="compliance-{first:%Y%m%d}-{last:%Y%m%d}.csv"'
@@ -148,15 +183,14 @@ def fleet_page(
     """Gateways online and offline, seq gaps, batteries, silent sensors, the newest dead letters."""
     now = utc_now()
     rows = fleet_repository.list_gateway_health(session)
-    sensors: dict[str, list[Any]] = {row.gateway_id: [] for row in rows}
+    sensors: dict[str, list[SensorHealthRow]] = {row.gateway_id: [] for row in rows}
     for sensor in fleet_repository.sensor_health(session, list(sensors)):
         sensors[sensor.gateway_id].append(sensor)
     gateways = [
-        queries.GatewayView.of(GatewayOut.from_rows(row, sensors[row.gateway_id]), now=now)
-        for row in rows
+        GatewayView.of(GatewayOut.from_rows(row, sensors[row.gateway_id]), now=now) for row in rows
     ]
     heard = {g.health.gateway_id for g in gateways}
-    never = [g for g in queries.registered_gateways(session) if g.gateway_id not in heard]
+    never = [g for g in registry.all_gateways(session) if g.gateway_id not in heard]
     return render(
         request,
         "fleet.html",
@@ -239,16 +273,16 @@ def equity_page(
         for row in report["groups"]
     ]
     overall = report["overall"]
-    if overall.get("value") is not None:
-        bars.insert(
-            0,
-            charts.Bar(
-                "Everyone",
-                scaled(overall["value"]),
-                scaled(overall["ci_low"]),
-                scaled(overall["ci_high"]),
-            ),
-        )
+    bars.insert(  # always shown: the rate every group is compared with
+        0,
+        charts.Bar(
+            "Everyone",
+            scaled(overall.get("value")),
+            scaled(overall.get("ci_low")),
+            scaled(overall.get("ci_high")),
+            note="no cases in the period yet",
+        ),
+    )
     return render(
         request,
         "equity.html",
@@ -296,9 +330,9 @@ def admin_page(
         request,
         "admin.html",
         signed,
-        users=queries.users(session),
+        users=users(session),
         roles=ROLES,
-        counts=queries.registry_counts(session),
+        counts=registry.counts(session),
         failed_sign_ins=failed_sign_ins(session, since=utc_now() - timedelta(hours=24)),
         tokens=tokens(session),
         token_expiry=token_expiry,
@@ -409,7 +443,7 @@ def transparency_page(
 ) -> Response:
     """Public: headline figures, clocks met, repairs within target, you said, we did."""
     now = utc_now()
-    figures = queries.headline(session, now=now)
+    figures = service.headline(session, now=now)
     bars = [
         charts.Bar(
             words(kind),

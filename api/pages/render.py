@@ -22,6 +22,7 @@ TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "
 # (path, label, permission): the header shows only what the person may open.
 NAVIGATION = (
     ("/queue", "Hazard queue", "cases:read"),
+    ("/search", "Find a case or home", "cases:read"),
     ("/compliance", "Compliance", "compliance:read"),
     ("/repairs", "Repairs", "repairs:read"),
     ("/equity", "Equity", "equity:read"),
@@ -37,6 +38,11 @@ def words(value: str | None) -> str:
         return ""
     text = value.replace("_", " ")
     return text[:1].upper() + text[1:]
+
+
+def count(n: int, singular: str, plural: str | None = None) -> str:
+    """'1 hazard', '2 hazards' (never '1 hazards')."""
+    return f"{n} {singular if n == 1 else (plural or singular + 's')}"
 
 
 def duration(delta: timedelta) -> str:
@@ -90,7 +96,9 @@ def render(
             "now": now,
             "when": when,
             "words": words,
+            "count": count,
             "time_left": lambda due: time_left(due, now),
+            "overdue_by": lambda due: duration(now - due),
             "svg": Markup,
             "csrf_token": signed.csrf_token if signed else "",
             "tz_name": str(timezone),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
@@ -24,7 +25,7 @@ from compliance.schemas import (
     EventIn,
     EventOut,
     ExcuseIn,
-    ReasonableStepsIn,
+    ReasonableEndeavoursIn,
     ReportIn,
 )
 from compliance.service import Engine
@@ -62,17 +63,38 @@ def _without_personal(detail: CaseDetailOut) -> CaseDetailOut:
     )
 
 
-def _detail(case: Case, engine: Engine, user: User) -> CaseDetailOut:
-    detail = _full_detail(case, engine)
+def _detail(
+    case: Case,
+    engine: Engine,
+    user: User,
+    session: Session | None = None,
+    now: datetime | None = None,
+) -> CaseDetailOut:
+    detail = _full_detail(case, engine, user, session, now)
     if not may(user.role, "cases:personal"):
         return _without_personal(detail)
     return detail
 
 
-def _full_detail(case: Case, engine: Engine) -> CaseDetailOut:
+def _full_detail(
+    case: Case,
+    engine: Engine,
+    user: User | None = None,
+    session: Session | None = None,
+    now: datetime | None = None,
+) -> CaseDetailOut:
+    personal = user is not None and may(user.role, "cases:personal")
+    needs = user is not None and may(user.role, "households:needs")
+    extra: dict[str, object] = {}
+    if session is not None and (personal or needs):
+        extra = service.case_people(
+            session, case, engine, personal=personal, needs=needs, now=now or utc_now()
+        )
     return CaseDetailOut.model_validate(
         {
             **CaseOut.model_validate(case).model_dump(),
+            **service.case_record(case),
+            **extra,
             "timeline": [EventOut.model_validate(e) for e in case.events],
             "evidence": case.evidence,
             "alternative_accommodation_due": case.alternative_accommodation_due,
@@ -130,8 +152,8 @@ def get_case(
     context: Context,
     user: Annotated[User, Depends(require("cases:read"))],
 ) -> CaseDetailOut:
-    """One case: its clocks, timeline and evidence (tenants' words only for `cases:personal`)."""
-    return _detail(_case_or_404(session, case_id), context.engine, user)
+    """One case: its clocks, investigations, timeline and evidence."""
+    return _detail(_case_or_404(session, case_id), context.engine, user, session, context.now())
 
 
 @router.post("/reports", response_model=CaseDetailOut, status_code=status.HTTP_201_CREATED)
@@ -144,11 +166,11 @@ def post_report(
 ) -> CaseDetailOut:
     """Record a hazard report: opens the home's case for the hazard, or joins the open one."""
     case, created = service.record_report(
-        session, report=report, actor=user.name, now=utc_now(), engine=context.engine
+        session, report=report, actor=user.name, now=context.now(), engine=context.engine
     )
     if not created:
         response.status_code = status.HTTP_200_OK
-    return _detail(case, context.engine, user)
+    return _detail(case, context.engine, user, session, context.now())
 
 
 @router.post("/cases/{case_id}/events", response_model=CaseDetailOut)
@@ -165,26 +187,38 @@ def post_event(
         case_id=case_id,
         event=event,
         actor=user.name,
-        now=utc_now(),
+        now=context.now(),
         engine=context.engine,
     )
-    return _detail(case, context.engine, user)
+    return _detail(case, context.engine, user, session, context.now())
 
 
-@router.post("/cases/{case_id}/clocks/{kind}/reasonable-steps", response_model=CaseDetailOut)
+@router.post("/cases/{case_id}/clocks/{kind}/reasonable-endeavours", response_model=CaseDetailOut)
+@router.post(
+    "/cases/{case_id}/clocks/{kind}/reasonable-steps",
+    response_model=CaseDetailOut,
+    deprecated=True,
+    description="The former name of .../reasonable-endeavours.",
+)
 def post_reasonable_steps(
     case_id: RowId,
     kind: ClockKind,
-    body: ReasonableStepsIn,
+    body: ReasonableEndeavoursIn,
     session: DbSession,
     context: Context,
     user: Annotated[User, Depends(require("cases:write"))],
 ) -> CaseDetailOut:
-    """An officer records the reasonable steps taken against the breached clock of this kind."""
+    """An officer records all reasonable endeavours made against the breached clock of this kind
+    (the statutory defence, s.10A(5) Landlord and Tenant Act 1985)."""
     service.record_reasonable_steps(
-        session, case_id=case_id, kind=kind, steps=body.steps, actor=user.name, now=utc_now()
+        session,
+        case_id=case_id,
+        kind=kind,
+        steps=body.endeavours,
+        actor=user.name,
+        now=context.now(),
     )
-    return _detail(_case_or_404(session, case_id), context.engine, user)
+    return _detail(_case_or_404(session, case_id), context.engine, user, session, context.now())
 
 
 @router.post("/cases/{case_id}/clocks/{kind}/excuse", response_model=CaseDetailOut)
@@ -202,10 +236,10 @@ def post_excuse(
         case_id=case_id,
         kind=kind,
         actor=user.name,
-        now=utc_now(),
+        now=context.now(),
         note=body.note if body else None,
     )
-    return _detail(_case_or_404(session, case_id), context.engine, user)
+    return _detail(_case_or_404(session, case_id), context.engine, user, session, context.now())
 
 
 @router.post("/cases/{case_id}/safety-work-cannot-be-met", response_model=CaseDetailOut)
@@ -222,10 +256,10 @@ def post_cannot_meet(
         case_id=case_id,
         reason=body.reason,
         actor=user.name,
-        now=utc_now(),
+        now=context.now(),
         engine=context.engine,
     )
-    return _detail(case, context.engine, user)
+    return _detail(case, context.engine, user, session, context.now())
 
 
 @router.post("/cases/{case_id}/assignment", response_model=CaseDetailOut)
@@ -246,13 +280,15 @@ def post_assignment(
             status.HTTP_422_UNPROCESSABLE_CONTENT, f"{body.officer} is not an officer"
         )
     case = service.assign_case(
-        session, case_id=case_id, officer=body.officer, actor=user.name, now=utc_now()
+        session, case_id=case_id, officer=body.officer, actor=user.name, now=context.now()
     )
-    return _detail(case, context.engine, user)
+    return _detail(case, context.engine, user, session, context.now())
 
 
 def _summary_facts(session: Session, case_id: int, context: AppContext) -> SummaryFacts:
-    return service.summary_facts(_case_or_404(session, case_id), context.engine)
+    return service.summary_facts(
+        session, _case_or_404(session, case_id), context.engine, now=context.now()
+    )
 
 
 @router.get("/cases/{case_id}/summary.html", response_class=HTMLResponse)

@@ -12,7 +12,7 @@ from api.deps import Context, DbSession, require
 from api.models import User
 from compliance import service
 from compliance.reporting import report_csv
-from registry.clock import plausible, plausible_day, utc_now
+from registry.clock import plausible, plausible_day
 
 router = APIRouter(tags=["compliance"])
 
@@ -69,7 +69,7 @@ def report(
     begin, finish = _period(start, end, context.engine.calendar.timezone)
     rows = service.report_rows(session, start=begin, end=finish)
     return Response(
-        report_csv(rows),
+        report_csv(rows, timezone=context.engine.calendar.timezone),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="compliance-report.csv"'},
     )
@@ -86,4 +86,4 @@ def summary(
     """Clocks met on time by kind, breaches by reason, times to investigate and make safe,
     open cases by days to breach."""
     begin, finish = _period(start, end, context.engine.calendar.timezone)
-    return service.summary(session, start=begin, end=finish, now=utc_now())
+    return service.summary(session, start=begin, end=finish, now=context.now())

@@ -16,7 +16,7 @@ from registry.clock import utc_now
 router = APIRouter(tags=["equity"])
 
 Analyst = Annotated[User, Depends(require("equity:read"))]
-By = Annotated[list[str], Query(description="groups, repeated or comma-separated")]
+By = Annotated[list[str] | None, Query(description="groups, repeated or comma-separated")]
 Outcome = Annotated[str, Query(description=f"one of {', '.join(MEASURE_KEYS)}")]
 
 
@@ -82,7 +82,7 @@ def adjusted(
 
 
 @router.get("/equity/silences")
-def silences(session: DbSession, _user: Analyst, by: By | None = None) -> dict[str, Any]:
+def silences(session: DbSession, _user: Analyst, by: By = None) -> dict[str, Any]:
     """Sensor-found hazards no tenant reported, and homes with silent sensors, by group."""
     return service.silences_report(session, by=_by(by))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
@@ -11,7 +11,7 @@ from api.models import User
 from compliance import repository as cases
 from detectors import repository
 from detectors.schemas import EvidenceSeriesOut, FleetTaskOut
-from detectors.service import evidence_series
+from detectors.service import EvidenceItem, evidence_series
 from ingest.store import TelemetryStoreError
 
 router = APIRouter(tags=["detectors"])
@@ -31,7 +31,9 @@ def case_evidence_series(
     if not 1 <= n <= len(items):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"case {case_id} has no evidence {n}")
     try:
-        return evidence_series(context.telemetry, items[n - 1], case_id=case_id, n=n)
+        # cast: the Evidence row's mutable `figures: dict` meets the protocol's read-only Mapping.
+        item = cast(EvidenceItem, items[n - 1])
+        return evidence_series(context.telemetry, item, case_id=case_id, n=n)
     except TelemetryStoreError as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"telemetry store: {exc}") from exc
 

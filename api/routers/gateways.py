@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from api.deps import DbSession, require
 from api.models import User
 from ingest import repository as fleet
+from ingest.models import SensorHealthRow
 from ingest.schemas import GatewayOut
 from registry import repository as registry
 
@@ -21,7 +22,7 @@ def list_gateways(
 ) -> list[GatewayOut]:
     """Every registered gateway, by id: those never heard from show no status and no last seen."""
     rows = {row.gateway_id: row for row in fleet.list_gateway_health(session)}
-    by_gateway: dict[str, list] = {gateway_id: [] for gateway_id in rows}
+    by_gateway: dict[str, list[SensorHealthRow]] = {gateway_id: [] for gateway_id in rows}
     for sensor in fleet.sensor_health(session, list(rows)):
         by_gateway[sensor.gateway_id].append(sensor)
     homes = registry.gateway_homes(session)

@@ -21,7 +21,7 @@ from detectors.fleet import (
     fold_hours,
 )
 
-TRH = Path("/work/shared/data/trh")
+TRH = Path(__file__).resolve().parents[2] / "data" / "trh"  # data/trh/README.md
 FILES = (
     ("R3_omakotitalo_YP2_indoor1.csv", "R3_omakotitalo_YP2_fmi.csv", "living"),
     ("R4_omakotitalo_YP1_indoor1.csv", None, "living"),

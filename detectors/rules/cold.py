@@ -1,6 +1,6 @@
 """Excess cold: heating-season hours below 18 / 16 / 10 °C in living rooms and bedrooms.
 
-Sources (DETECTORS.md): WHO 2018 18 °C minimum; HHSRS serious below 16 °C, hypothermia risk
+Sources (docs/detectors.md): WHO 2018 18 °C minimum; HHSRS serious below 16 °C, hypothermia risk
 below 10 °C, health risk below 19 °C; "never reached 18 °C on any of the previous 7 days" in
 social-housing practice — a HOME criterion: this per-sensor rule sees one room, so it applies it to
 the room; the fleet fast path (`detectors.fleet`) applies it across the home's living rooms and

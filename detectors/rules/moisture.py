@@ -1,6 +1,6 @@
 """Material moisture: sustained %WME above 20 (damp), and the step rise of a leak.
 
-Heuristics, not a standard (DETECTORS.md): their settings are to be tuned against the
+Heuristics, not a standard (docs/detectors.md): their settings are to be tuned against the
 simulator's ground truth.
 """
 

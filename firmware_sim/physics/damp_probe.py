@@ -4,7 +4,7 @@ A probe reads the wood-equivalent moisture of the wall or floor it sits on. With
 water that is the equilibrium moisture content (EMC) at the surface's temperature and RH
 (Hailwood–Horrobin form, USDA Wood Handbook FPL-GTR-190 (2010) Eq. 4-5, SI coefficients).
 Liquid water (a leak, rain through a wall) drives it towards a wet target; it wets in hours
-and dries over weeks (DETECTORS.md: >20 % wet, ≥28 % fibre saturation).
+and dries over weeks (docs/detectors.md: >20 % wet, ≥28 % fibre saturation).
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ import numpy as np
 
 from firmware_sim.physics import Numeric
 
-WME_WET_PCT = 20.0  # DETECTORS.md: above 20 % wet
-WME_FIBRE_SATURATION_PCT = 28.0  # DETECTORS.md
+WME_WET_PCT = 20.0  # docs/detectors.md: above 20 % wet
+WME_FIBRE_SATURATION_PCT = 28.0  # docs/detectors.md
 LEAK_WET_TARGET_PCT = (
     40.0  # a soaked substrate: resistance meters read off the top of their wood scale
 )
 PENETRATING_DAMP_TARGET_PCT = 30.0  # masonry soaked by driven rain, reads above fibre saturation
-LEAK_WETTING_TIME_CONSTANT_H = 3.0  # "a step rise of several %WME within hours" (DETECTORS.md)
-RAIN_WETTING_TIME_CONSTANT_H = 36.0  # heuristic (DETECTORS.md: rises after rain) — a setting
+LEAK_WETTING_TIME_CONSTANT_H = 3.0  # "a step rise of several %WME within hours" (docs/detectors.md)
+RAIN_WETTING_TIME_CONSTANT_H = 36.0  # heuristic (docs/detectors.md: rises after rain) — a setting
 DRYING_TIME_CONSTANT_H = 24.0 * 21  # slow drying of masonry: weeks — a setting
 HYGROSCOPIC_TIME_CONSTANT_H = 24.0 * 3  # surface layer follows ambient RH over days — a setting
 

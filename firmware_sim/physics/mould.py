@@ -1,6 +1,6 @@
 """VTT mould growth model (Hukka & Viitanen 1999; Ojanen et al. 2010), hourly steps.
 
-Formulas and class table as in DETECTORS.md. Vectorised over rooms: `MouldState` carries the
+Formulas and class table as in docs/detectors.md. Vectorised over rooms: `MouldState` carries the
 index M and the hours since growth conditions last held.
 """
 
@@ -36,7 +36,7 @@ SENSITIVITY_CLASSES: tuple[SensitivityClass, ...] = (
 )
 SENSITIVITY_BY_KEY = {c.key: c for c in SENSITIVITY_CLASSES}
 
-# Painted plaster / wallpaper on a cold external wall: "sensitive" (DETECTORS.md table).
+# Painted plaster / wallpaper on a cold external wall: "sensitive" (docs/detectors.md table).
 DEFAULT_SENSITIVITY = SENSITIVITY_BY_KEY["sensitive"]
 MOULD_INDEX_GROWTH_STARTS = 1.0  # M = 1: microscopic growth
 

@@ -1,4 +1,4 @@
-"""Psychrometrics and internal-surface conditions (DETECTORS.md, BS EN ISO 13788, BRE IP1/06).
+"""Psychrometrics and internal-surface conditions (docs/detectors.md, BS EN ISO 13788, BRE IP1/06).
 
 Every function accepts floats or numpy arrays.
 """
@@ -20,7 +20,7 @@ _PSAT_P0_PA = 610.5
 _PSAT_A_WATER, _PSAT_B_WATER_C = 17.269, 237.3
 _PSAT_A_ICE, _PSAT_B_ICE_C = 21.875, 265.5
 
-# Magnus dew point coefficients (DETECTORS.md: a = 17.62, b = 243.12 °C).
+# Magnus dew point coefficients (docs/detectors.md: a = 17.62, b = 243.12 °C).
 _MAGNUS_A, _MAGNUS_B_C = 17.62, 243.12
 
 # BRE IP1/06: critical temperature factor for dwellings.

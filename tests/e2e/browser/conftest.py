@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -94,3 +95,50 @@ def shot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+AXE_DIR = Path(__file__).resolve().parents[3] / ".cache" / "axe"
+AXE_JS = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core 4 from the npm registry, installed once into .cache/axe (gitignored) at test time;
+    the pages themselves never load it."""
+    if not AXE_JS.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.fail(
+                "npm is missing: apt-get install npm (axe-core comes from the npm registry)"
+            )
+        AXE_DIR.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [
+                npm,
+                "install",
+                "--prefix",
+                str(AXE_DIR),
+                "axe-core@4",
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+            ],
+            check=True,
+            timeout=300,
+        )
+    return AXE_JS.read_text(encoding="utf-8")
+
+
+def axe_violations(page, source: str) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Serious and critical axe-core violations on the page as it stands (WCAG 2.2 A and AA,
+    and best practices). Evaluated through the DevTools protocol, so no page script is added."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(source)
+    result = page.evaluate(
+        """async () => {
+            const r = await axe.run(document, {resultTypes: ['violations']});
+            return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))}));
+        }"""
+    )
+    return [v for v in result if v["impact"] in ("serious", "critical")]

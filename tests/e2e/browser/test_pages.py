@@ -41,9 +41,9 @@ def test_an_officer_records_an_event_and_sees_the_clock_change(live, page):
     assert page.locator("svg.chart line.threshold").count() >= 1
     shot(page, "02-case-before")
 
-    form = page.get_by_role("form", name="Investigation concluded")
+    form = page.get_by_role("form", name="Record the investigation's findings")
     form.get_by_label("What the investigation found").select_option("significant")
-    form.get_by_label("Note (optional)").fill(
+    form.get_by_label("Internal note (optional)").fill(
         "Black mould behind the wardrobe; extractor fan broken."
     )
     form.get_by_role("button").click()
@@ -57,7 +57,7 @@ def test_an_officer_records_an_event_and_sees_the_clock_change(live, page):
         .startswith("Running")
     )
     assert page.locator('tr[data-clock="safety_work"]').count() == 1
-    assert "Investigation concluded: Significant" in page.locator("ol.timeline").inner_text()
+    assert "Investigation concluded: significant" in page.locator("ol.timeline").inner_text()
     shot(page, "03-case-after")
 
     raise_form = page.get_by_role("form", name="Raise a work order")
@@ -95,7 +95,7 @@ def test_an_officer_records_an_event_and_sees_the_clock_change(live, page):
         in page.locator(f'tr[data-work-order="{order_id}"] .journey').inner_text()
     )
     assert page.locator('tr[data-clock="safety_work"] .clock-status').inner_text().startswith("Met")
-    assert "Safety work completed" in page.locator("ol.timeline").inner_text()
+    assert "Home made safe" in page.locator("ol.timeline").inner_text()
     assert "Not sent yet" not in page.locator("#h-summary + p").inner_text()
     shot(page, "03b-case-work-order-completed")
 
@@ -106,10 +106,14 @@ def test_a_step_the_state_no_longer_allows_is_refused_with_the_reason(live, page
     page.goto(f"{base}/cases/{site.tenant_case_id}")
     stale = browser_context.new_page()  # a second tab, opened before the first one acts
     stale.goto(f"{base}/cases/{site.tenant_case_id}")
-    page.get_by_role("form", name="Investigation concluded").get_by_role("button").click()
+    page.get_by_role("form", name="Record the investigation's findings").get_by_role(
+        "button"
+    ).click()
     page.wait_for_load_state()
     assert page.get_by_role("status").count() == 1
-    stale.get_by_role("form", name="Investigation concluded").get_by_role("button").click()
+    stale.get_by_role("form", name="Record the investigation's findings").get_by_role(
+        "button"
+    ).click()
     stale.wait_for_load_state()
     alert = stale.get_by_role("alert").inner_text()
     assert alert.startswith("Not done:"), alert

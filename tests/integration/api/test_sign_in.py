@@ -125,7 +125,7 @@ def test_assignment_is_audited(site: Site):
     assert response.status_code == 303
     page = client.get(f"/cases/{site.case_id}").text
     assert "Assigned to: <strong>officer2</strong>" in page
-    assert "Audit: case.assigned" in page
+    assert "Audit log: case assigned" in page
     refused = client.post(
         f"/cases/{site.case_id}/assign", data={"officer": "viewer", "csrf_token": csrf}
     )

@@ -61,7 +61,10 @@ def test_findings_and_reports_join_one_open_case(case_db):
         assert created
         assert [c.kind for c in case.clocks] == ["investigate"]
         joined, created = record_finding(
-            session, finding=finding(T0 + timedelta(days=1)), now=T0, engine=engine
+            session,
+            finding=finding(T0 + timedelta(days=1)),
+            now=T0 + timedelta(days=1),
+            engine=engine,
         )
         assert (joined.id, created) == (case.id, False)
         report = ReportIn(
@@ -72,7 +75,7 @@ def test_findings_and_reports_join_one_open_case(case_db):
             emergency=True,
         )
         joined, created = record_report(
-            session, report=report, actor="officer-1", now=T0, engine=engine
+            session, report=report, actor="officer-1", now=T0 + timedelta(days=2), engine=engine
         )
         assert (joined.id, created) == (case.id, False)
         # An emergency report joining a case not yet investigated starts the 24-hour clock.
@@ -118,11 +121,13 @@ def test_safety_breach_shows_the_accommodation_duty_until_an_offer_and_answer(ca
             "investigate",
             "safety_work",
             "supplementary_work",
+            "supplementary_work",
             "written_summary",
         ]
         case_id = case.id
     # Safety work due end of working day 5 after Tue 3 March = Tue 10 March 23:59:59 GMT.
-    assert run_sweep(case_db.sessions, now=datetime(2026, 3, 11, 0, 0, tzinfo=UTC)) == 2
+    # ... and so are the summary (3 working days) and the steps to begin supplementary work (5).
+    assert run_sweep(case_db.sessions, now=datetime(2026, 3, 11, 0, 0, tzinfo=UTC)) == 3
     with case_db.sessions.begin() as session:
         case = session.get(Case, case_id)
         statuses = {c.kind: (c.status, c.breached_at) for c in case.clocks}
@@ -147,7 +152,7 @@ def test_safety_breach_shows_the_accommodation_duty_until_an_offer_and_answer(ca
         case = event(session, case_id, engine, "safety_work_completed", offered + timedelta(days=1))
         safety = next(c for c in case.clocks if c.kind == "safety_work")
         assert (safety.status, safety.met_at) == ("breached", offered + timedelta(days=1))
-        with pytest.raises(EventRefused, match="clocks still running"):
+        with pytest.raises(EventRefused, match="say why the case closes"):
             event(session, case_id, engine, "closed", offered + timedelta(days=2))
         case = event(
             session, case_id, engine, "supplementary_work_started", offered + timedelta(days=2)
@@ -160,7 +165,10 @@ def test_safety_breach_shows_the_accommodation_duty_until_an_offer_and_answer(ca
         assert case.next_due_at is None
         # A new finding after closing opens a new case; reopening the old one restarts investigate.
         new, created = record_finding(
-            session, finding=finding(offered + timedelta(days=4)), now=T0, engine=engine
+            session,
+            finding=finding(offered + timedelta(days=4)),
+            now=offered + timedelta(days=4),
+            engine=engine,
         )
         assert created
         assert new.id != case_id

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from homesafe.cli import main
-from tests.factories import homes_csv, households_csv
+from tests.factories import homes_csv, households_csv, tenancies_csv
 
 pytestmark = pytest.mark.integration
 
@@ -58,6 +58,15 @@ def test_registry_import_reports_bad_rows_and_imports_good_files(env, capsys):
     err = capsys.readouterr().err
     assert "homes.csv:2: archetype 'igloo'" in err
 
+    # Files are recognised by their header, in any order and under any name.
+    (env / "people.csv").write_text(tenancies_csv(["H0001"]))
+    (env / "more-homes.csv").write_text(homes_csv(homes=3, sensors_per_home=1))
+    assert main(["registry", "import", "people.csv", "more-homes.csv"]) == 0
+    assert "3 home(s)" in capsys.readouterr().out
+    (env / "what.csv").write_text("a,b\n1,2\n")
+    assert main(["registry", "import", "what.csv"]) == 1
+    assert "header is not that of homes.csv" in capsys.readouterr().err
+
 
 @pytest.mark.usefixtures("env")
 def test_users_and_tokens(capsys):
@@ -100,3 +109,45 @@ def test_console_script_is_installed():
         "db",
     ):
         assert command in done.stdout
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["registry", "import", "homes.csv"],
+        ["users", "add", "alice", "--role", "officer"],
+        ["tokens", "create", "alice"],
+        ["audit", "verify"],
+    ],
+)
+def test_a_command_on_a_fresh_embedded_database_upgrades_it_first(
+    monkeypatch, tmp_path, capsys, command
+):
+    """No SQLAlchemy traceback ("no such table: home"): the embedded SQLite file is brought up to date."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOMESAFE_DATABASE_URL", f"sqlite:///{tmp_path}/fresh.db")
+    monkeypatch.setenv("HOMESAFE_TELEMETRY_URL", f"sqlite:///{tmp_path}/telemetry.db")
+    (tmp_path / "homes.csv").write_text(homes_csv(homes=1, sensors_per_home=1))
+    code = main(command)
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    assert "no such table" not in captured.err
+    assert code in (0, 2), captured.err  # 2: `tokens create` for nobody, a usage error
+    assert main(["db", "upgrade"]) == 0
+    assert "newest schema" in capsys.readouterr().out
+
+
+def test_a_command_on_a_fresh_postgresql_database_says_run_db_upgrade(
+    monkeypatch, tmp_path, capsys, make_postgres_url
+):
+    """The production database is migrated on purpose (the compose `migrate` service), never by a side door."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOMESAFE_DATABASE_URL", make_postgres_url())
+    monkeypatch.setenv("HOMESAFE_TELEMETRY_URL", f"sqlite:///{tmp_path}/telemetry.db")
+    (tmp_path / "homes.csv").write_text(homes_csv(homes=1, sensors_per_home=1))
+    assert main(["registry", "import", "homes.csv"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "run `homesafe db upgrade`" in err[0]
+    assert main(["db", "upgrade"]) == 0
+    assert main(["registry", "import", "homes.csv"]) == 0

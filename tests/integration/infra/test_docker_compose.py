@@ -34,6 +34,8 @@ HOMESAFE_VARS = {
     "HOMESAFE_TELEMETRY_URL",
     "HOMESAFE_DATABASE_URL",
     "HOMESAFE_TIMEZONE",
+    "HOMESAFE_GATEWAY_KEY",
+    "HOMESAFE_AUDIT_KEY",
 }
 
 
@@ -95,7 +97,7 @@ def test_each_homesafe_service_is_built_here_and_runs_its_command(
 
 
 @pytest.mark.parametrize("name", sorted(HOMESAFE_COMMANDS))
-def test_each_homesafe_service_is_configured_only_by_the_four_variables(
+def test_each_homesafe_service_is_configured_only_by_homesafe_variables(
     compose: dict[str, Any], name: str
 ) -> None:
     env = compose["services"][name]["environment"]

@@ -20,8 +20,8 @@ from compliance.lifecycle import (
     breach,
     breach_case_clock,
     confirm_triage,
-    escalate_to_emergency,
     excuse,
+    new_awareness,
     open_case,
     safety_work_cannot_be_met,
 )
@@ -167,16 +167,26 @@ def test_sensor_case_on_detection_starts_at_detection() -> None:
     assert [(c.kind, c.started_at) for c in case.clocks] == [("investigate", AWARE)]
 
 
-def test_escalation_starts_the_24_hours() -> None:
-    transition = escalate_to_emergency(
-        opened(), at(3), rule_set=PHASE_1, calendar=CAL, settings=SETTINGS
+def aware(case: CaseState, when: datetime, category: str = "emergency", **kw: Any) -> Transition:
+    return new_awareness(
+        case,
+        category=category,  # type: ignore[arg-type]
+        source=kw.pop("source", "tenant"),
+        at=when,
+        rule_set=kw.pop("rule_set", PHASE_1),
+        calendar=CAL,
+        settings=kw.pop("settings", SETTINGS),
+        **kw,
     )
+
+
+def test_escalation_starts_the_24_hours() -> None:
+    transition = aware(opened(), at(3))
     assert transition.after.category == "emergency"
     assert [(c.kind, c.due_at) for c in transition.started] == [("emergency_action", at(27))]
-    with pytest.raises(EventRefused, match="already an emergency"):
-        escalate_to_emergency(
-            transition.after, at(4), rule_set=PHASE_1, calendar=CAL, settings=SETTINGS
-        )
+    # A second emergency report while the 24 hours run joins them: the earlier deadline stands.
+    again = aware(transition.after, at(4))
+    assert again.started == ()
 
 
 # --- every transition -----------------------------------------------------------------------------
@@ -218,7 +228,12 @@ TRANSITIONS: list[tuple[str, str, tuple[tuple[Any, ...], ...], tuple[Any, ...], 
             {"outcome": "significant", "supplementary_work_needed": True},
         ),
         {
-            "started": ["written_summary", "safety_work", "supplementary_work"],
+            "started": [
+                "written_summary",
+                "safety_work",
+                "supplementary_work",  # begun within 12 weeks
+                "supplementary_work",  # steps to begin it by working day 5
+            ],
             "met": ["investigate"],
         },
     ),
@@ -242,8 +257,8 @@ TRANSITIONS: list[tuple[str, str, tuple[tuple[Any, ...], ...], tuple[Any, ...], 
         (),
         EMERGENCY,
         {
-            "stage": "safety_work_due",
-            "started": ["written_summary", "safety_work"],
+            "stage": "safety_work_due",  # the 24 hours cover making safe: no 5 working days
+            "started": ["written_summary"],
             "met": ["investigate"],
             "stopped": [],
         },
@@ -264,7 +279,7 @@ TRANSITIONS: list[tuple[str, str, tuple[tuple[Any, ...], ...], tuple[Any, ...], 
         "emergency",
         (),
         ("safety_work_completed", 6),
-        {"stage": "made_safe", "met": ["emergency_action"]},
+        {"stage": "awaiting_investigation", "met": ["emergency_action"]},
     ),
     (
         "summary sent",
@@ -294,7 +309,7 @@ TRANSITIONS: list[tuple[str, str, tuple[tuple[Any, ...], ...], tuple[Any, ...], 
         ("safety_work_completed", 6),
         {
             "stage": "made_safe",
-            "met": ["emergency_action", "safety_work"],
+            "met": ["emergency_action"],
             "stopped": ["written_summary"],
         },
     ),
@@ -309,7 +324,48 @@ TRANSITIONS: list[tuple[str, str, tuple[tuple[Any, ...], ...], tuple[Any, ...], 
             ),
         ),
         ("supplementary_work_started", 100),
+        {"met": ["supplementary_work", "supplementary_work"]},  # begun, and so steps taken
+    ),
+    (
+        "supplementary steps taken",
+        "potential",
+        (
+            (
+                "investigation_concluded",
+                48,
+                {"outcome": "significant", "supplementary_work_needed": True},
+            ),
+        ),
+        ("supplementary_steps_taken", 60, {"note": "damp survey booked"}),
         {"met": ["supplementary_work"]},
+    ),
+    (
+        "supplementary work completed",
+        "potential",
+        (
+            (
+                "investigation_concluded",
+                48,
+                {"outcome": "significant", "supplementary_work_needed": True},
+            ),
+            ("supplementary_work_started", 100),
+        ),
+        ("supplementary_work_completed", 200),
+        {"met": [], "started": []},
+    ),
+    (
+        "renewed investigation asked for after a remote one",
+        "potential",
+        (("investigation_concluded", 48, {"outcome": "not_significant", "method": "remote"}),),
+        ("renewed_investigation_requested", 60),
+        {"stage": "awaiting_investigation", "started": ["investigate"]},
+    ),
+    (
+        "further investigation opened",
+        "emergency",
+        (EMERGENCY, ("safety_work_completed", 6)),
+        ("further_investigation_opened", 30, {"note": "check the wall behind the made-safe leak"}),
+        {"stage": "awaiting_investigation", "started": ["investigate"]},
     ),
     (
         "accommodation offered",
@@ -326,6 +382,47 @@ TRANSITIONS: list[tuple[str, str, tuple[tuple[Any, ...], ...], tuple[Any, ...], 
         {"accommodation": "declined"},
     ),
     (
+        "accommodation accepted",
+        "potential",
+        (SIGNIFICANT, ("alternative_accommodation_offered", 50)),
+        ("alternative_accommodation_accepted", 51),
+        {"accommodation": "accepted"},
+    ),
+    (
+        "household moved before the 24 hours end: the duty ceases",
+        "emergency",
+        (
+            EMERGENCY,
+            ("alternative_accommodation_offered", 3),
+            ("alternative_accommodation_accepted", 4),
+        ),
+        ("household_moved", 5),
+        {"accommodation": "moved", "stopped": ["emergency_action"]},
+    ),
+    (
+        "household back home",
+        "emergency",
+        (
+            EMERGENCY,
+            ("alternative_accommodation_offered", 3),
+            ("alternative_accommodation_accepted", 4),
+            ("household_moved", 5),
+        ),
+        ("household_returned", 50),
+        {"accommodation": "returned", "stopped": []},
+    ),
+    (
+        "third party's consent refused: the 24-hour duty ceases",
+        "emergency",
+        (),
+        (
+            "emergency_duty_ceased",
+            5,
+            {"reason": "third_party_consent_refused", "note": "freeholder refused, letters 1-3"},
+        ),
+        {"stopped": ["emergency_action"], "status": "open"},
+    ),
+    (
         "closed when all is done",
         "potential",
         (("investigation_concluded", 48, {"outcome": "no_hazard"}), ("summary_sent", 49)),
@@ -333,10 +430,17 @@ TRANSITIONS: list[tuple[str, str, tuple[tuple[Any, ...], ...], tuple[Any, ...], 
         {"status": "closed", "stage": "closed", "stopped": []},
     ),
     (
-        "closed with a reason stops what runs",
+        "closure requested over running clocks",
         "emergency",
         (),
-        ("closed", 3, {"note": "household moved out"}),
+        ("closure_requested", 2, {"reason": "tenancy_ended", "actor": "officer-a"}),
+        {"status": "open", "stopped": []},
+    ),
+    (
+        "closed by a second person stops what runs",
+        "emergency",
+        (("closure_requested", 2, {"reason": "tenancy_ended", "actor": "officer-a"}),),
+        ("closed", 3, {"reason": "tenancy_ended", "actor": "officer-b"}),
         {"status": "closed", "stopped": ["emergency_action", "investigate"]},
     ),
     (
@@ -396,16 +500,37 @@ REFUSALS: list[tuple[str, str, tuple[tuple[Any, ...], ...], tuple[Any, ...], str
         "potential",
         (SIGNIFICANT,),
         ("investigation_booked", 50),
-        "already concluded",
+        "no investigation is due",
     ),
     (
         "access after conclusion",
         "potential",
         (SIGNIFICANT,),
         ("access_failed", 50),
-        "already concluded",
+        "no investigation is due",
     ),
-    ("conclude twice", "potential", (SIGNIFICANT,), SIGNIFICANT, "already concluded"),
+    ("conclude twice", "potential", (SIGNIFICANT,), SIGNIFICANT, "no investigation is due"),
+    (
+        "unknown investigation method",
+        "potential",
+        (),
+        ("investigation_concluded", 5, {"outcome": "no_hazard", "method": "by telepathy"}),
+        "investigation method",
+    ),
+    (
+        "renewed after an in-person investigation",
+        "potential",
+        (("investigation_concluded", 5, {"outcome": "no_hazard", "method": "in_person"}),),
+        ("renewed_investigation_requested", 6),
+        "follows a remote one",
+    ),
+    (
+        "further investigation without saying why",
+        "potential",
+        (SIGNIFICANT,),
+        ("further_investigation_opened", 50),
+        "say in the note",
+    ),
     (
         "conclude without outcome",
         "potential",
@@ -478,6 +603,32 @@ REFUSALS: list[tuple[str, str, tuple[tuple[Any, ...], ...], tuple[Any, ...], str
         "already started",
     ),
     (
+        "supplementary steps without saying which",
+        "potential",
+        (
+            (
+                "investigation_concluded",
+                5,
+                {"outcome": "significant", "supplementary_work_needed": True},
+            ),
+        ),
+        ("supplementary_steps_taken", 6),
+        "say which steps",
+    ),
+    (
+        "supplementary completed before it started",
+        "potential",
+        (
+            (
+                "investigation_concluded",
+                5,
+                {"outcome": "significant", "supplementary_work_needed": True},
+            ),
+        ),
+        ("supplementary_work_completed", 6),
+        "has not started",
+    ),
+    (
         "accommodation with no hazard",
         "potential",
         (),
@@ -489,7 +640,7 @@ REFUSALS: list[tuple[str, str, tuple[tuple[Any, ...], ...], tuple[Any, ...], str
         "potential",
         (SIGNIFICANT, ("safety_work_completed", 60)),
         ("alternative_accommodation_offered", 61),
-        "already made safe",
+        "not yet made safe",
     ),
     (
         "accommodation offered twice",
@@ -506,24 +657,95 @@ REFUSALS: list[tuple[str, str, tuple[tuple[Any, ...], ...], tuple[Any, ...], str
         "no alternative accommodation offer",
     ),
     (
-        "close with clocks running",
+        "accept with no offer",
+        "potential",
+        (SIGNIFICANT,),
+        ("alternative_accommodation_accepted", 50),
+        "no alternative accommodation offer",
+    ),
+    (
+        "move before accepting",
+        "potential",
+        (SIGNIFICANT, ("alternative_accommodation_offered", 50)),
+        ("household_moved", 51),
+        "once it has accepted",
+    ),
+    (
+        "return before moving",
+        "potential",
+        (SIGNIFICANT,),
+        ("household_returned", 50),
+        "has not moved",
+    ),
+    (
+        "24-hour duty ceased without a reason",
+        "emergency",
+        (),
+        ("emergency_duty_ceased", 5, {"note": "x"}),
+        "say why the 24-hour duty ceased",
+    ),
+    (
+        "24-hour duty ceased without evidence",
+        "emergency",
+        (),
+        ("emergency_duty_ceased", 5, {"reason": "third_party_consent_refused"}),
+        "record the evidence",
+    ),
+    (
+        "close with clocks running and no reason",
         "potential",
         (),
         ("closed", 5),
-        "clocks still running (investigate)",
+        "say why the case closes",
+    ),
+    (
+        "close over a running clock alone",
+        "potential",
+        (),
+        ("closed", 5, {"reason": "tenancy_ended", "actor": "officer-a"}),
+        "needs a second person",
+    ),
+    (
+        "approve one's own closure request",
+        "potential",
+        (("closure_requested", 4, {"reason": "tenancy_ended", "actor": "officer-a"}),),
+        ("closed", 5, {"reason": "tenancy_ended", "actor": "officer-a"}),
+        "approved by someone else",
+    ),
+    (
+        "closure request when nothing is outstanding",
+        "potential",
+        (("investigation_concluded", 5, {"outcome": "no_hazard"}), ("summary_sent", 6)),
+        ("closure_requested", 7, {"reason": "no_hazard_found"}),
+        "nothing is outstanding",
+    ),
+    (
+        "work complete while work is outstanding",
+        "potential",
+        (SIGNIFICANT, ("summary_sent", 50)),
+        ("closed", 51, {"reason": "work_complete_verified"}),
+        "the work is not complete",
     ),
     (
         "close twice",
         "potential",
-        (("closed", 5, {"note": "duplicate"}),),
-        ("closed", 6),
+        (
+            ("investigation_concluded", 5, {"outcome": "no_hazard"}),
+            ("summary_sent", 6),
+            ("closed", 7),
+        ),
+        ("closed", 8),
         "the case is closed",
     ),
     (
         "event on a closed case",
         "potential",
-        (("closed", 5, {"note": "duplicate"}),),
-        ("investigation_booked", 6),
+        (
+            ("investigation_concluded", 5, {"outcome": "no_hazard"}),
+            ("summary_sent", 6),
+            ("closed", 7),
+        ),
+        ("investigation_booked", 8),
         "reopen it first",
     ),
     ("reopen an open case", "potential", (), ("reopened", 5), "only a closed case"),
@@ -569,10 +791,11 @@ def test_the_due_times_after_a_significant_finding() -> None:
             {"outcome": "significant", "supplementary_work_needed": True},
         ),
     )
-    due = {c.kind: c.due_at for c in case.clocks}
+    due = {c.rule_duty: c.due_at for c in case.clocks}
     assert due["written_summary"] == end_of(13)
     assert due["safety_work"] == end_of(15)
     assert due["supplementary_work"] == datetime(2026, 4, 2, 22, 59, 59, tzinfo=UTC)
+    assert due["supplementary_steps"] == end_of(15)  # steps by the end of working day 5
 
 
 def test_summary_still_needed_when_work_finishes_after_three_days() -> None:
@@ -640,7 +863,7 @@ def test_breach_is_dated_at_the_deadline_and_excuse_keeps_it() -> None:
     )
     with pytest.raises(EventRefused, match="breached, not running"):
         breach(breached, end_of(21))
-    with pytest.raises(EventRefused, match="reasonable steps"):
+    with pytest.raises(EventRefused, match="reasonable endeavours"):
         excuse(breached, at=end_of(22), reason="  ")
     excused = excuse(breached, at=end_of(22), reason="three access attempts refused")
     assert excused.status == "breached_excused"
@@ -677,6 +900,7 @@ def test_safety_breach_makes_alternative_accommodation_due() -> None:
     assert done.after.clock("safety_work") == replace(
         breached.after.clock("safety_work"),
         met_at=end_of(19),  # type: ignore[arg-type]
+        ended="done",
     )
 
 

@@ -71,7 +71,7 @@ def test_csv_has_one_row_per_clock_and_neutralises_formulas():
     assert tuple(parsed[0]) == CSV_COLUMNS
     assert [r["kind"] for r in parsed] == ["investigate", "written_summary", "safety_work"]
     assert [r["met_on_time"] for r in parsed] == ["true", "false", ""]
-    assert parsed[1]["reasonable_steps"].startswith("'=")
+    assert parsed[1]["reasonable_endeavours"].startswith("'=")
     assert parsed[0]["due_at"] == "2026-03-16T10:00:00Z"
 
 
@@ -92,7 +92,7 @@ def test_percentile_of_nothing_is_none():
         ("breached_excused", "Tenant refused access 3 times", "access_refused"),
         ("breached_excused", "Freeholder's consent withheld", "third_party_consent"),
         ("breached_excused", "Specialist contractor unavailable", "contractor_or_materials"),
-        ("breached_excused", "Storm damage across the estate", "other_reasonable_steps"),
+        ("breached_excused", "Storm damage across the estate", "other_reasonable_endeavours"),
     ],
 )
 def test_breach_reason(status, reason, expected):

@@ -52,13 +52,13 @@ def _fold_series(t, rh, wme=None, outdoor=None, room="kitchen"):
 def test_fast_path_mould_index_matches_the_published_check_values():
     hours = 24 * 7 * 4
     state, _ = _fold_series(np.full(hours, 22.0), np.full(hours, 90.0))
-    assert float(state["mould_m"][0]) == pytest.approx(0.586, abs=0.01)  # DETECTORS.md: 4 weeks
+    assert float(state["mould_m"][0]) == pytest.approx(0.586, abs=0.01)  # docs/detectors.md
     series = mould_index(np.full(hours, 22.0), np.full(hours, 90.0))
     assert float(state["mould_m"][0]) == pytest.approx(float(series[-1]), rel=1e-9)
 
 
 def test_mould_runs_on_surface_conditions_when_outdoor_temperature_is_given():
-    # DETECTORS.md worked check: 20 °C, 60 %, outdoors 5 °C, fRsi 0.75 → RHsi ≈ 75.9 %: below RHcrit 80.
+    # docs/detectors.md worked check: 20 °C, 60 %, outdoors 5 °C, fRsi 0.75 → RHsi ≈ 75.9 %: below RHcrit 80.
     hours = 24 * 14
     state, _ = _fold_series(np.full(hours, 20.0), np.full(hours, 60.0), outdoor=np.full(hours, 5.0))
     assert float(state["mould_m"][0]) == 0.0

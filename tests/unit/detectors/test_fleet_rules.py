@@ -87,7 +87,7 @@ def test_surface_rh_30_day_mean_does_not_apply_below_5_c():
 
 
 def test_surface_rh_uses_surface_conditions_with_outdoor_temperature():
-    # DETECTORS.md: 20 °C, 60 %, outdoors 5 °C, fRsi 0.75 → RHsi ≈ 75.9 % (< 80: nothing);
+    # docs/detectors.md: 20 °C, 60 %, outdoors 5 °C, fRsi 0.75 → RHsi ≈ 75.9 % (< 80: nothing);
     # at 0 °C outside θsi = 15 °C and RHsi = 60·psat(20)/psat(15) ≈ 82 % (≥ 80: fires at hour 84).
     hours = 100
     _, found = _fold(np.full(hours, 20.0), np.full(hours, 60.0), outdoor=np.full(hours, 5.0))

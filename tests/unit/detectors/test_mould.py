@@ -10,7 +10,7 @@ from detectors.mould import MouldState, mould_index, run_mould, step_mould
 
 pytestmark = pytest.mark.unit
 
-TRH_DIR = Path("/work/shared/data/trh")
+TRH_DIR = Path(__file__).resolve().parents[3] / "data" / "trh"  # data/trh/README.md
 HOURS_PER_WEEK = 24 * 7
 
 
@@ -19,7 +19,7 @@ HOURS_PER_WEEK = 24 * 7
     [(1, 0.147, 3), (4, 0.586, 3), (12, 1.50, 2)],
 )
 def test_published_check_values(weeks, published_m, digits):
-    """Constant 22 °C / 90 %, sensitive, Cmat 0.25 (DETECTORS.md).
+    """Constant 22 °C / 90 %, sensitive, Cmat 0.25 (docs/detectors.md).
 
     Tolerance: the published figures are rounded, so the model must round to the same
     digits (±0.0005 for 0.147 and 0.586, ±0.005 for 1.50); hourly stepping of the daily

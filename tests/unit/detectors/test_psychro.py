@@ -1,4 +1,4 @@
-"""Psychrometrics against the worked values of DETECTORS.md and ISO 13788's tabulated psat."""
+"""Psychrometrics against the worked values of docs/detectors.md and ISO 13788's tabulated psat."""
 
 import numpy as np
 import pytest
@@ -49,7 +49,7 @@ def test_vapour_pressure():
 
 
 def test_worked_surface_check():
-    """θi 20 °C, RH 60 %, θe 5 °C, fRsi 0.75 → θsi 16.25 °C, RHsi ≈ 75.9 % (DETECTORS.md)."""
+    """θi 20 °C, RH 60 %, θe 5 °C, fRsi 0.75 → θsi 16.25 °C, RHsi ≈ 75.9 % (docs/detectors.md)."""
     assert float(surface_temperature_c(20.0, 5.0, 0.75)) == pytest.approx(16.25)
     assert float(surface_rh_pct(20.0, 60.0, 5.0, 0.75)) == pytest.approx(75.9, abs=0.05)
 

@@ -10,7 +10,7 @@ from detectors.rules.table import MOULD_GROWTH, SURFACE_HUMIDITY, SUSTAINED_HUMI
 from .factories import context
 
 pytestmark = pytest.mark.unit
-TRH = Path("/work/shared/data/trh")
+TRH = Path(__file__).resolve().parents[3] / "data" / "trh"  # data/trh/README.md
 
 
 def _frame(name, weather=None):

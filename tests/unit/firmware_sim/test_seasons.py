@@ -1,5 +1,5 @@
 """The simulated calendar and the physics a building scientist would check: heated homes are warm in
-winter, the under-heated one is cold by the DETECTORS.md definition, summer holds the heatwave, and
+winter, the under-heated one is cold by the docs/detectors.md definition, summer holds the heatwave, and
 mould in the onset variant develops inside the window."""
 
 from __future__ import annotations

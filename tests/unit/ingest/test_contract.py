@@ -74,7 +74,7 @@ def assert_reading_rejected(decoded: Decoded, index: int, *words: str) -> None:
         assert word in matching[0].reason, matching[0].reason
 
 
-# --- the example of CONTRACTS.md, verbatim -------------------------------------------------
+# --- the example of docs/gateways.md, verbatim -------------------------------------------------
 
 CONTRACT_EXAMPLE = b"""{
   "v": 1,
