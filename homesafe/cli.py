@@ -78,7 +78,9 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
     services = _services(settings)
     try:
         app = create_app(bootstrap.app_context(services))
-        server = HttpServer(app, host=args.host, port=args.port)
+        server = HttpServer(
+            app, host=args.host, port=args.port, trusted_proxies=settings.trusted_proxies
+        )
         return 0 if server.serve_until(stop_on_signals()) else 1
     finally:
         services.close()

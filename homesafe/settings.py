@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationInfo, field_validator
@@ -12,6 +13,8 @@ from ingest.retention import DEFAULT_RAW_DAYS, validate_raw_days
 
 VAR_DIR = Path("var")
 MIN_KEY_CHARS = 32
+MIN_SECRET_CHARS = 16
+KNOWN_DEFAULTS = frozenset({"change-me", "changeme", "password", "secret", "homesafe", "admin"})
 
 
 class Settings(BaseSettings):
@@ -30,7 +33,9 @@ class Settings(BaseSettings):
     database_url: str = Field(default=f"sqlite:///{VAR_DIR}/cases.db")
     timezone: str = "Europe/London"
     gateway_key: str | None = Field(
-        default=None, description="provisioning key from which each gateway's MQTT password derives"
+        default=None,
+        validate_default=True,
+        description="provisioning key from which each gateway's MQTT password derives",
     )
     mqtt_protocol: str = Field(default="5", description="'5' or '3.1.1' for an external broker")
     audit_key: str | None = Field(
@@ -49,6 +54,10 @@ class Settings(BaseSettings):
     # Ingest (`homesafe ingest`); command-line flags override these.
     metrics_port: int = Field(
         default=9108, ge=0, le=65535, description="Prometheus /metrics; 0 = off"
+    )
+    trusted_proxies: str = Field(
+        default="127.0.0.1",
+        description="addresses whose X-Forwarded-For/-Proto the API believes (the TLS proxy)",
     )
     metrics_host: str = Field(
         default="127.0.0.1",
@@ -86,6 +95,31 @@ class Settings(BaseSettings):
     @classmethod
     def _raw_days(cls, value: int) -> int:
         return validate_raw_days(value)
+
+    @field_validator("gateway_key")
+    @classmethod
+    def _gateway_key_in_production(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("production") and (not value or len(value) < MIN_KEY_CHARS):
+            raise ValueError(f"production needs a key of at least {MIN_KEY_CHARS} characters")
+        return value or None
+
+    @field_validator("database_url", "mqtt_url", "telemetry_url")
+    @classmethod
+    def _no_default_password_in_production(
+        cls, value: str | None, info: ValidationInfo
+    ) -> str | None:
+        # docker-compose.yml once defaulted every password to "change-me": a production install
+        # refuses to start with a known or short password in any URL (docs/security.md).
+        if value and info.data.get("production"):
+            password = urlsplit(value).password
+            if password is not None and (
+                len(password) < MIN_SECRET_CHARS or password.lower() in KNOWN_DEFAULTS
+            ):
+                raise ValueError(
+                    f"production needs a password of at least {MIN_SECRET_CHARS} characters, "
+                    "not a default one"
+                )
+        return value
 
     @field_validator("audit_key")
     @classmethod

@@ -36,6 +36,17 @@ HOMESAFE_VARS = {
     "HOMESAFE_TIMEZONE",
     "HOMESAFE_GATEWAY_KEY",
     "HOMESAFE_AUDIT_KEY",
+    "HOMESAFE_PRODUCTION",
+    "HOMESAFE_TRUSTED_PROXIES",
+}
+# docker-compose.yml has no default secrets: these stand in for the operator's.
+SECRETS = {
+    "POSTGRES_PASSWORD": "a-postgres-password-of-the-landlord",
+    "HOMESAFE_MQTT_PASSWORD": "an-mqtt-password-for-ingest-only",
+    "HOMESAFE_GATEWAY_KEY": "g" * 40,
+    "HOMESAFE_AUDIT_KEY": "a" * 40,
+    "HOMESAFE_PUBLIC_HOST": "homesafe.landlord.example",
+    "HOMESAFE_TLS": "internal",
 }
 
 
@@ -51,11 +62,7 @@ def compose() -> dict[str, Any]:
         capture_output=True,
         text=True,
         timeout=60,
-        env={
-            k: v
-            for k, v in os.environ.items()
-            if k not in ("POSTGRES_PASSWORD", "HOMESAFE_MQTT_PASSWORD")
-        },
+        env={**{k: v for k, v in os.environ.items() if k not in SECRETS}, **SECRETS},
     )
     assert result.returncode == 0, result.stderr
     parsed: dict[str, Any] = yaml.safe_load(result.stdout)
@@ -104,7 +111,7 @@ def test_each_homesafe_service_is_configured_only_by_homesafe_variables(
     assert set(env) == HOMESAFE_VARS
 
     mqtt = urlsplit(env["HOMESAFE_MQTT_URL"])
-    assert (mqtt.scheme, mqtt.hostname, mqtt.port) == ("mqtt", "mosquitto", 1883)
+    assert (mqtt.scheme, mqtt.hostname, mqtt.port) == ("mqtt", "mosquitto", 1884)  # ingest's own
     telemetry = urlsplit(env["HOMESAFE_TELEMETRY_URL"])
     assert (telemetry.scheme, telemetry.hostname, telemetry.port, telemetry.path) == (
         "influxdb",
