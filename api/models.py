@@ -59,3 +59,18 @@ class SignInAttempt(Base):
     name: Mapped[str] = mapped_column(String(64), index=True)
     client: Mapped[str] = mapped_column(String(64), index=True)
     succeeded: Mapped[bool] = mapped_column(Boolean)
+
+
+class SpecialCategoryRead(Base):
+    """Who read special-category data (households' health, disability, ethnicity, or analyses by
+    them), when, what and through which door: the access log (docs/security.md)."""
+
+    __tablename__ = "special_category_read"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(64), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    what: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(200))
+    via: Mapped[str] = mapped_column(String(200))

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request, status
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
+from api.access_log import reads, record_analysis
 from api.auth import (
     ROLES,
     UnknownToken,
@@ -255,6 +256,15 @@ def equity_page(
     """One outcome by one group of residents, homes or areas: rates with 95 % intervals, suppressed when small."""
     outcome, by = choice.outcome, choice.by
     report = equity_service.outcomes_report(session, by=[by], outcome=outcome)
+    record_analysis(
+        session,
+        actor=signed.user.name,
+        role=signed.user.role,
+        dimensions=[by],
+        outcome=outcome,
+        via="page /equity",
+        now=utc_now(),
+    )
     proportion = report["kind"] == "proportion"
     scale = 100.0 if proportion else 1.0
     unit = " %" if proportion else ""
@@ -306,12 +316,21 @@ def equity_page(
 @router.get("/equity/outcomes.csv")
 def equity_csv(
     session: DbSession,
-    _signed: Annotated[SignedIn, Depends(page_require("equity:read"))],
+    signed: Annotated[SignedIn, Depends(page_require("equity:read"))],
     choice: Annotated[EquityChoice, Depends(equity_choice)],
 ) -> Response:
     """The equity page's table (the same CSV as the API's) as a download."""
     outcome, by = choice.outcome, choice.by
     report = equity_service.outcomes_report(session, by=[by], outcome=outcome)
+    record_analysis(
+        session,
+        actor=signed.user.name,
+        role=signed.user.role,
+        dimensions=[by],
+        outcome=outcome,
+        via="page /equity/outcomes.csv",
+        now=utc_now(),
+    )
     return Response(
         equity_service.outcomes_csv(report),
         media_type="text/csv; charset=utf-8",
@@ -336,6 +355,7 @@ def admin_page(
         failed_sign_ins=failed_sign_ins(session, since=utc_now() - timedelta(hours=24)),
         tokens=tokens(session),
         token_expiry=token_expiry,
+        special_reads=reads(session, limit=50),
     )
 
 

@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from api.access_log import HOUSEHOLD_NEEDS, record_read
 from api.auth import may, officer_names
 from api.deps import AppContext, Context, DbSession, RowId, page_action, page_require
 from api.pages import sensors
@@ -311,6 +312,16 @@ def case_page(
         needs=_may(signed, "households:needs"),
         now=now,
     )
+    if _may(signed, "households:needs"):
+        record_read(
+            session,
+            actor=signed.user.name,
+            role=signed.user.role,
+            what=HOUSEHOLD_NEEDS,
+            subject=f"home {case.home_id} (case {case.id})",
+            via=f"page /cases/{case.id}",
+            now=now,
+        )
     work_orders = repairs_repository.list_work_orders(session, case_id=case.id)
     return render(
         request,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 
+from api import access_log
 from api.deps import Context, DbSession, require
 from api.models import User
 from compliance import audit
+from registry.clock import to_rfc3339
 
 router = APIRouter(tags=["audit"])
 
@@ -36,3 +38,24 @@ def verify_audit(
         "proven": list(result.proven),
         "not_proven": list(result.not_proven),
     }
+
+
+@router.get("/audit/special-category-reads")
+def special_category_reads(
+    session: DbSession,
+    _user: Annotated[User, Depends(require("audit:read"))],
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
+    """Who read special-category data (households' needs, analyses by residents' groups), newest
+    first: time, person, role, what, about whom, through which page or API call."""
+    return [
+        {
+            "at": to_rfc3339(row.at),
+            "actor": row.actor,
+            "role": row.role,
+            "what": row.what,
+            "subject": row.subject,
+            "via": row.via,
+        }
+        for row in access_log.reads(session, limit=limit)
+    ]

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.access_log import HOUSEHOLD_NEEDS, record_read
 from api.auth import may
 from api.deps import AppContext, Context, DbSession, RowId, require
 from api.models import User
@@ -71,6 +72,16 @@ def _detail(
     now: datetime | None = None,
 ) -> CaseDetailOut:
     detail = _full_detail(case, engine, user, session, now)
+    if session is not None and may(user.role, "households:needs"):
+        record_read(
+            session,
+            actor=user.name,
+            role=user.role,
+            what=HOUSEHOLD_NEEDS,
+            subject=f"home {case.home_id} (case {case.id})",
+            via=f"api case {case.id}",
+            now=now or utc_now(),
+        )
     if not may(user.role, "cases:personal"):
         return _without_personal(detail)
     return detail

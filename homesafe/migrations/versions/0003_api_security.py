@@ -1,4 +1,5 @@
-"""api: sign-in attempts (throttling and lockout), API tokens' expiry
+"""api: sign-in attempts (throttling and lockout), API tokens' expiry, the access log of
+special-category reads
 
 Revision ID: 0003_api_security
 Revises: 0002_api
@@ -31,6 +32,22 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_sign_in_attempt_client"), ["client"], unique=False)
 
 
+    op.create_table(
+        "special_category_read",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("at", registry.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.String(length=64), nullable=False),
+        sa.Column("role", sa.String(length=16), nullable=False),
+        sa.Column("what", sa.String(length=40), nullable=False),
+        sa.Column("subject", sa.String(length=200), nullable=False),
+        sa.Column("via", sa.String(length=200), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_special_category_read")),
+    )
+    with op.batch_alter_table("special_category_read") as batch_op:
+        batch_op.create_index(batch_op.f("ix_special_category_read_at"), ["at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_special_category_read_actor"), ["actor"], unique=False
+        )
     with op.batch_alter_table("api_token") as batch_op:
         batch_op.add_column(
             sa.Column("expires_at", registry.db.UTCDateTime(timezone=True), nullable=True)
@@ -40,4 +57,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("api_token") as batch_op:
         batch_op.drop_column("expires_at")
+    op.drop_table("special_category_read")
     op.drop_table("sign_in_attempt")
