@@ -311,6 +311,42 @@ def cmd_users_passwd(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_registry_erase_ended(args: argparse.Namespace, settings: Settings) -> int:
+    """Erase the special-category data of households whose tenancies have all ended."""
+    from homesafe.erasure import erase_ended_households, households_to_erase
+    from registry.clock import utc_now
+
+    services = _services(settings)
+    now = utc_now()
+    today = services.compliance.calendar.local_date(now)
+    with services.sessions.begin() as session:
+        if args.dry_run:
+            for home_id in households_to_erase(session, today=today):
+                print(f"would erase {home_id}")
+            return 0
+        for home_id in erase_ended_households(session, today=today, now=now):
+            print(f"erased {home_id}")
+    return 0
+
+
+def cmd_registry_erase_household(args: argparse.Namespace, settings: Settings) -> int:
+    """Erase one household's special-category data on request."""
+    from homesafe.erasure import erase_household
+    from registry.clock import utc_now
+
+    services = _services(settings)
+    with services.sessions.begin() as session:
+        done = erase_household(
+            session,
+            home_id=args.home_id,
+            now=utc_now(),
+            actor=args.actor,
+            reason=args.reason,
+        )
+    print(f"erased {args.home_id}" if done else f"{args.home_id}: no household record")
+    return 0
+
+
 def cmd_users_disable(args: argparse.Namespace, settings: Settings) -> int:
     """Disable (or, as `users enable`, enable) a person: sessions end, tokens stop working."""
     from api.auth import UnknownUser, set_disabled
@@ -535,6 +571,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="homes.csv, households.csv, tenancies.csv (each recognised by its header row)",
     )
     registry_import.set_defaults(handler=cmd_registry_import)
+
+    erase_ended = registry_commands.add_parser(
+        "erase-ended",
+        help="erase the special-category data of households whose tenancies have all ended",
+    )
+    erase_ended.add_argument("--dry-run", action="store_true", help="only list the homes")
+    erase_ended.set_defaults(handler=cmd_registry_erase_ended)
+    erase_one = registry_commands.add_parser(
+        "erase-household", help="erase one household's special-category data on request"
+    )
+    erase_one.add_argument("home_id")
+    erase_one.add_argument("--actor", default="admin", help="who asked (for the audit log)")
+    erase_one.add_argument("--reason", default="erasure on request", help="why (audit log)")
+    erase_one.set_defaults(handler=cmd_registry_erase_household)
 
     users = commands.add_parser("users", help="people")
     users_commands = users.add_subparsers(dest="users_command", required=True, parser_class=_Parser)

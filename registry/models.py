@@ -75,3 +75,16 @@ class Tenancy(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     preferred_channel: Mapped[str | None] = mapped_column(String(8))
     language: Mapped[str | None] = mapped_column(String(35))
+
+
+class SpecialCategoryTally(Base):
+    """What is kept of erased households (homesafe.erasure): how many households of each group,
+    and their cases, in aggregate only; no home, no person, no date."""
+
+    __tablename__ = "special_category_tally"
+
+    dimension: Mapped[str] = mapped_column(String(32), primary_key=True)
+    level: Mapped[str] = mapped_column(String(200), primary_key=True)
+    households: Mapped[int] = mapped_column(Integer)
+    cases: Mapped[int] = mapped_column(Integer)
+    cases_breached: Mapped[int] = mapped_column(Integer)
