@@ -10,7 +10,17 @@ from sqlalchemy import text
 from api import errors, pages
 from api.deps import AppContext, Context, public
 from api.pages.flash import FlashNotices
-from api.routers import audit, cases, compliance, equity, evidence, gateways, repairs, telemetry
+from api.routers import (
+    audit,
+    cases,
+    compliance,
+    equity,
+    evidence,
+    gateways,
+    interop,
+    repairs,
+    telemetry,
+)
 from api.security import BodyLimit, SameOriginForms, SecurityHeaders
 
 API_PREFIX = "/api/v1"
@@ -62,6 +72,7 @@ def create_app(context: AppContext) -> FastAPI:
         equity.router,
         gateways.router,
         evidence.router,
+        interop.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     pages.install(app)

@@ -53,6 +53,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "users:admin": frozenset({"admin"}),
     "api:docs": frozenset(ROLES),
     "account:self": frozenset(ROLES),
+    # The damp and mould data model exports and TSM (personal data in them only with cases:personal).
+    "interop:export": frozenset({"compliance", "admin"}),
+    # Other systems' references to cases, homes, tenancies and work orders: found by staff who work them.
+    "interop:references": frozenset({"officer", "compliance", "admin"}),
+    # Writing from other systems: references, work-order updates, the data-model import.
+    "interop:import": frozenset({"admin"}),
 }
 
 # Routes the framework adds itself (they take no dependencies), with the permission they need.

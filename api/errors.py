@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from compliance.lifecycle import EventRefused
 from compliance.service import CaseNotFound, HomeNotFound, InvalidInput
+from interop.service import InteropRefused, ReferenceNotFound
 from repairs.performance import BadCondition
 from repairs.service import ContractorNotFound, RepairRefused, WorkOrderNotFound
 
@@ -22,6 +23,8 @@ STATUS_FOR: dict[type[Exception], int] = {
     # the calendar's ends is bad input, never a 500.
     OverflowError: status.HTTP_422_UNPROCESSABLE_CONTENT,
     InvalidInput: status.HTTP_422_UNPROCESSABLE_CONTENT,  # can never be right (a future time)
+    InteropRefused: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    ReferenceNotFound: status.HTTP_404_NOT_FOUND,
 }
 
 

@@ -375,9 +375,11 @@ def open_or_join_case(
     actor: str,
     now: datetime,
     engine: Engine,
+    case_id: int | None = None,
 ) -> tuple[Case, bool]:
     """Join the home's open case for this hazard (the awareness judged when it happened), or
-    open one with its clocks."""
+    open one with its clocks (``case_id``: the id a new case takes, for interop's import of a
+    Homesafe export into an empty store)."""
     _require_not_future(aware_at, now, engine, "the time the landlord became aware,")
     if session.get(Home, home_id) is None:
         raise HomeNotFound(f"home {home_id!r} is not in the registry")
@@ -437,6 +439,7 @@ def open_or_join_case(
         tenure_reason=tenure_reason,
     )
     case = Case(
+        id=case_id,
         home_id=home_id,
         hazard=hazard,
         category=category,

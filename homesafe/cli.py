@@ -37,7 +37,9 @@ def load_settings() -> Settings:
         raise UsageError(f"bad setting {name}: {first['msg']}") from None
 
 
-def _services(settings: Settings, *, migrate_first: bool = False) -> Services:
+def _services(
+    settings: Settings, *, migrate_first: bool = False, compliance: bool = True
+) -> Services:
     """The process's services on a case database at the newest schema.
 
     A fresh or older embedded (SQLite) database is upgraded on the spot, as `homesafe run` does;
@@ -46,7 +48,7 @@ def _services(settings: Settings, *, migrate_first: bool = False) -> Services:
     """
     from homesafe import bootstrap, migrate
 
-    services = bootstrap.build(settings)
+    services = bootstrap.build(settings, compliance=compliance)
     try:
         if migrate_first:
             migrate.upgrade(services.db)
@@ -116,7 +118,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
     def serve(client_id: str, spool_dir: Path, metrics_port: int, shared: bool) -> None:
         stop = stop_on_signals()  # in this process: the only one, or a forked worker
-        services = _services(settings)
+        services = _services(settings, compliance=False)
         if metrics_port:
             start_metrics(metrics_port, settings.metrics_host)
         ingest = MqttIngest(
@@ -442,6 +444,120 @@ def cmd_audit_verify(_args: argparse.Namespace, settings: Settings) -> int:
     return 0 if result.verdict == "intact" else 3
 
 
+def cmd_export_damp_and_mould(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from interop import data_model
+    from interop.service import InteropRefused, export_damp_and_mould, period_bounds
+    from registry.clock import utc_now
+
+    services = _services(settings)
+    try:
+        start, end = period_bounds(args.start, args.end, settings.timezone)
+        with services.sessions() as session:
+            document = export_damp_and_mould(
+                session,
+                component=args.component,
+                start=start,
+                end=end,
+                now=utc_now(),
+                engine=services.compliance,
+                personal=args.personal,
+            )
+    except InteropRefused as exc:
+        raise UsageError(f"homesafe export damp-and-mould: {exc.reason}") from None
+    finally:
+        services.close()
+    if args.validate:
+        errors = data_model.errors(args.component, document)
+        if errors:
+            for error in errors:
+                print(error, file=sys.stderr)
+            print(
+                f"homesafe export damp-and-mould: {len(errors)} schema error(s); nothing written",
+                file=sys.stderr,
+            )
+            return 1
+    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=1) + "\n")
+    return 0
+
+
+def cmd_export_tsm(args: argparse.Namespace, settings: Settings) -> int:
+    from interop.service import InteropRefused, tsm_csv
+
+    services = _services(settings)
+    try:
+        with services.sessions() as session:
+            sys.stdout.write(tsm_csv(session, year=args.year, engine=services.compliance))
+    except InteropRefused as exc:
+        raise UsageError(f"homesafe export tsm: {exc.reason}") from None
+    finally:
+        services.close()
+    return 0
+
+
+def cmd_work_orders_import(args: argparse.Namespace, settings: Settings) -> int:
+    from interop.service import UpdatesRefused, apply_updates, parse_updates_csv
+    from registry.clock import utc_now
+
+    path = Path(args.file)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"homesafe work-orders import: cannot read {path}: {exc}") from None
+    services = _services(settings)
+    try:
+        system, updates, bad_lines = parse_updates_csv(text, allocated_by=args.allocated_by)
+        with services.sessions.begin() as session:
+            result = apply_updates(
+                session,
+                allocated_by=system,
+                updates=updates,
+                actor=args.actor,
+                now=utc_now(),
+                engine=services.compliance,
+                known_errors=bad_lines,
+            )
+    except UpdatesRefused as exc:
+        for error in exc.errors:
+            print(f"{path.name}:{error.line}: {error.reason}", file=sys.stderr)
+        print(f"homesafe work-orders import: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        services.close()
+    print(f"applied {result.applied} update(s) to {len(result.work_orders)} work order(s)")
+    return 0
+
+
+def cmd_import_damp_and_mould(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from interop.importer import ImportRefused, import_documents
+    from registry.clock import utc_now
+
+    documents = []
+    for name in args.files:
+        try:
+            documents.append(json.loads(Path(name).read_text(encoding="utf-8")))
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"homesafe import damp-and-mould: cannot read {name}: {exc}") from None
+    services = _services(settings, migrate_first=True)
+    try:
+        with services.sessions.begin() as session:
+            summary = import_documents(
+                session, documents=documents, engine=services.compliance, now=utc_now()
+            )
+    except ImportRefused as exc:
+        for error in exc.errors:
+            print(error, file=sys.stderr)
+        print(f"homesafe import damp-and-mould: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        services.close()
+    print(f"imported {summary}")
+    return 0
+
+
 def _backup_targets(settings: Settings) -> Targets:
     from homesafe.backup import Targets
 
@@ -632,6 +748,52 @@ def build_parser() -> argparse.ArgumentParser:
     audit_commands.add_parser("verify", help="check the hash chain").set_defaults(
         handler=cmd_audit_verify
     )
+
+    export = commands.add_parser("export", help="exports in the sector's standards")
+    export_commands = export.add_subparsers(
+        dest="export_command", required=True, parser_class=_Parser
+    )
+    damp = export_commands.add_parser(
+        "damp-and-mould", help="one component of the damp and mould data model, as JSON"
+    )
+    damp.add_argument("--from", dest="start", required=True, help="YYYY-MM-DD or RFC 3339")
+    damp.add_argument("--to", dest="end", required=True, help="YYYY-MM-DD (included) or RFC 3339")
+    damp.add_argument("--component", required=True, choices=("investigation", "work_order"))
+    damp.add_argument(
+        "--personal", action="store_true", help="include tenants' names, contacts and report texts"
+    )
+    damp.add_argument(
+        "--validate", action="store_true", help="check against the JSON Schema; exit 1 if it fails"
+    )
+    damp.set_defaults(handler=cmd_export_damp_and_mould)
+    tsm = export_commands.add_parser("tsm", help="TSM RP02 for a financial year, as CSV")
+    tsm.add_argument("--year", required=True, help="the year it starts in April: 2025 or 2025/26")
+    tsm.set_defaults(handler=cmd_export_tsm)
+
+    work_orders = commands.add_parser("work-orders", help="work orders")
+    work_orders_commands = work_orders.add_subparsers(
+        dest="work_orders_command", required=True, parser_class=_Parser
+    )
+    work_orders_import = work_orders_commands.add_parser(
+        "import", help="status updates from another system (CSV), matched by its references"
+    )
+    work_orders_import.add_argument("file", metavar="FILE.csv")
+    work_orders_import.add_argument(
+        "--allocated-by", default=None, help="the system whose references the file uses"
+    )
+    work_orders_import.add_argument("--actor", default="work-orders import", help="who to record")
+    work_orders_import.set_defaults(handler=cmd_work_orders_import)
+
+    import_ = commands.add_parser("import", help="imports in the sector's standards")
+    import_commands = import_.add_subparsers(
+        dest="import_command", required=True, parser_class=_Parser
+    )
+    import_damp = import_commands.add_parser(
+        "damp-and-mould",
+        help="investigation and work_order documents into an empty Homesafe (after the registry)",
+    )
+    import_damp.add_argument("files", nargs="+", metavar="FILE.json")
+    import_damp.set_defaults(handler=cmd_import_damp_and_mould)
 
     backup = commands.add_parser("backup", help="back up the case database and telemetry")
     backup.add_argument("directory", help="a new (or empty) directory")

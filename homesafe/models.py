@@ -7,6 +7,7 @@ import compliance.models
 import detectors.models
 import equity.models
 import ingest.models
+import interop.models
 import registry.models
 import repairs.models
 from registry.db import Base
@@ -19,6 +20,7 @@ __all__ = [
     "detectors",
     "equity",
     "ingest",
+    "interop",
     "metadata",
     "registry",
     "repairs",

@@ -12,6 +12,13 @@ Decisions where the contract leaves room (documented here because tests rely on 
 - A measurement given as JSON `null` counts as absent (the same as leaving the key out).
 - `ts` and `seq` must be JSON integers: `1795545389.0` is refused; integers beyond 64 bits
   (which the JSON parser turns into floats) are refused too.
+- "`seq` int ≥ 0" is bounded above by what the fleet-health store holds: a signed 64-bit
+  integer (PostgreSQL BIGINT, SQLite INTEGER), so 0 ≤ seq ≤ 2**63 − 1. A larger seq rejects the
+  message whole (its readings cannot be told apart from a redelivery without it).
+- Status messages: `state` must be "online" or "offline"; `fw`, when given as a string, is 1–64
+  characters (the width of its column); `ts`, when given as an integer, is 0 … 2**63 − 1. A
+  status outside these is malformed (dead-lettered with the reason). A `fw` or `ts` of another
+  JSON type is read as absent, as before.
 - Reading indexes are 0-based positions in the `readings` array: "reading 3" is `readings[3]`.
 - Range limits are inclusive: humidity 100 is accepted, 100.01 is not.
 - An unregistered gateway rejects the message whole, before its payload is read.
@@ -42,6 +49,8 @@ MAX_READINGS_PER_MESSAGE: Final = 500
 MAX_FUTURE_S: Final = 300
 MAX_PAST_S: Final = 35 * 24 * 3600
 MAX_ID_CHARS: Final = 64
+MAX_STORED_INT: Final = 2**63 - 1  # a signed 64-bit column: PostgreSQL BIGINT, SQLite INTEGER
+MAX_FW_CHARS: Final = 64
 
 _ID_RE: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _SHOW_CHARS: Final = 40
@@ -189,6 +198,76 @@ def _not_json_reason(payload: bytes, error: Exception) -> tuple[str, str]:
     return f"payload is not valid JSON: {message}", "not_json"
 
 
+AcceptAll = Callable[[list[Any], str, str, float, float], "list[Reading] | None"]
+
+
+def _compile_accept_all(rules: tuple[MeasurementRule, ...], primary: tuple[str, ...]) -> AcceptAll:
+    """Build the fast check of a whole `readings` array from the rule table.
+
+    The common case, a message whose every reading is good, is checked by one function made
+    from MEASUREMENT_RULES when this module loads (as `collections.namedtuple` and
+    `dataclasses` make theirs): the loop over the rules is written out, so each reading costs
+    a few comparisons rather than an interpreted loop. It answers the list of Readings, or None
+    at the first doubt; `_check_reading` then goes over the message reading by reading and
+    says why. Exact type tests suffice: the JSON parser gives exactly int, float, str, bool,
+    None, list or dict, and refuses NaN and infinities (a range test is False for them too).
+    Any table entry is picked up here and in `_check_reading` alike; a property test holds the
+    two to the same answers."""
+    lines = [
+        "def accept_all(readings, gateway_id, home_id, low_ts, high_ts):",
+        "    accepted = []",
+        "    seen = set()",
+        "    for raw in readings:",
+        "        if type(raw) is not dict:",
+        "            return None",
+        "        sensor = raw.get('sensor')",
+        "        if type(sensor) is not str or (sensor not in valid_ids and not is_valid_id(sensor)):",
+        "            return None",
+        "        ts = raw.get('ts')",
+        "        if type(ts) is not int or ts < low_ts or ts > high_ts:",
+        "            return None",
+        "        key = (sensor, ts)",
+        "        if key in seen:",
+        "            return None",
+        "        seen.add(key)",
+    ]
+    names = []
+    for i, rule in enumerate(rules):
+        name = f"v{i}"
+        names.append(name)
+        lines += [
+            f"        {name} = raw.get({rule.name!r})",
+            f"        if {name} is not None:",
+            f"            if type({name}) is int:",
+            f"                {name} = float({name})",
+            f"            elif type({name}) is not float:",
+            "                return None",
+            f"            if not {rule.low!r} <= {name} <= {rule.high!r}:",
+            "                return None",
+        ]
+    primaries = [f"v{i} is None" for i, rule in enumerate(rules) if rule.name in primary]
+    lines += [
+        f"        if {' and '.join(primaries)}:",
+        "            return None",
+        f"        accepted.append(new(Reading, (gateway_id, sensor, ts, {', '.join(names)}, home_id)))",
+        "    return accepted",
+    ]
+    namespace: dict[str, Any] = {
+        "valid_ids": _VALID_IDS,
+        "is_valid_id": is_valid_id,
+        "new": tuple.__new__,
+        "Reading": Reading,
+    }
+    exec("\n".join(lines), namespace)  # our own text, made from the rule table
+    accept_all: AcceptAll = namespace["accept_all"]
+    return accept_all
+
+
+if [field for field in Reading._fields[3:7]] != [rule.name for rule in MEASUREMENT_RULES]:
+    raise RuntimeError("Reading's measurement fields must follow MEASUREMENT_RULES")
+_accept_all = _compile_accept_all(MEASUREMENT_RULES, PRIMARY_MEASUREMENTS)
+
+
 def _check_reading(
     index: int, raw: object, gateway_id: str, home_id: str, received_at_s: float
 ) -> Reading | Rejection:
@@ -315,6 +394,8 @@ def _decode(
         return _whole(decoded, "seq is missing", "seq")
     if not _is_json_int(seq) or seq < 0:
         return _whole(decoded, f"seq {show(seq)} is not an integer of 0 or more", "seq")
+    if seq > MAX_STORED_INT:
+        return _whole(decoded, f"seq {seq} is more than {MAX_STORED_INT} (2**63 - 1)", "seq")
     decoded.seq = seq
     readings = message.get("readings")
     if readings is None:
@@ -327,6 +408,12 @@ def _decode(
             f"readings has {len(readings)} items, not 1 to {MAX_READINGS_PER_MESSAGE}",
             "readings",
         )
+    accepted = _accept_all(
+        readings, gateway_id, home_id, received_at_s - MAX_PAST_S, received_at_s + MAX_FUTURE_S
+    )
+    if accepted is not None:
+        decoded.readings = accepted
+        return decoded
     seen: dict[tuple[str, int], int] = {}
     for index, raw in enumerate(readings):
         outcome = _check_reading(index, raw, gateway_id, home_id, received_at_s)
@@ -404,7 +491,11 @@ def decode_status(topic: str, payload: bytes, *, received_at_s: float) -> Gatewa
         if state not in ("online", "offline"):
             return f"status state {show(state)} is not 'online' or 'offline'"
         fw = message.get("fw")
+        if isinstance(fw, str) and not 1 <= len(fw) <= MAX_FW_CHARS:
+            return f"status fw {show(fw)} is {len(fw)} characters, not 1 to {MAX_FW_CHARS}"
         ts = message.get("ts")
+        if isinstance(ts, int) and not isinstance(ts, bool) and not 0 <= ts <= MAX_STORED_INT:
+            return f"status ts {show(ts)} is not epoch seconds from 0 to {MAX_STORED_INT}"
         return GatewayStatus(
             gateway_id=gateway_id,
             state=state,

@@ -146,19 +146,24 @@ class FleetTracker:
         health.recent_seqs.append(seq)
         if len(health.recent_seqs) > RECENT_SEQS:
             del health.recent_seqs[0]
-        for reading in decoded.readings:
-            if reading.home_id and health.home_id is None:
-                health.home_id = delta.home_id = reading.home_id
-            sensor = health.sensors.get(reading.sensor)
+        if health.home_id is None:
+            for reading in decoded.readings:
+                if reading.home_id:
+                    health.home_id = delta.home_id = reading.home_id
+                    break
+        sensors = health.sensors
+        changed = delta.sensors  # live objects here; take_deltas hands out copies
+        for _gateway, name, ts, _t, _h, _w, battery_pct, _home in decoded.readings:
+            sensor = sensors.get(name)
             if sensor is None:
-                sensor = health.sensors[reading.sensor] = SensorHealth(reading.ts, received_at_s)
+                sensor = sensors[name] = SensorHealth(ts, received_at_s)
             sensor.readings += 1
-            if reading.ts >= sensor.last_ts:
-                sensor.last_ts = reading.ts
+            if ts >= sensor.last_ts:
+                sensor.last_ts = ts
                 sensor.last_seen_at_s = received_at_s
-                if reading.battery_pct is not None:
-                    sensor.battery_pct = reading.battery_pct
-            delta.sensors[reading.sensor] = replace(sensor)
+                if battery_pct is not None:
+                    sensor.battery_pct = battery_pct
+            changed[name] = sensor
 
     def observe_status(self, status: GatewayStatus) -> None:
         """Take one status message (the newest by receipt wins)."""
@@ -171,9 +176,11 @@ class FleetTracker:
             target.status_at_s = status.received_at_s
 
     def take_deltas(self) -> list[GatewayDelta]:
-        """What changed since the last call, per gateway; clears it."""
+        """What changed since the last call, per gateway (copies, safe to keep); clears it."""
         deltas = list(self._deltas.values())
         self._deltas = {}
+        for delta in deltas:
+            delta.sensors = {name: replace(sensor) for name, sensor in delta.sensors.items()}
         return deltas
 
     def restore(self, deltas: list[GatewayDelta]) -> None:

@@ -22,7 +22,6 @@ from ingest.store import (
     TelemetryStoreError,
     TelemetryStoreRefused,
     epoch_bounds_s,
-    has_measurement,
     sort_key,
 )
 
@@ -73,17 +72,59 @@ def series_key(gateway_id: str, home_id: str | None, sensor: str) -> str:
 
 def line_for(reading: Reading) -> str:
     """One reading as a line-protocol point (no trailing newline)."""
-    tags = series_key(reading.gateway_id, reading.home_id, reading.sensor)
-    fields = []
-    if reading.temperature_c is not None:
-        fields.append(f"temperature_c={float(reading.temperature_c)!r}")
-    if reading.humidity_pct is not None:
-        fields.append(f"humidity_pct={float(reading.humidity_pct)!r}")
-    if reading.wme_pct is not None:
-        fields.append(f"wme_pct={float(reading.wme_pct)!r}")
-    if reading.battery_pct is not None:
-        fields.append(f"battery_pct={float(reading.battery_pct)!r}")
-    return f"{tags} {','.join(fields)} {int(reading.ts)}"
+    return lines_for([reading])[0]
+
+
+_FIELD_TEXT_MAX = 200_000
+# ",temperature_c=18.5" for each value seen, per field: sensors repeat a few thousand values.
+_field_text: tuple[dict[float, str], ...] = ({}, {}, {}, {})
+
+
+def _field(index: int, value: float) -> str:
+    texts = _field_text[index]
+    if len(texts) >= _FIELD_TEXT_MAX:
+        texts.clear()
+    text = texts[value] = f",{MEASUREMENTS[index]}={value!r}"
+    return text
+
+
+def lines_for(readings: Iterable[Reading]) -> list[str]:
+    """Readings with at least one measurement as line-protocol points.
+
+    Field values are written with repr(): the shortest text that reads back as the same
+    float (an integer from the JSON, e.g. battery 88, is written 88, which line protocol also
+    reads as a float: only a trailing `i` makes an integer field). The text of each field and
+    value is made once and kept (`_field_text`): a batch repeats the same few values."""
+    cache = _series_cache
+    t_text, h_text, w_text, b_text = (texts.get for texts in _field_text)
+    out: list[str] = []
+    append = out.append
+    for (
+        gateway_id,
+        sensor,
+        ts,
+        temperature_c,
+        humidity_pct,
+        wme_pct,
+        battery_pct,
+        home_id,
+    ) in readings:
+        fields = ""
+        if temperature_c is not None:
+            fields = t_text(temperature_c) or _field(0, temperature_c)
+        if humidity_pct is not None:
+            fields += h_text(humidity_pct) or _field(1, humidity_pct)
+        if wme_pct is not None:
+            fields += w_text(wme_pct) or _field(2, wme_pct)
+        if battery_pct is not None:
+            fields += b_text(battery_pct) or _field(3, battery_pct)
+        if not fields:
+            continue
+        tags = cache.get((gateway_id, home_id, sensor))
+        if tags is None:
+            tags = series_key(gateway_id, home_id, sensor)
+        append(f"{tags} {fields[1:]} {ts}")
+    return out
 
 
 class InfluxTelemetryStore:
@@ -151,7 +192,7 @@ class InfluxTelemetryStore:
 
     def write(self, readings: Sequence[Reading]) -> None:
         """POST readings as line protocol, POINTS_PER_REQUEST per request."""
-        lines = [line_for(r) for r in readings if has_measurement(r)]
+        lines = lines_for(readings)
         if not lines:
             return
         self._ensure_database()

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from ingest.contract import MAX_PAYLOAD_BYTES, DeadLetterRecord
+from ingest.contract import MAX_PAYLOAD_BYTES, MAX_STORED_INT, DeadLetterRecord
 from ingest.fleet import GatewayDelta, seq_gaps
 from ingest.models import DeadLetter, GatewayHealthRow, SensorHealthRow
 from registry.clock import from_epoch_s
@@ -49,6 +49,14 @@ def list_dead_letters(session: Session, *, limit: int = 100, offset: int = 0) ->
 def count_dead_letters(session: Session) -> int:
     """How many dead letters are kept."""
     return session.scalar(select(func.count()).select_from(DeadLetter)) or 0
+
+
+MAX_STORED_INT32 = 2**31 - 1  # seq_resets is a 32-bit INTEGER column
+
+
+def _capped(value: int, largest: int = MAX_STORED_INT) -> int:
+    """A running count held at the largest value its column stores (it only ever grows)."""
+    return value if value <= largest else largest
 
 
 def _later(stored: datetime | None, epoch_s: float | None) -> datetime | None:
@@ -107,7 +115,7 @@ def merge_fleet_deltas(session: Session, deltas: Sequence[GatewayDelta], *, now:
                 sensor.last_seen_at = from_epoch_s(health.last_seen_at_s)
                 if health.battery_pct is not None:
                     sensor.battery_pct = health.battery_pct
-            sensor.readings = max(sensor.readings, health.readings)
+            sensor.readings = _capped(max(sensor.readings, health.readings))
     session.flush()
 
 
@@ -121,17 +129,21 @@ def _merge_gateway(row: GatewayHealthRow, delta: GatewayDelta, now: datetime) ->
         row.status_at = from_epoch_s(delta.status_at_s)
     row.last_seen_at = _later(row.last_seen_at, delta.last_seen_at_s)
     if delta.reset:
-        row.missed_before_reset += seq_gaps(row.first_seq, row.last_seq, row.messages)
+        row.missed_before_reset = _capped(
+            row.missed_before_reset + seq_gaps(row.first_seq, row.last_seq, row.messages)
+        )
         row.first_seq, row.last_seq, row.messages = delta.first_seq, delta.last_seq, 0
     elif delta.first_seq is not None and delta.last_seq is not None:
         row.first_seq = (
             delta.first_seq if row.first_seq is None else min(row.first_seq, delta.first_seq)
         )
         row.last_seq = delta.last_seq if row.last_seq is None else max(row.last_seq, delta.last_seq)
-    row.messages += delta.messages
-    row.repeated_messages += delta.repeated_messages
-    row.seq_resets += delta.seq_resets
-    row.missed_before_reset += delta.missed_before_reset
+    # Counts are held at their column's largest value: a gateway jumping between 0 and the
+    # largest seq must not make its row (and with it the batch) unwritable.
+    row.messages = _capped(row.messages + delta.messages)
+    row.repeated_messages = _capped(row.repeated_messages + delta.repeated_messages)
+    row.seq_resets = _capped(row.seq_resets + delta.seq_resets, MAX_STORED_INT32)
+    row.missed_before_reset = _capped(row.missed_before_reset + delta.missed_before_reset)
     row.updated_at = now
 
 

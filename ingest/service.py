@@ -1,12 +1,20 @@
 """The ingest use case: decode each message, batch accepted readings into the store (or the
 on-disk spool when the store is away), dead-letter rejections, track fleet health, and
-acknowledge each message only once every reading in it is durable. No exception leaves
-`handle`.
+acknowledge each message only once everything it caused is durable. No exception leaves
+`handle_many`, `handle` or `handle_status`.
 
-Backpressure: a message is acknowledged (its ack token handed to `acknowledge`) only after
-its batch is in the store or the spool. When both refuse, batches stay in memory unacked,
-so the broker stops sending once the client's receive maximum of unacked messages is
-reached: memory is bounded by that window, not by the length of the outage.
+Durable before acknowledged: a message's ack token rides in the batch its readings and its
+dead letter (if any) joined; the batch is acknowledged only once its readings are in the
+telemetry store or the fsynced spool, and its dead letters in the case database or the
+fsynced spool. Acks go out in the order messages came in.
+
+Backpressure: when a batch can be made durable nowhere (both stores and the spool refuse),
+it stays in memory unacked, so the broker stops sending once the client's receive maximum of
+unacked messages is reached: memory is bounded by that window, not by the length of the outage.
+
+Cost per message is kept low for the backlog a reconnecting subscriber drains: the MQTT
+reader hands over every message of one socket read at once (`handle_many`), which takes the
+lock once and updates the Prometheus counters once per call, not per message.
 """
 
 from __future__ import annotations
@@ -14,14 +22,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter as Tally
 from collections import deque
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
 from ingest.contract import (
+    STATUS_TOPIC_SUFFIX,
+    TELEMETRY_TOPIC_PREFIX,
     DeadLetterRecord,
     Decoded,
     GatewayStatus,
@@ -44,16 +55,17 @@ FleetSink = Callable[[list[GatewayDelta]], None]
 KnownGateway = Callable[[str], str | None]
 AckToken = Hashable
 Acknowledge = Callable[[list[AckToken]], None]
+Message = tuple[str, bytes, AckToken | None]  # topic, payload, ack token (None for QoS 0)
 
 DEFAULT_BATCH_SIZE: Final = 5000
-DEFAULT_MAX_BATCH_AGE_S: Final = 1.0
+DEFAULT_MAX_BATCH_AGE_S: Final = 0.25  # a reading waits at most this long for company
 DEFAULT_ACK_WINDOW: Final = 1000
 DEFAULT_FLEET_INTERVAL_S: Final = 5.0
-DEFAULT_MAX_PENDING_DEAD_LETTERS: Final = 10_000
-DEAD_LETTER_BATCH_SIZE: Final = 100
 REPLAY_BATCHES_PER_PASS: Final = 4
 RETRY_BACKOFF_MIN_S: Final = 0.5
 RETRY_BACKOFF_MAX_S: Final = 30.0
+LETTER_RETRY_S: Final = 2.0
+FLEET_STRIKES: Final = 3  # a gateway's delta refused alone this often (others written) is dropped
 
 
 class IngestMetrics:
@@ -85,10 +97,15 @@ class IngestMetrics:
             "readings_replayed", "Spooled readings replayed into the store."
         )
         self.store_errors = counter("store_errors", "Failed telemetry store writes.")
-        self.dead_letters = counter("dead_letters", "Dead letters handed to the sink.")
+        self.dead_letters = counter("dead_letters", "Dead letters stored by the sink.")
         self.dead_letter_errors = counter("dead_letter_errors", "Failed dead-letter sink calls.")
-        self.dead_letters_dropped = counter(
-            "dead_letters_dropped", "Dead letters dropped while the sink stayed down."
+        self.dead_letters_spooled = counter(
+            "dead_letters_spooled", "Dead letters written to the spool while the sink was away."
+        )
+        self.fleet_errors = counter("fleet_errors", "Failed fleet-health writes.")
+        self.fleet_deltas_dropped = counter(
+            "fleet_deltas_dropped",
+            "Gateways' fleet-health deltas dropped after the store refused them alone.",
         )
         self.handler_errors = counter("handler_errors", "Unexpected errors caught in the handler.")
         self.messages_acked = counter("messages_acked", "Messages acknowledged to the broker.")
@@ -124,11 +141,25 @@ def default_metrics() -> IngestMetrics:
 
 @dataclass(slots=True)
 class Batch:
-    """Readings cut for one write, with the acks of the messages they came in."""
+    """Readings and dead letters cut for one write, with the acks of the messages they came in."""
 
     readings: list[Reading] = field(default_factory=list)
+    letters: list[DeadLetterRecord] = field(default_factory=list)
     acks: list[AckToken] = field(default_factory=list)
     first_received_at_s: float | None = None
+    readings_durable: bool = False  # the readings are in, the letters may still wait
+
+
+@dataclass(slots=True)
+class _Tally:
+    """Counts of one handle_many call, added to the Prometheus counters once."""
+
+    messages: int = 0
+    readings_received: int = 0
+    readings_accepted: int = 0
+    messages_rejected: Tally[str] = field(default_factory=Tally)
+    readings_rejected: Tally[str] = field(default_factory=Tally)
+    handler_errors: int = 0
 
 
 class IngestService:
@@ -160,89 +191,84 @@ class IngestService:
         self.ack_window = ack_window
         self.fleet_interval_s = fleet_interval_s
         self.metrics = metrics if metrics is not None else default_metrics()
-        self._lock = threading.Lock()  # guards the open batch, the ready queue, letters, fleet
+        self._lock = threading.Lock()  # guards the open batch, the ready queue and the fleet
         self._drain_lock = threading.Lock()  # one writer at a time, so acks go out in order
         self._wake = threading.Condition(self._lock)
         self._threaded = False
         self._open = Batch()
         self._ready: deque[Batch] = deque()
         self._ready_readings = 0
-        self._letters: list[DeadLetterRecord] = []
-        self._letters_since_s: float | None = None
-        self._letters_retry_at_s = 0.0
         self._retry_at_s = 0.0
         self._backoff_s = RETRY_BACKOFF_MIN_S
+        self._letters_retry_at_s = 0.0
         self._fleet = FleetTracker()
         self._fleet_written_at_s: float | None = None
-        self._writing_since_s: float | None = None
+        self._fleet_strikes: dict[str, int] = {}
+        self._fleet_lock = threading.Lock()  # one fleet-health write at a time
+        self._fleet_threaded = False
 
     # --- entry points ------------------------------------------------------------------
+
+    def handle_many(self, messages: Sequence[Message], received_at_s: float) -> list[GatewayStatus]:
+        """Take the messages of one socket read (telemetry and status); never raises.
+
+        Returns the statuses among them, for the caller's status hook."""
+        tally = _Tally()
+        decoded_all: list[tuple[Decoded | GatewayStatus | None, DeadLetterRecord | None]] = []
+        for topic, payload, _ack in messages:
+            decoded_all.append(self._decode(topic, payload, received_at_s, tally))
+        statuses: list[GatewayStatus] = []
+        taken = 0
+        try:
+            with self._lock:
+                fleet = self._fleet
+                for (_topic, _payload, ack), (outcome, letter) in zip(
+                    messages, decoded_all, strict=True
+                ):
+                    batch = self._open
+                    if batch.first_received_at_s is None:
+                        batch.first_received_at_s = received_at_s
+                    if type(outcome) is Decoded:
+                        fleet.observe(outcome, received_at_s)
+                        if outcome.readings:
+                            batch.readings.extend(outcome.readings)
+                    elif type(outcome) is GatewayStatus:
+                        fleet.observe_status(outcome)
+                        statuses.append(outcome)
+                    if letter is not None:
+                        batch.letters.append(letter)
+                    if ack is not None:
+                        batch.acks.append(ack)
+                    taken += 1
+                    if len(batch.readings) >= self.batch_size or len(batch.acks) >= self.ack_window:
+                        self._cut()
+        except Exception:
+            # Only a bug gets here: ack what was not taken, so the broker does not resend it
+            # forever (what was taken is acked with its batch, never twice).
+            tally.handler_errors += 1
+            log.exception("ingest failed to batch %d messages", len(messages) - taken)
+            self._ack_quietly([ack for _t, _p, ack in messages[taken:] if ack is not None])
+        self._count(tally)
+        self._after_handle(received_at_s)
+        return statuses
 
     def handle(
         self, topic: str, payload: bytes, received_at_s: float, ack: AckToken | None = None
     ) -> Decoded | None:
         """Take one telemetry message; never raises. `ack` is handed back once it is durable."""
-        try:
-            decoded = decode_telemetry(
-                topic, payload, received_at_s=received_at_s, known_gateway=self._known_gateway
-            )
-            letter = (
-                dead_letter_for(topic, payload, received_at_s, decoded)
-                if decoded.rejections
-                else None
-            )
-            with self._lock:
-                self._count(decoded)
-                self._fleet.observe(decoded, received_at_s)
-                if letter is not None:
-                    self._add_letter(letter, received_at_s)
-                batch = self._open
-                if batch.first_received_at_s is None:
-                    batch.first_received_at_s = received_at_s
-                if decoded.readings:
-                    batch.readings.extend(decoded.readings)
-                if ack is not None:
-                    batch.acks.append(ack)
-                if len(batch.readings) >= self.batch_size or len(batch.acks) >= self.ack_window:
-                    self._cut()
-            self._after_handle(received_at_s)
-            return decoded
-        except Exception:
-            self.metrics.handler_errors.inc()
-            log.exception("ingest handler failed on a message from %s", show(topic))
-            if ack is not None:
-                self._ack_quietly([ack])
-            return None
+        tally = _Tally()
+        outcome, letter = self._decode(topic, payload, received_at_s, tally)
+        self._take_one(outcome, letter, ack, received_at_s, tally)
+        return outcome if type(outcome) is Decoded else None
 
     def handle_status(
         self, topic: str, payload: bytes, received_at_s: float, ack: AckToken | None = None
     ) -> GatewayStatus | None:
         """Take one status message: keep it, or dead-letter it if malformed; never raises."""
-        try:
-            status = decode_status(topic, payload, received_at_s=received_at_s) if payload else None
-            with self._lock:
-                if isinstance(status, str):
-                    decoded = Decoded(gateway_id=None, seq=None, whole_message_rejected=True)
-                    decoded.rejections.append(Rejection(status, None, None, "status"))
-                    letter = dead_letter_for(topic, payload, received_at_s, decoded)
-                    if letter is not None:
-                        self._add_letter(letter, received_at_s)
-                    self.metrics.messages_rejected.labels(reason="status").inc()
-                    status = None
-                elif status is not None:
-                    self._fleet.observe_status(status)
-                if ack is not None:  # in order with the telemetry acks around it
-                    if self._open.first_received_at_s is None:
-                        self._open.first_received_at_s = received_at_s
-                    self._open.acks.append(ack)
-            self._after_handle(received_at_s)
-            return status
-        except Exception:
-            self.metrics.handler_errors.inc()
-            log.exception("ingest status handler failed on %s", show(topic))
-            if ack is not None:
-                self._ack_quietly([ack])
-            return None
+        tally = _Tally()
+        outcome, letter = self._decode_status(topic, payload, received_at_s, tally)
+        self._take_one(outcome, letter, ack, received_at_s, tally)
+        return outcome
 
     def tick(self, now_s: float) -> None:
         """Cut and write what is due by age, replay the spool, persist fleet health."""
@@ -263,7 +289,7 @@ class IngestService:
                 self._letters_retry_at_s = 0.0
             self.drain(now_s, force=True)
             with self._lock:
-                return not self._ready and not self._letters
+                return not self._ready
         except Exception:
             self.metrics.handler_errors.inc()
             log.exception("ingest flush failed")
@@ -283,13 +309,29 @@ class IngestService:
             with self._lock:
                 self._threaded = False
 
+    def run_fleet_writer(self, stop: threading.Event, clock: Callable[[], float]) -> None:
+        """Serve as the fleet-health thread: persist fleet health every fleet_interval_s.
+
+        Its own thread, so a slow case database (a large fleet's merge takes row locks on
+        PostgreSQL) never holds back the telemetry writes, nor their acks."""
+        self._fleet_threaded = True
+        try:
+            while not stop.wait(min(1.0, self.fleet_interval_s)):
+                try:
+                    self._persist_fleet(clock(), force=False)
+                except Exception:
+                    self.metrics.handler_errors.inc()
+                    log.exception("fleet health write failed")
+        finally:
+            self._fleet_threaded = False
+
     def drain(self, now_s: float, *, force: bool = False) -> None:
-        """Write ready batches (store, else spool), send letters, replay the spool, persist fleet."""
+        """Write ready batches (store, else spool), replay the spool, persist fleet health."""
         with self._drain_lock:
             self._write_ready(now_s)
-            self._send_letters_if_due(now_s, force=force)
             self._replay(now_s)
-            self._persist_fleet(now_s, force=force)
+            if force or not self._fleet_threaded:
+                self._persist_fleet(now_s, force=force)
             self._update_gauges(now_s)
 
     # --- views -----------------------------------------------------------------------------
@@ -302,8 +344,9 @@ class IngestService:
 
     @property
     def pending_dead_letters(self) -> int:
-        """Dead letters not yet handed to the sink."""
-        return len(self._letters)
+        """Dead letters not yet stored (their messages are not acknowledged)."""
+        with self._lock:
+            return len(self._open.letters) + sum(len(batch.letters) for batch in self._ready)
 
     def fleet_health(self) -> dict[str, GatewayHealth]:
         """This worker's view of every gateway it has heard from."""
@@ -321,23 +364,108 @@ class IngestService:
                 if health.state is not None and health.status_at_s is not None
             }
 
-    # --- internals --------------------------------------------------------------------------
+    # --- decoding (no lock held) -------------------------------------------------------------
+
+    def _decode(
+        self, topic: str, payload: bytes, received_at_s: float, tally: _Tally
+    ) -> tuple[Decoded | GatewayStatus | None, DeadLetterRecord | None]:
+        try:
+            if topic.endswith(STATUS_TOPIC_SUFFIX) and topic.startswith(TELEMETRY_TOPIC_PREFIX):
+                return self._decode_status(topic, payload, received_at_s, tally)
+            decoded = decode_telemetry(
+                topic, payload, received_at_s=received_at_s, known_gateway=self._known_gateway
+            )
+            tally.messages += 1
+            if decoded.whole_message_rejected:
+                tally.messages_rejected[decoded.rejections[0].code] += 1
+            else:
+                accepted = len(decoded.readings)
+                tally.readings_received += accepted + len(decoded.rejections)
+                tally.readings_accepted += accepted
+                for rejection in decoded.rejections:
+                    tally.readings_rejected[rejection.code] += 1
+            if not decoded.rejections:
+                return decoded, None
+            return decoded, dead_letter_for(topic, payload, received_at_s, decoded)
+        except Exception:
+            tally.handler_errors += 1
+            log.exception("ingest handler failed on a message from %s", show(topic))
+            return None, None
+
+    def _decode_status(
+        self, topic: str, payload: bytes, received_at_s: float, tally: _Tally
+    ) -> tuple[GatewayStatus | None, DeadLetterRecord | None]:
+        try:
+            if not payload:  # a retained status being cleared
+                return None, None
+            status = decode_status(topic, payload, received_at_s=received_at_s)
+            if not isinstance(status, str):
+                return status, None
+            decoded = Decoded(gateway_id=None, seq=None, whole_message_rejected=True)
+            decoded.rejections.append(Rejection(status, None, None, "status"))
+            tally.messages_rejected["status"] += 1
+            return None, dead_letter_for(topic, payload, received_at_s, decoded)
+        except Exception:
+            tally.handler_errors += 1
+            log.exception("ingest status handler failed on %s", show(topic))
+            return None, None
+
+    def _take_one(
+        self,
+        outcome: Decoded | GatewayStatus | None,
+        letter: DeadLetterRecord | None,
+        ack: AckToken | None,
+        received_at_s: float,
+        tally: _Tally,
+    ) -> None:
+        try:
+            with self._lock:
+                batch = self._open
+                if batch.first_received_at_s is None:
+                    batch.first_received_at_s = received_at_s
+                if type(outcome) is Decoded:
+                    self._fleet.observe(outcome, received_at_s)
+                    batch.readings.extend(outcome.readings)
+                elif type(outcome) is GatewayStatus:
+                    self._fleet.observe_status(outcome)
+                if letter is not None:
+                    batch.letters.append(letter)
+                if ack is not None:
+                    batch.acks.append(ack)
+                if len(batch.readings) >= self.batch_size or len(batch.acks) >= self.ack_window:
+                    self._cut()
+        except Exception:
+            tally.handler_errors += 1
+            log.exception("ingest failed to batch a message")
+            if ack is not None:
+                self._ack_quietly([ack])
+        self._count(tally)
+        self._after_handle(received_at_s)
+
+    def _count(self, tally: _Tally) -> None:
+        metrics = self.metrics
+        if tally.messages:
+            metrics.messages_received.inc(tally.messages)
+        if tally.readings_received:
+            metrics.readings_received.inc(tally.readings_received)
+        if tally.readings_accepted:
+            metrics.readings_accepted.inc(tally.readings_accepted)
+        for code, count in tally.messages_rejected.items():
+            metrics.messages_rejected.labels(reason=code).inc(count)
+        for code, count in tally.readings_rejected.items():
+            metrics.readings_rejected.labels(reason=code).inc(count)
+        if tally.handler_errors:
+            metrics.handler_errors.inc(tally.handler_errors)
+
+    # --- batching (lock held) ----------------------------------------------------------------
 
     def _after_handle(self, now_s: float) -> None:
-        if self._threaded:
-            return
-        if self._ready or (
-            self._letters
-            and (
-                len(self._letters) >= DEAD_LETTER_BATCH_SIZE
-                or now_s - (self._letters_since_s or now_s) >= self.max_batch_age_s
-            )
-        ):
+        if not self._threaded and self._ready:
             self.drain(now_s)
 
     def _cut(self) -> None:
         batch = self._open
-        if not batch.readings and not batch.acks:
+        if not batch.readings and not batch.acks and not batch.letters:
             return
         self._ready.append(batch)
         self._ready_readings += len(batch.readings)
@@ -349,18 +477,7 @@ class IngestService:
         if started is not None and now_s - started >= self.max_batch_age_s:
             self._cut()
 
-    def _count(self, decoded: Decoded) -> None:
-        metrics = self.metrics
-        metrics.messages_received.inc()
-        if decoded.whole_message_rejected:
-            metrics.messages_rejected.labels(reason=decoded.rejections[0].code).inc()
-            return
-        rejected = len(decoded.rejections)
-        metrics.readings_received.inc(len(decoded.readings) + rejected)
-        if decoded.readings:
-            metrics.readings_accepted.inc(len(decoded.readings))
-        for rejection in decoded.rejections:
-            metrics.readings_rejected.labels(reason=rejection.code).inc()
+    # --- making batches durable (writer) -----------------------------------------------------
 
     def _ack_quietly(self, tokens: list[AckToken]) -> None:
         if not tokens or self.acknowledge is None:
@@ -377,15 +494,21 @@ class IngestService:
                 if not self._ready:
                     return
                 batch = self._ready[0]
-            if not self._make_durable(batch, now_s):
-                return  # store and spool both refuse: hold the batch (and its acks)
+            if not batch.readings_durable:
+                if not self._make_durable(batch, now_s):
+                    return  # store and spool both refuse: hold the batch (and its acks)
+                batch.readings_durable = True
+            if batch.letters and not self._letters_durable(batch.letters, now_s):
+                return  # case database and spool both refuse: hold the batch (and its acks)
             with self._lock:
                 self._ready.popleft()
                 self._ready_readings -= len(batch.readings)
             self._ack_quietly(batch.acks)
 
     def _make_durable(self, batch: Batch, now_s: float) -> bool:
-        """Put a batch in the store, else the spool; False when neither would take it."""
+        """Put a batch's readings in the store, else the spool; False when neither takes them.
+
+        Readings the store refuses alone become dead letters of this same batch."""
         readings = batch.readings
         if not readings:
             return True
@@ -397,14 +520,14 @@ class IngestService:
             except TelemetryStoreRefused as exc:
                 self.metrics.store_errors.inc()
                 log.warning("telemetry store refused a batch (%s); writing one by one", exc)
-                return self._write_one_by_one(readings, now_s)
+                return self._write_one_by_one(readings, batch.letters, now_s)
             except TelemetryStoreError as exc:
                 self.metrics.store_errors.inc()
                 self._store_down(now_s, exc, len(readings))
             except Exception:
                 self.metrics.store_errors.inc()
                 log.exception("telemetry store failed on a batch; writing its readings one by one")
-                return self._write_one_by_one(readings, now_s)
+                return self._write_one_by_one(readings, batch.letters, now_s)
             else:
                 self.metrics.batch_write_seconds.observe(time.perf_counter() - started)
                 self.metrics.readings_written.inc(len(readings))
@@ -414,6 +537,29 @@ class IngestService:
                 self._retry_at_s = 0.0
                 return True
         return self._spool(readings)
+
+    def _letters_durable(self, letters: list[DeadLetterRecord], now_s: float) -> bool:
+        """Dead letters into the case database, else the spool; False when neither takes them."""
+        if now_s >= self._letters_retry_at_s:
+            try:
+                self._sink(letters)
+            except Exception:
+                self.metrics.dead_letter_errors.inc()
+                log.exception("dead-letter store failed for %d letters", len(letters))
+                self._letters_retry_at_s = now_s + LETTER_RETRY_S
+            else:
+                self.metrics.dead_letters.inc(len(letters))
+                self._letters_retry_at_s = 0.0
+                return True
+        if self.spool is None:
+            return False
+        try:
+            self.spool.append_letters(letters)
+        except (SpoolFull, OSError):
+            log.exception("SPOOL WRITE OF %d DEAD LETTERS FAILED, holding acks", len(letters))
+            return False
+        self.metrics.dead_letters_spooled.inc(len(letters))
+        return True
 
     def _store_down(self, now_s: float, exc: Exception, count: int) -> None:
         self._retry_at_s = now_s + self._backoff_s
@@ -446,8 +592,10 @@ class IngestService:
             )
         return True
 
-    def _write_one_by_one(self, batch: list[Reading], now_s: float) -> bool:
-        """Store what the store will take, dead-letter what it refuses; False if it went away."""
+    def _write_one_by_one(
+        self, batch: list[Reading], letters: list[DeadLetterRecord], now_s: float
+    ) -> bool:
+        """Store what the store will take, dead-letter what it refuses; spool if it went away."""
         for done, reading in enumerate(batch):
             try:
                 self._store.write([reading])
@@ -457,91 +605,85 @@ class IngestService:
                     self.metrics.store_errors.inc()
                     self._store_down(now_s, exc, len(batch) - done)
                     return self._spool(batch[done:])
-                self._refused(reading, exc, now_s)
+                letters.append(self._refused(reading, exc, now_s))
             except Exception as exc:  # a reading the store cannot represent
-                self._refused(reading, exc, now_s)
+                letters.append(self._refused(reading, exc, now_s))
         return True
 
-    def _refused(self, reading: Reading, exc: Exception, now_s: float) -> None:
+    def _refused(self, reading: Reading, exc: Exception, now_s: float) -> DeadLetterRecord:
         self.metrics.store_errors.inc()
-        with self._lock:
-            self._add_letter(
-                DeadLetterRecord(
-                    received_at=from_epoch_s(now_s),
-                    topic=f"homesafe/v1/gw/{reading.gateway_id}/telemetry",
-                    payload=repr(reading).encode(),
-                    payload_truncated=False,
-                    gateway_id=reading.gateway_id,
-                    reason=f"telemetry store refused sensor {reading.sensor} at ts "
-                    f"{reading.ts}: {show(exc)}",
-                    rejected_readings=1,
-                ),
-                now_s,
-            )
+        return DeadLetterRecord(
+            received_at=from_epoch_s(now_s),
+            topic=f"homesafe/v1/gw/{reading.gateway_id}/telemetry",
+            payload=repr(reading).encode(),
+            payload_truncated=False,
+            gateway_id=reading.gateway_id,
+            reason=f"telemetry store refused sensor {reading.sensor} at ts "
+            f"{reading.ts}: {show(exc)}",
+            rejected_readings=1,
+        )
 
     def _replay(self, now_s: float) -> None:
         spool = self.spool
-        if spool is None or not spool.batches or now_s < self._retry_at_s:
+        if spool is None:
+            return
+        if spool.letter_batches and now_s >= self._letters_retry_at_s:
+            self._replay_letters(spool, now_s)
+        if not spool.batches or now_s < self._retry_at_s:
             return
         for _ in range(REPLAY_BATCHES_PER_PASS):
             oldest = spool.oldest()
             if oldest is None:
                 return
             path, readings = oldest
+            refused: list[DeadLetterRecord] = []
             try:
                 self._store.write(readings)
             except TelemetryStoreRefused:
-                self._write_one_by_one_replay(readings, now_s)
+                for reading in readings:
+                    try:
+                        self._store.write([reading])
+                    except Exception as exc:
+                        refused.append(self._refused(reading, exc, now_s))
             except TelemetryStoreError as exc:
                 self.metrics.store_errors.inc()
                 self._store_down(now_s, exc, len(readings))
                 return
+            if refused and not self._letters_durable(refused, now_s):
+                return  # the refused readings' letters must be kept before the batch goes
             spool.remove(path)
             self.metrics.readings_replayed.inc(len(readings))
-            self.metrics.readings_written.inc(len(readings))
+            self.metrics.readings_written.inc(len(readings) - len(refused))
             if not spool.batches:
                 log.warning("spool replayed in full")
 
-    def _write_one_by_one_replay(self, readings: list[Reading], now_s: float) -> None:
-        for reading in readings:
+    def _replay_letters(self, spool: Spool, now_s: float) -> None:
+        for _ in range(REPLAY_BATCHES_PER_PASS):
+            oldest = spool.oldest_letters()
+            if oldest is None:
+                return
+            path, letters = oldest
             try:
-                self._store.write([reading])
-            except Exception as exc:
-                self._refused(reading, exc, now_s)
-
-    def _add_letter(self, letter: DeadLetterRecord, now_s: float) -> None:
-        if self._letters_since_s is None:
-            self._letters_since_s = now_s
-        self._letters.append(letter)
-
-    def _send_letters_if_due(self, now_s: float, *, force: bool) -> None:
-        with self._lock:
-            if not self._letters or (not force and now_s < self._letters_retry_at_s):
+                self._sink(letters)
+            except Exception:
+                self.metrics.dead_letter_errors.inc()
+                log.exception(
+                    "dead-letter store still failing; %d letters stay spooled", len(letters)
+                )
+                self._letters_retry_at_s = now_s + LETTER_RETRY_S
                 return
-            old = now_s - (self._letters_since_s or now_s) >= self.max_batch_age_s
-            if not (force or old or len(self._letters) >= DEAD_LETTER_BATCH_SIZE):
-                return
-            letters = self._letters
-            self._letters = []
-            self._letters_since_s = None
-        try:
-            self._sink(letters)
+            spool.remove(path)
             self.metrics.dead_letters.inc(len(letters))
-            self._letters_retry_at_s = 0.0
-        except Exception:
-            self.metrics.dead_letter_errors.inc()
-            log.exception("dead-letter sink failed for %d letters; will retry", len(letters))
-            self._letters_retry_at_s = now_s + RETRY_BACKOFF_MIN_S * 4
-            with self._lock:
-                self._letters = letters + self._letters
-                self._letters_since_s = now_s
-                overflow = len(self._letters) - DEFAULT_MAX_PENDING_DEAD_LETTERS
-                if overflow > 0:
-                    del self._letters[:overflow]
-                    self.metrics.dead_letters_dropped.inc(overflow)
-                    log.error("dead-letter sink down: dropped the %d oldest letters", overflow)
+
+    # --- fleet health ------------------------------------------------------------------------
 
     def _persist_fleet(self, now_s: float, *, force: bool) -> None:
+        if self._fleet_sink is None:
+            return
+        with self._fleet_lock:
+            self._persist_fleet_now(now_s, force=force)
+
+    def _persist_fleet_now(self, now_s: float, *, force: bool) -> None:
         if self._fleet_sink is None:
             return
         if self._fleet_written_at_s is None:
@@ -556,9 +698,54 @@ class IngestService:
         try:
             self._fleet_sink(deltas)
         except Exception:
-            log.exception("fleet health write of %d gateways failed; will retry", len(deltas))
+            self.metrics.fleet_errors.inc()
+            log.exception("fleet health write of %d gateways failed", len(deltas))
+            failed = (
+                self._persist_fleet_one_by_one(self._fleet_sink, deltas)
+                if len(deltas) > 1
+                else deltas
+            )
             with self._lock:
-                self._fleet.restore(deltas)
+                self._fleet.restore(failed)
+        else:
+            self._fleet_strikes.clear()
+
+    def _persist_fleet_one_by_one(
+        self, sink: FleetSink, deltas: list[GatewayDelta]
+    ) -> list[GatewayDelta]:
+        """Each gateway in its own write, so one the store refuses holds back no other.
+
+        Returns the deltas to try again: all of them when none went in (the store is away);
+        else those refused, except one refused FLEET_STRIKES times running, which is dropped."""
+        failed: list[GatewayDelta] = []
+        last_error: Exception | None = None
+        for delta in deltas:
+            try:
+                sink([delta])
+            except Exception as exc:
+                failed.append(delta)
+                last_error = exc
+            else:
+                self._fleet_strikes.pop(delta.gateway_id, None)
+        if len(failed) == len(deltas):
+            return failed
+        kept = []
+        for delta in failed:
+            strikes = self._fleet_strikes.get(delta.gateway_id, 0) + 1
+            if strikes >= FLEET_STRIKES:
+                self._fleet_strikes.pop(delta.gateway_id, None)
+                self.metrics.fleet_deltas_dropped.inc()
+                log.error(
+                    "fleet health of gateway %s refused %d times while others were written; "
+                    "dropping this update: %s",
+                    delta.gateway_id,
+                    strikes,
+                    show(last_error),
+                )
+                continue
+            self._fleet_strikes[delta.gateway_id] = strikes
+            kept.append(delta)
+        return kept
 
     def _update_gauges(self, now_s: float) -> None:
         with self._lock:
@@ -573,5 +760,5 @@ class IngestService:
         self.metrics.consumer_lag_seconds.set(max(0.0, now_s - oldest) if oldest else 0.0)
         if self.spool is not None:
             self.metrics.spool_bytes.set(self.spool.bytes_used)
-            self.metrics.spool_batches.set(self.spool.batches)
+            self.metrics.spool_batches.set(self.spool.batches + self.spool.letter_batches)
             self.metrics.spool_nearly_full.set(1 if self.spool.nearly_full else 0)

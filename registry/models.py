@@ -55,6 +55,8 @@ class Household(Base):
     over_65: Mapped[str] = mapped_column(String(16))
     language_needs: Mapped[str | None] = mapped_column(String(64))
     vulnerability: Mapped[str | None] = mapped_column(String(200))
+    # 0003_registry_alert_codes: MHCLG/HACT person alert codes, ";"-separated (registry.alert_codes).
+    alert_codes: Mapped[str | None] = mapped_column(String(400))
 
 
 class Tenancy(Base):

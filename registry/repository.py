@@ -82,9 +82,12 @@ def upsert(
             )
         )
     for household in households:
-        session.merge(
-            Household(**{name: getattr(household, name) for name in HouseholdRow.__slots__})
-        )
+        fields = {name: getattr(household, name) for name in HouseholdRow.__slots__}
+        if fields["alert_codes"] is None:
+            del fields[
+                "alert_codes"
+            ]  # a households.csv without the column keeps the codes on record
+        session.merge(Household(**fields))
     for tenancy in tenancies:
         session.merge(Tenancy(**{name: getattr(tenancy, name) for name in TenancyRow.__slots__}))
     session.flush()

@@ -44,6 +44,8 @@ TENANCIES_COLUMNS = (
     "language",
 )
 OPTIONAL_HOMES_COLUMNS = ("address",)  # beyond the contract's columns: used when present
+# Beyond the contract's columns: MHCLG/HACT person alert codes, ";"-separated (registry.alert_codes).
+OPTIONAL_HOUSEHOLDS_COLUMNS = ("alert_codes",)
 TENURES = (
     "social_rent",
     "affordable_rent",
@@ -92,6 +94,9 @@ class HouseholdRow:
     over_65: str
     language_needs: str | None
     vulnerability: str | None
+    alert_codes: str | None = (
+        None  # None: the file has no alert_codes column (keep what is on record)
+    )
 
 
 @dataclass(frozen=True, slots=True)

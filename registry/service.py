@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from registry import repository
+from registry.alert_codes import SEPARATOR, awaab_relevant, parse_alert_codes
 from registry.models import Household
 from registry.schemas import (
     ARCHETYPES,
@@ -193,6 +194,11 @@ def parse_households(
                 over_65=_choice(values["over_65"], YES_NO_NOT_KNOWN, "over_65"),
                 language_needs=values["language_needs"] or None,
                 vulnerability=values["vulnerability"] or None,
+                alert_codes=(
+                    SEPARATOR.join(parse_alert_codes(values["alert_codes"]))
+                    if "alert_codes" in values
+                    else None
+                ),
             )
         except ValueError as exc:
             errors.append(RowError(file, line, str(exc)))
@@ -372,19 +378,37 @@ NEEDS: dict[str, str] = {
 }
 
 
+# Awaab-relevant person alert codes -> the need they raise (every other relevant code, medical,
+# pregnancy, mental health, risk or safeguarding, is a health condition or disability).
+_NEED_FOR_ALERT: dict[str, str] = {
+    "AGE1.01": "child_under_5",  # newborn
+    "AGE1.02": "child_under_5",  # infant
+    "AGE1.03": "child_under_5",  # toddler, 1-3 years
+    "AGE1.07": "over_65",
+}
+_NEED_FOR_ALERT_CATEGORY: dict[str, str] = {"Communication Needs": "language"}
+
+
 def needs_of(household: Household | None) -> tuple[str, ...]:
     """The household's needs that raise the risk of a hazard (keys of ``NEEDS``), without the
-    special-category detail behind them: what an officer triaging a case is shown."""
+    special-category detail behind them: what an officer triaging a case is shown. The person
+    alert codes count where the published list flags them relevant to Awaab's Law."""
     if household is None:
         return ()
-    needs = []
+    found = set()
     if household.children_under_5 == "yes":
-        needs.append("child_under_5")
+        found.add("child_under_5")
     if household.over_65 == "yes":
-        needs.append("over_65")
+        found.add("over_65")
     if household.disability == "yes" or (household.vulnerability or "").strip():
-        needs.append("health_or_disability")
+        found.add("health_or_disability")
     language = (household.language_needs or "").strip().lower()
     if language and language not in ("no", "none", "not known"):
-        needs.append("language")
-    return tuple(needs)
+        found.add("language")
+    for code in awaab_relevant(household.alert_codes):
+        found.add(
+            _NEED_FOR_ALERT.get(code.subcode)
+            or _NEED_FOR_ALERT_CATEGORY.get(code.category)
+            or "health_or_disability"
+        )
+    return tuple(key for key in NEEDS if key in found)

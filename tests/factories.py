@@ -33,9 +33,11 @@ def homes_csv(homes: int = 2, sensors_per_home: int = 2, **overrides: str) -> st
     return out.getvalue()
 
 
-def households_csv(home_ids: list[str], **overrides: str) -> str:
+def households_csv(home_ids: list[str], *, alert_codes: str | None = None, **overrides: str) -> str:
+    """households.csv text; ``alert_codes`` adds the optional column (person alert codes)."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(HOUSEHOLDS_COLUMNS), lineterminator="\n")
+    columns = [*HOUSEHOLDS_COLUMNS, *(["alert_codes"] if alert_codes is not None else [])]
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for home_id in home_ids:
         row = {
@@ -48,6 +50,8 @@ def households_csv(home_ids: list[str], **overrides: str) -> str:
             "language_needs": "no",
             "vulnerability": "",
         }
+        if alert_codes is not None:
+            row["alert_codes"] = alert_codes
         row.update(overrides)
         writer.writerow(row)
     return out.getvalue()

@@ -41,6 +41,8 @@ from ingest import repository as dead_letters
 from ingest import repository as fleet_repository
 from ingest.models import SensorHealthRow
 from ingest.schemas import GatewayOut
+from interop import service as interop_service
+from interop.tsm import year_of
 from registry import repository as registry
 from registry.clock import plausible_day, utc_now
 from repairs import repository as repairs_repository
@@ -103,9 +105,13 @@ def compliance_page(
         )
         for t in totals.values()
     ]
-    now = utc_now()
+    now = context.now()
     today = now.astimezone(ZoneInfo(context.engine.calendar.timezone)).date()
     outstanding, at_risk = service.duties_at_risk(session, now=now)
+    # TSM RP02 for this financial year, the same figures as GET /api/v1/exports/tsm.csv.
+    tsm_year, tsm_rows = interop_service.tsm_rp02(
+        session, year=str(year_of(today)), engine=context.engine
+    )
     return render(
         request,
         "compliance.html",
@@ -114,6 +120,8 @@ def compliance_page(
         at_risk=at_risk,
         duty_label=service.duty_label,
         excuse_state=service.excuse_state,
+        tsm_year=tsm_year,
+        tsm_rows=tsm_rows,
         cells=cells,
         totals=list(totals.values()),
         chart=charts.bar_chart(
@@ -172,6 +180,25 @@ def compliance_csv(
         headers={
             "Content-Disposition": f'attachment; filename="compliance-{first:%Y%m%d}-{last:%Y%m%d}.csv"'
         },
+    )
+
+
+@router.get("/compliance/tsm.csv")
+def compliance_tsm_csv(
+    session: DbSession,
+    context: Context,
+    _signed: Annotated[SignedIn, Depends(page_require("interop:export"))],
+    year: Annotated[str, Query(max_length=9)],
+) -> Response:
+    """TSM RP02 for a financial year (the same CSV as the API's), as a download."""
+    try:
+        text = interop_service.tsm_csv(session, year=year, engine=context.engine)
+    except interop_service.InteropRefused as exc:
+        return Response(f"{exc.reason}\n", status_code=422, media_type="text/plain")
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="tsm-rp02-{year[:4]}.csv"'},
     )
 
 

@@ -195,7 +195,7 @@ def forget_session(host: str, port: int, client_id: str) -> None:
         client_id=client_id,
         protocol=MQTTProtocolVersion.MQTTv5,
     )
-    properties = Properties(PacketTypes.CONNECT)
+    properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
     properties.SessionExpiryInterval = 0
     client.connect(host, port, clean_start=True, properties=properties)
     client.loop_start()
@@ -301,11 +301,11 @@ def publish(
     base_ts: int,
     processes: int = 2,
     rate_readings_s: float = 0.0,
-) -> list[mp.Process]:
+) -> list[mp.process.BaseProcess]:
     """Start publisher processes (each its own slice of gateways); join them to wait."""
     context = mp.get_context("fork")
     done: mp.Queue = context.Queue()  # type: ignore[type-arg]
-    started = []
+    started: list[mp.process.BaseProcess] = []
     for p in range(processes):
         mine = gateways[p::processes]
         rate = rate_readings_s / per_message / processes if rate_readings_s else 0.0

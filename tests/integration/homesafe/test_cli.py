@@ -152,3 +152,17 @@ def test_a_command_on_a_fresh_postgresql_database_says_run_db_upgrade(
     assert "run `homesafe db upgrade`" in err[0]
     assert main(["db", "upgrade"]) == 0
     assert main(["registry", "import", "homes.csv"]) == 0
+
+
+@pytest.mark.usefixtures("env")
+def test_audit_verify_checks_checkpoints_signed_with_the_audit_key(monkeypatch, capsys):
+    from homesafe import bootstrap
+    from homesafe.scheduler import checkpoint_job
+    from homesafe.settings import Settings
+
+    monkeypatch.setenv("HOMESAFE_AUDIT_KEY", "k" * 40)
+    services = bootstrap.build(Settings())
+    checkpoint_job(services)  # signs with the key's bytes, as the scheduler does every day
+    services.close()
+    assert main(["audit", "verify"]) == 0
+    assert "1 checkpoint(s)" in capsys.readouterr().out

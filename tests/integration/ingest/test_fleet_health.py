@@ -90,3 +90,59 @@ def test_two_workers_sharing_a_gateway_merge_to_the_true_gap_count(engine: Engin
     assert one.json() == gateway
     assert client.get("/api/v1/gateways/nope", headers=headers).status_code == 404
     assert client.get("/api/v1/gateways").status_code == 401
+
+
+def test_a_gateway_sending_the_largest_seq_blocks_no_other_fleet_health_write(
+    engine: Engine,
+) -> None:
+    from prometheus_client import CollectorRegistry
+
+    from homesafe.bootstrap import fleet_sink
+    from ingest.repository import list_gateway_health
+    from ingest.service import IngestMetrics, IngestService
+    from tests.unit.ingest.test_service import MemoryStore
+
+    sessions = make_sessionmaker(engine)
+    letters: list[object] = []
+    service = IngestService(
+        store=MemoryStore(),
+        dead_letter_sink=letters.extend,
+        known_gateway={"gw-bad": "home-1", "gw-good": "home-2"}.get,
+        fleet_sink=fleet_sink(sessions),
+        metrics=IngestMetrics(CollectorRegistry()),
+    )
+    reading = {"sensor": "s1", "ts": int(NOW_S) - 60, "humidity_pct": 70.0}
+    for gateway_id, seq in (("gw-bad", 2**64 - 1), ("gw-good", 1)):
+        body = orjson.dumps({"v": 1, "seq": seq, "readings": [reading]})
+        service.handle(f"homesafe/v1/gw/{gateway_id}/telemetry", body, NOW_S)
+    service.flush(NOW_S)
+    body = orjson.dumps({"v": 1, "seq": 2, "readings": [{**reading, "ts": int(NOW_S) - 30}]})
+    service.handle("homesafe/v1/gw/gw-good/telemetry", body, NOW_S + 10)
+    service.flush(NOW_S + 10)
+    with sessions() as session:
+        stored = {row.gateway_id: row.last_seq for row in list_gateway_health(session)}
+    assert stored.get("gw-good") == 2
+    assert len(letters) == 1  # gw-bad's message, with its reason
+
+
+def test_seq_counts_that_grow_past_64_bits_are_held_at_the_largest_storable_value(
+    engine: Engine,
+) -> None:
+    from ingest.repository import get_gateway_health
+
+    sessions = make_sessionmaker(engine)
+    tracker = FleetTracker()
+    largest = 2**63 - 1
+    # Restarts between 0 and the largest seq: each one adds 2**63 - 2 lost messages.
+    for step, seq in enumerate((0, largest, 0, largest, 0, largest, 0)):
+        decoded = decode_telemetry(
+            TOPIC, message(seq, 80), received_at_s=NOW_S + step, known_gateway=lambda _g: "h1"
+        )
+        tracker.observe(decoded, NOW_S + step)
+        with sessions.begin() as session:
+            merge_fleet_deltas(session, tracker.take_deltas(), now=from_epoch_s(NOW_S + step))
+    with sessions() as session:
+        row = get_gateway_health(session, "gw-1")
+        assert row is not None
+        assert row.missed_before_reset == largest
+        assert row.seq_resets == 3

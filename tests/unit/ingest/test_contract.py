@@ -228,6 +228,13 @@ def test_seq_not_a_nonnegative_integer_is_rejected_whole(seq: Any) -> None:
     assert_whole_rejected(decode(message(seq=seq)), "seq")
 
 
+@pytest.mark.parametrize("seq", [2**63, 2**64 - 1])
+def test_seq_beyond_a_signed_64_bit_integer_is_rejected_whole(seq: int) -> None:
+    # The fleet-health store keeps seq in a signed 64-bit column (PostgreSQL BIGINT, SQLite
+    # INTEGER): a gateway sending 2**64 - 1 made every later fleet-health write fail.
+    assert_whole_rejected(decode(message(seq=seq)), "seq", "9223372036854775807")
+
+
 @pytest.mark.parametrize("count", [1, 500])
 def test_readings_of_1_to_500_are_accepted(count: int) -> None:
     readings = [reading(sensor=f"s{i}") for i in range(count)]
@@ -506,6 +513,23 @@ def test_malformed_status_gives_a_reason(topic: str, payload: bytes) -> None:
     assert isinstance(decode_status(topic, payload, received_at_s=NOW_S), str)
 
 
+@pytest.mark.parametrize(
+    ("payload", "words"),
+    [
+        (b'{"state": "online", "ts": 18446744073709551615}', "ts"),
+        (b'{"state": "online", "ts": -1}', "ts"),
+        (b'{"state": "online", "fw": "' + b"x" * 65 + b'"}', "fw"),
+        (b'{"state": "online", "fw": ""}', "fw"),
+    ],
+)
+def test_status_numbers_and_strings_beyond_what_the_store_holds_give_a_reason(
+    payload: bytes, words: str
+) -> None:
+    reason = decode_status("homesafe/v1/gw/gw-001/status", payload, received_at_s=NOW_S)
+    assert isinstance(reason, str)
+    assert words in reason
+
+
 # --- never raises -------------------------------------------------------------------------
 
 
@@ -574,3 +598,45 @@ def test_arbitrary_json_is_accepted_or_rejected_with_a_reason(document: Any) -> 
         )
     letter = dead_letter_for(TOPIC, payload, NOW_S, decoded)
     assert (letter is None) == (not decoded.rejections)
+
+
+# --- the compiled fast check and the reading-by-reading check agree -------------------------
+
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-100, 200),
+    st.floats(allow_nan=False, allow_infinity=False, min_value=-100, max_value=200),
+    st.just(85.0),
+    st.just(-40.0),
+    st.just(100.0),
+    st.text(max_size=3),
+)
+_READING = st.dictionaries(
+    st.sampled_from(
+        ["sensor", "ts", "temperature_c", "humidity_pct", "wme_pct", "battery_pct", "x"]
+    ),
+    st.one_of(
+        _VALUES,
+        st.sampled_from(["s1", "s2", "bad id", ""]),
+        st.sampled_from([1_795_545_389, 1_795_545_389 - 35 * 86400 - 100, 1_795_545_999]),
+    ),
+    max_size=7,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(_READING, st.just([1])), min_size=1, max_size=5))
+def test_the_fast_check_accepts_exactly_what_the_reading_by_reading_check_accepts(
+    readings: list[Any],
+) -> None:
+    from ingest.contract import Rejection, _accept_all, _check_reading
+
+    fast = _accept_all(readings, "gw-001", "home-1", NOW_S - 35 * 86400, NOW_S + 300)
+    slow = [_check_reading(i, raw, "gw-001", "home-1", NOW_S) for i, raw in enumerate(readings)]
+    keys = [(r.sensor, r.ts) for r in slow if not isinstance(r, Rejection)]
+    all_good = not any(isinstance(r, Rejection) for r in slow) and len(set(keys)) == len(keys)
+    if all_good:
+        assert fast == slow
+    else:
+        assert fast is None

@@ -218,3 +218,184 @@ def test_any_payload_is_stored_or_dead_lettered_with_a_reason_and_acked(payload:
     else:
         assert decoded.readings
         assert len(rig.store.rows) == len(decoded.readings)
+
+
+# --- dead letters are durable before the message that caused them is acknowledged ----------
+
+
+class LetterSink:
+    """A dead-letter sink that can be down; records what it held at each acknowledgement."""
+
+    def __init__(self) -> None:
+        self.letters: list[DeadLetterRecord] = []
+        self.down = False
+
+    def __call__(self, letters: list[DeadLetterRecord]) -> None:
+        if self.down:
+            raise RuntimeError("case database is down")
+        self.letters.extend(letters)
+
+
+def _letter_rig(tmp_path: Path | None, sink: LetterSink, seen: list[tuple[object, int]]) -> Rig:
+    rig = Rig(tmp_path, batch_size=100, max_batch_age_s=60)
+    rig.service._sink = sink
+
+    def acknowledge(tokens: list[object]) -> None:
+        seen.extend((token, len(sink.letters)) for token in tokens)
+        rig.acked.extend(tokens)
+
+    rig.service.acknowledge = acknowledge
+    return rig
+
+
+def test_a_rejected_message_is_acked_only_after_its_dead_letter_is_stored() -> None:
+    sink, seen = LetterSink(), []  # type: ignore[var-annotated]
+    rig = _letter_rig(None, sink, seen)
+    rig.service.handle(TOPIC, b"not json", NOW_S, ack=1)
+    rig.service.flush(NOW_S)
+    assert seen == [(1, 1)]  # when message 1 was acked, its letter was in the sink
+
+
+def test_with_the_dead_letter_store_down_and_no_spool_the_ack_waits_for_it() -> None:
+    sink, seen = LetterSink(), []  # type: ignore[var-annotated]
+    rig = _letter_rig(None, sink, seen)
+    sink.down = True
+    rig.send(1, "a")
+    rig.service.handle(TOPIC, b"not json", NOW_S, ack=2)
+    rig.service.flush(NOW_S)
+    assert rig.acked == []  # the letter exists only in memory: message 2 must not be acked
+    sink.down = False
+    rig.service.flush(NOW_S + 5)
+    assert rig.acked == [1, 2]
+    assert len(sink.letters) == 1
+
+
+def test_with_the_dead_letter_store_down_letters_go_to_the_spool_and_survive_a_crash(
+    tmp_path: Path,
+) -> None:
+    sink, seen = LetterSink(), []  # type: ignore[var-annotated]
+    rig = _letter_rig(tmp_path, sink, seen)
+    sink.down = True
+    rig.service.handle(TOPIC, b"not json", NOW_S, ack=1)
+    rig.service.flush(NOW_S)
+    assert rig.acked == [1]  # durable: fsynced in the spool
+    assert sink.letters == []
+    # The process is killed; a new one over the same spool, with the case database back.
+    later, later_sink = Rig(tmp_path), LetterSink()
+    later.service._sink = later_sink
+    later.service.tick(NOW_S + 60)
+    assert [letter.payload for letter in later_sink.letters] == [b"not json"]
+    assert later.spool is not None
+    assert later.spool.batches == 0
+
+
+# --- one gateway's fleet-health row never blocks the others --------------------------------
+
+
+def test_a_fleet_health_delta_the_sink_refuses_does_not_hold_back_the_others() -> None:
+    written: list[str] = []
+
+    def fleet_sink(deltas: list[Any]) -> None:
+        if any(delta.gateway_id == "gw-bad" for delta in deltas):
+            raise ValueError("value out of range for the column")
+        written.extend(delta.gateway_id for delta in deltas)
+
+    service = IngestService(
+        store=MemoryStore(),
+        dead_letter_sink=lambda _letters: None,
+        known_gateway={"gw-1": "home-1", "gw-bad": "home-2"}.get,
+        fleet_sink=fleet_sink,
+        metrics=IngestMetrics(CollectorRegistry()),
+    )
+    for seq, gateway_id in enumerate(("gw-bad", "gw-1")):
+        body = orjson.dumps({"v": 1, "seq": seq, "readings": [reading("s1")]})
+        service.handle(f"homesafe/v1/gw/{gateway_id}/telemetry", body, NOW_S)
+    service.flush(NOW_S)
+    assert written == ["gw-1"]
+    body = orjson.dumps({"v": 1, "seq": 5, "readings": [reading("s1", ts=1_795_545_390)]})
+    service.handle("homesafe/v1/gw/gw-1/telemetry", body, NOW_S + 10)
+    service.flush(NOW_S + 10)
+    assert written == ["gw-1", "gw-1"]
+
+
+def test_a_fleet_health_delta_refused_three_times_while_others_go_in_is_dropped_and_counted() -> (
+    None
+):
+    written: list[str] = []
+
+    def fleet_sink(deltas: list[Any]) -> None:
+        if any(delta.gateway_id == "gw-bad" for delta in deltas):
+            raise ValueError("value out of range for the column")
+        written.extend(delta.gateway_id for delta in deltas)
+
+    registry = CollectorRegistry()
+    service = IngestService(
+        store=MemoryStore(),
+        dead_letter_sink=lambda _letters: None,
+        known_gateway={"gw-1": "home-1", "gw-bad": "home-2"}.get,
+        fleet_sink=fleet_sink,
+        metrics=IngestMetrics(registry),
+    )
+    for round_ in range(4):
+        for gateway_id in ("gw-bad", "gw-1"):
+            body = orjson.dumps({"v": 1, "seq": round_, "readings": [reading("s1")]})
+            service.handle(f"homesafe/v1/gw/{gateway_id}/telemetry", body, NOW_S + round_)
+        service.flush(NOW_S + round_)
+    assert written == ["gw-1"] * 4
+    assert registry.get_sample_value("homesafe_ingest_fleet_deltas_dropped_total") == 1
+
+
+def test_with_the_fleet_store_away_every_delta_is_kept_for_later() -> None:
+    down = [True]
+    written: list[str] = []
+
+    def fleet_sink(deltas: list[Any]) -> None:
+        if down[0]:
+            raise ConnectionError("case database is down")
+        written.extend(delta.gateway_id for delta in deltas)
+
+    service = IngestService(
+        store=MemoryStore(),
+        dead_letter_sink=lambda _letters: None,
+        known_gateway={"gw-1": "home-1", "gw-2": "home-2"}.get,
+        fleet_sink=fleet_sink,
+        metrics=IngestMetrics(CollectorRegistry()),
+    )
+    for round_ in range(5):
+        for gateway_id in ("gw-1", "gw-2"):
+            body = orjson.dumps({"v": 1, "seq": round_, "readings": [reading("s1")]})
+            service.handle(f"homesafe/v1/gw/{gateway_id}/telemetry", body, NOW_S + round_)
+        service.flush(NOW_S + round_)
+    down[0] = False
+    service.flush(NOW_S + 10)
+    assert sorted(written) == ["gw-1", "gw-2"]
+    assert service.fleet_health()["gw-1"].messages == 5
+
+
+def test_a_slow_fleet_health_write_holds_back_no_telemetry_write_or_ack() -> None:
+    import threading
+
+    entered, release = threading.Event(), threading.Event()
+
+    def slow_fleet_sink(_deltas: list[Any]) -> None:
+        entered.set()
+        release.wait(30)
+
+    rig = Rig(batch_size=1, fleet_interval_s=0.01)
+    rig.service._fleet_sink = slow_fleet_sink
+    stop = threading.Event()
+    ticks = iter(range(10**6))
+    clock = lambda: NOW_S + next(ticks)  # noqa: E731 - a clock that moves a second a call
+    fleet = threading.Thread(target=rig.service.run_fleet_writer, args=(stop, clock))
+    rig.send(1, "a")  # gives the fleet something to write
+    fleet.start()
+    try:
+        assert entered.wait(30)  # the fleet thread is stuck in the case database
+        rig.send(2, "b")
+        rig.service.tick(NOW_S + 1)
+        assert rig.acked == [1, 2]
+        assert len(rig.store.rows) == 2
+    finally:
+        release.set()
+        stop.set()
+        fleet.join(30)

@@ -1,14 +1,14 @@
 """registry: aggregate tally of erased households' groups (special-category data erasure)
 
-Revision ID: 0003_registry_erasure
-Revises: 0002_registry
+Revision ID: 0004_registry_erasure
+Revises: 0003_registry_alert_codes
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_registry_erasure"
-down_revision = "0002_registry"
+revision = "0004_registry_erasure"
+down_revision = "0003_registry_alert_codes"
 branch_labels = None
 depends_on = None
 
