@@ -429,9 +429,11 @@ def cmd_audit_verify(_args: argparse.Namespace, settings: Settings) -> int:
     if not result.ok:
         print(f"audit log broken at entry {result.first_broken_id}: {result.reason}")
         return 1
-    signed = f", {result.checkpoints} signed checkpoint(s)" if result.signed else ""
     if result.verdict == "intact":
-        print(f"audit log intact: {result.entries} entries{signed}")
+        print(
+            f"audit log intact: {result.entries} entries, {result.checkpoints} checkpoint(s) "
+            "with valid signatures"
+        )
     else:
         print(
             f"audit log consistent but not proven: {result.entries} entries, "

@@ -60,7 +60,7 @@ def test_cli_verify_with_the_key_from_the_environment_checks_signatures(env, mon
     assert main(["audit", "verify"]) == 0
     out = capsys.readouterr().out
     assert "intact" in out
-    assert "1 signed checkpoint" in out
+    assert "1 checkpoint(s) with valid signatures" in out
     monkeypatch.setenv("HOMESAFE_AUDIT_KEY", "another key, also thirty-two characters long")
     assert main(["audit", "verify"]) == 1
     assert "signature" in capsys.readouterr().out
