@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from api import errors, pages
 from api.deps import AppContext, Context, public
+from api.pages.flash import FlashNotices
 from api.routers import (
     audit,
     cases,
@@ -21,6 +22,7 @@ from api.routers import (
     repairs,
     telemetry,
 )
+from api.security import BodyLimit, SameOriginForms, SecurityHeaders
 
 API_PREFIX = "/api/v1"
 
@@ -34,7 +36,15 @@ def create_app(context: AppContext) -> FastAPI:
         version="1",
         openapi_url=f"{API_PREFIX}/openapi.json",
         separate_input_output_schemas=False,
+        # /docs is a page of ours (signed in, Swagger UI served from the installed package, no
+        # CDN, no inline script); ReDoc, which loads from a CDN, is off.
+        docs_url=None,
+        redoc_url=None,
     )
+    app.add_middleware(FlashNotices)
+    app.add_middleware(SameOriginForms)
+    app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders)  # outermost: the 413 carries the headers too
     app.state.context = context
     errors.install(app)
 

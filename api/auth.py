@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import functools
+import gzip
 import hashlib
+import logging
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from prometheus_client import Counter
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.models import ApiToken, User
+from api.models import ApiToken, SignInAttempt, User, WebSession
+from registry.clock import utc_now
+
+log = logging.getLogger(__name__)
 
 ROLES = ("officer", "compliance", "analyst", "admin", "viewer")
 
@@ -45,6 +53,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "users:admin": frozenset({"admin"}),
     # Webhook subscriptions for the landlord's other systems (their secrets, their deliveries).
     "webhooks:admin": frozenset({"admin"}),
+    "api:docs": frozenset(ROLES),
+    "account:self": frozenset(ROLES),
     # The damp and mould data model exports and TSM (personal data in them only with cases:personal).
     "interop:export": frozenset({"compliance", "admin"}),
     # Other systems' references to cases, homes, tenancies and work orders: found by staff who work them.
@@ -56,14 +66,33 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 # Routes the framework adds itself (they take no dependencies), with the permission they need.
 FRAMEWORK_ROUTES: dict[str, str] = {
     "/api/v1/openapi.json": PUBLIC,
-    "/docs": PUBLIC,
-    "/docs/oauth2-redirect": PUBLIC,
-    "/redoc": PUBLIC,
     "/static": PUBLIC,
+    "/static/swagger-ui": PUBLIC,
 }
 
 TOKEN_PREFIX = "hs_"
+TOKEN_LIFETIME = timedelta(days=90)  # `homesafe tokens create NAME --days N` for another
+MAX_TOKEN_DAYS = 730
 MIN_PASSWORD_CHARS = 12
+MAX_PASSWORD_CHARS = 1024
+
+# Sign-in throttling (docs/security.md): within a window, a name (known or not, so a lock tells
+# nothing) with this many failures since its last success is refused, and so is a client address
+# with this many failures across all names; nothing is recorded while refused, so the lock lifts
+# one window after the last counted failure.
+THROTTLE_WINDOW = timedelta(minutes=15)
+ACCOUNT_FAILURES = 5
+CLIENT_FAILURES = 20
+
+# The 20,000 most common passwords (Royce Williams' list as shipped by Django, BSD licence:
+# api/common-passwords.NOTICE.txt), read once from the package; nothing is fetched at run time.
+COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent / "common-passwords.txt.gz"
+
+SIGN_IN_FAILURES = Counter(
+    "homesafe_sign_in_failures_total",
+    "Password sign-ins refused, by reason",
+    ["reason"],
+)
 
 _hasher = PasswordHasher()  # argon2id, the library's RFC 9106 low-memory defaults
 _DUMMY_HASH = _hasher.hash("no such user: spend the same time as a real check")
@@ -71,6 +100,49 @@ _DUMMY_HASH = _hasher.hash("no such user: spend the same time as a real check")
 
 class UnknownUser(LookupError):
     """No such user."""
+
+
+class UnknownToken(LookupError):
+    """No single token answers to the given prefix or id."""
+
+
+class PasswordRejected(ValueError):
+    """The password is too short, too long or too easy to guess; the message says which."""
+
+
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """The bundled list of common passwords, lower case."""
+    text = gzip.decompress(COMMON_PASSWORDS_FILE.read_bytes()).decode()
+    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip())
+
+
+def _repeats(text: str) -> str:
+    """The shortest unit the text repeats ('abcabc' → 'abc'; 'abcd' → 'abcd')."""
+    for size in range(1, len(text) // 2 + 1):
+        if len(text) % size == 0 and text[:size] * (len(text) // size) == text:
+            return text[:size]
+    return text
+
+
+def check_password(password: str, *, name: str | None = None) -> None:
+    """Raise PasswordRejected unless the password is long enough and not easy to guess: not on the
+    common-password list (also with trailing digits and symbols removed, or repeated), not one
+    character or word repeated, and not built on the person's user name."""
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise PasswordRejected(f"a password needs at least {MIN_PASSWORD_CHARS} characters")
+    if len(password) > MAX_PASSWORD_CHARS:
+        raise PasswordRejected(f"a password has at most {MAX_PASSWORD_CHARS} characters")
+    lowered = password.lower()
+    stem = lowered.rstrip("0123456789!@#$%^&*()-_=+.,;:?~ ")
+    unit = _repeats(lowered)
+    common = common_passwords()
+    if lowered in common or stem in common or _repeats(stem) in common or unit in common:
+        raise PasswordRejected("that password is on the list of common passwords: choose another")
+    if len(set(lowered)) < 4 or len(unit) < 4:
+        raise PasswordRejected("that password repeats too few characters: choose another")
+    if name and len(name) >= 3 and name.lower() in lowered:
+        raise PasswordRejected("a password must not contain the user name")
 
 
 def may(role: str | None, permission: str) -> bool:
@@ -88,7 +160,9 @@ def hash_token(token: str) -> str:
 def hash_password(password: str) -> str:
     """An argon2id hash of the password (salted; parameters carried in the hash)."""
     if len(password) < MIN_PASSWORD_CHARS:
-        raise ValueError(f"a password needs at least {MIN_PASSWORD_CHARS} characters")
+        raise PasswordRejected(f"a password needs at least {MIN_PASSWORD_CHARS} characters")
+    if len(password) > MAX_PASSWORD_CHARS:
+        raise PasswordRejected(f"a password has at most {MAX_PASSWORD_CHARS} characters")
     return _hasher.hash(password)
 
 
@@ -106,6 +180,8 @@ def add_user(
         raise ValueError("a user name needs 1 to 64 printable characters, no spaces at the ends")
     if _user_named(session, name) is not None:
         raise ValueError(f"user {name!r} exists already")
+    if password is not None:
+        check_password(password, name=name)
     user = User(
         name=name,
         role=role,
@@ -117,12 +193,57 @@ def add_user(
     return user
 
 
-def set_password(session: Session, *, name: str, password: str) -> User:
-    """Give the person a new password (hashed with argon2id)."""
+def end_sessions(
+    session: Session, *, user_id: int, now: datetime, keep_token_hash: str | None = None
+) -> int:
+    """End every live browser session of the person (but the one kept); how many ended."""
+    rows = session.scalars(
+        select(WebSession).where(
+            WebSession.user_id == user_id,
+            WebSession.ended_at.is_(None),
+            WebSession.expires_at > now,
+        )
+    ).all()
+    ended = 0
+    for row in rows:
+        if row.token_hash != keep_token_hash:
+            row.ended_at = now
+            ended += 1
+    session.flush()
+    return ended
+
+
+def set_password(
+    session: Session,
+    *,
+    name: str,
+    password: str,
+    now: datetime | None = None,
+    keep_token_hash: str | None = None,
+) -> User:
+    """Give the person a new password (hashed with argon2id); every browser session of theirs
+    ends (but the one kept, when the person changes their own password while signed in)."""
     user = _user_named(session, name)
     if user is None:
         raise UnknownUser(f"no user {name!r}; add one with `homesafe users add`")
+    check_password(password, name=name)
     user.password_hash = hash_password(password)
+    end_sessions(session, user_id=user.id, now=now or utc_now(), keep_token_hash=keep_token_hash)
+    session.flush()
+    return user
+
+
+def set_disabled(session: Session, *, name: str, disabled: bool, now: datetime) -> User:
+    """Disable the person (sessions end; tokens and sign-in refused) or enable them again."""
+    user = _user_named(session, name)
+    if user is None:
+        raise UnknownUser(f"no user {name!r}")
+    if disabled:
+        if user.disabled_at is None:
+            user.disabled_at = now
+        end_sessions(session, user_id=user.id, now=now)
+    else:
+        user.disabled_at = None
     session.flush()
     return user
 
@@ -142,28 +263,144 @@ def authenticate(session: Session, *, name: str, password: str) -> User | None:
     return user
 
 
-def create_token(session: Session, *, name: str, now: datetime) -> str:
-    """A new bearer token for the user; the token itself is returned once and never stored."""
+def create_token(
+    session: Session, *, name: str, now: datetime, lifetime: timedelta = TOKEN_LIFETIME
+) -> str:
+    """A new bearer token for the user, valid for ``lifetime``; the token itself is returned once
+    and never stored."""
     user = _user_named(session, name)
     if user is None:
         raise UnknownUser(f"no user {name!r}; add one with `homesafe users add`")
+    if not timedelta(0) < lifetime <= timedelta(days=MAX_TOKEN_DAYS):
+        raise ValueError(f"a token lasts 1 to {MAX_TOKEN_DAYS} days")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(
-        ApiToken(user_id=user.id, token_hash=hash_token(token), prefix=token[:10], created_at=now)
+        ApiToken(
+            user_id=user.id,
+            token_hash=hash_token(token),
+            prefix=token[:10],
+            created_at=now,
+            expires_at=now + lifetime,
+        )
     )
     session.flush()
     return token
 
 
-def user_for_token(session: Session, token: str) -> User | None:
+def token_expiry(row: ApiToken) -> datetime:
+    """When the token stops working (tokens made before expiry existed: a lifetime from creation)."""
+    return row.expires_at or row.created_at + TOKEN_LIFETIME
+
+
+def user_for_token(session: Session, token: str, *, now: datetime | None = None) -> User | None:
+    """The enabled person whose live (unrevoked, unexpired) token this is, or None."""
     found = session.execute(
-        select(User)
+        select(User, ApiToken)
         .join(ApiToken, ApiToken.user_id == User.id)
         .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
-    ).scalar_one_or_none()
-    if found is None or found.disabled_at is not None:
+    ).first()
+    if found is None:
         return None
-    return found
+    user, row = found
+    if user.disabled_at is not None or token_expiry(row) <= (now or utc_now()):
+        return None
+    return user
+
+
+def tokens(session: Session, *, name: str | None = None) -> list[tuple[ApiToken, str]]:
+    """Tokens (all, or the person's) with their owners' names, newest first."""
+    query = select(ApiToken, User.name).join(User, ApiToken.user_id == User.id)
+    if name is not None:
+        query = query.where(User.name == name)
+    return [
+        (row, owner)
+        for row, owner in session.execute(query.order_by(ApiToken.created_at.desc())).all()
+    ]
+
+
+def revoke_token(
+    session: Session, *, prefix: str | None = None, token_id: int | None = None, now: datetime
+) -> ApiToken:
+    """Revoke one token, named by its printed prefix or its id; UnknownToken if none or several."""
+    query = select(ApiToken)
+    if token_id is not None:
+        query = query.where(ApiToken.id == token_id)
+    elif prefix:
+        query = query.where(ApiToken.prefix == prefix[:10])
+    else:
+        raise UnknownToken("name a token by its prefix (shown by `homesafe tokens list`)")
+    rows = session.scalars(query).all()
+    if len(rows) != 1:
+        raise UnknownToken(
+            f"no token {prefix or token_id!r}"
+            if not rows
+            else f"{len(rows)} tokens start {prefix!r}"
+        )
+    if rows[0].revoked_at is None:
+        rows[0].revoked_at = now
+    session.flush()
+    return rows[0]
+
+
+def sign_in_throttled(session: Session, *, name: str, client: str, now: datetime) -> bool:
+    """Whether a password sign-in for the name, or from the client, is refused for now."""
+    since = now - THROTTLE_WINDOW
+    last_success = session.scalar(
+        select(func.max(SignInAttempt.at)).where(
+            SignInAttempt.name == name, SignInAttempt.succeeded.is_(True)
+        )
+    )
+    account_since = max(since, last_success) if last_success is not None else since
+    account = session.scalar(
+        select(func.count())
+        .select_from(SignInAttempt)
+        .where(
+            SignInAttempt.name == name,
+            SignInAttempt.succeeded.is_(False),
+            SignInAttempt.at > account_since,
+        )
+    )
+    if (account or 0) >= ACCOUNT_FAILURES:
+        return True
+    from_client = session.scalar(
+        select(func.count())
+        .select_from(SignInAttempt)
+        .where(
+            SignInAttempt.client == client,
+            SignInAttempt.succeeded.is_(False),
+            SignInAttempt.at > since,
+        )
+    )
+    return (from_client or 0) >= CLIENT_FAILURES
+
+
+def record_sign_in(
+    session: Session, *, name: str, client: str, now: datetime, succeeded: bool
+) -> None:
+    """Keep the attempt for the throttle; a failure is also logged (never the password) and counted."""
+    session.add(SignInAttempt(at=now, name=name[:64], client=client[:64], succeeded=succeeded))
+    session.flush()
+    if not succeeded:
+        SIGN_IN_FAILURES.labels("wrong_password").inc()
+        log.warning("sign-in failed for %r from %s", name, client)
+
+
+def refuse_throttled(name: str, client: str) -> None:
+    """Log and count a sign-in refused by the throttle."""
+    SIGN_IN_FAILURES.labels("throttled").inc()
+    log.warning("sign-in refused for %r from %s: too many failures", name, client)
+
+
+def failed_sign_ins(session: Session, *, since: datetime) -> int:
+    """How many password sign-ins failed since the time."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(SignInAttempt)
+            .where(SignInAttempt.succeeded.is_(False), SignInAttempt.at >= since)
+        )
+        or 0
+    )
 
 
 def officer_names(session: Session) -> list[str]:
@@ -203,4 +440,6 @@ PERMISSION_WORDS: dict[str, str] = {
     "households:read": "see household details",
     "registry:admin": "change the registry",
     "users:admin": "manage people and roles",
+    "api:docs": "read the API documentation",
+    "account:self": "change your own password",
 }

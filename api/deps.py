@@ -72,6 +72,7 @@ _bearer = HTTPBearer(auto_error=False)
 
 def get_user(
     session: DbSession,
+    context: Context,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
     if credentials is None or credentials.scheme.lower() != "bearer":
@@ -80,7 +81,7 @@ def get_user(
             "a bearer token is needed",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    user = user_for_token(session, credentials.credentials)
+    user = user_for_token(session, credentials.credentials, now=context.now())  # the app's clock
     if user is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,

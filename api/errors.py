@@ -21,6 +21,9 @@ STATUS_FOR: dict[type[Exception], int] = {
     EventRefused: status.HTTP_409_CONFLICT,  # the case's state does not allow it; say why
     RepairRefused: status.HTTP_409_CONFLICT,
     BadCondition: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    # A last line behind the edges' range checks (registry.clock.plausible): date arithmetic past
+    # the calendar's ends is bad input, never a 500.
+    OverflowError: status.HTTP_422_UNPROCESSABLE_CONTENT,
     InvalidInput: status.HTTP_422_UNPROCESSABLE_CONTENT,  # can never be right (a future time)
     SubscriptionNotFound: status.HTTP_404_NOT_FOUND,
     DeliveryNotFound: status.HTTP_404_NOT_FOUND,
@@ -32,6 +35,8 @@ STATUS_FOR: dict[type[Exception], int] = {
 
 
 def _reason(exc: Exception) -> str:
+    if isinstance(exc, OverflowError):
+        return "a date or number is out of range"
     return str(getattr(exc, "reason", None) or exc)
 
 

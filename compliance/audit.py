@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -144,24 +144,47 @@ def append_many(session: Session, entries: list[dict[str, Any]]) -> int:
 
 @dataclass(frozen=True, slots=True)
 class VerifyResult:
+    """What verify found. ``ok``: no break found. Whether that proves anything depends on the key:
+    ``verdict`` is "intact" only when the chain matches checkpoints whose signatures were checked;
+    ``proven`` and ``not_proven`` say in words what this check could and could not show."""
+
     ok: bool
     entries: int
     first_broken_id: int | None = None
     reason: str | None = None
     checkpoints: int = 0
+    signed: bool = field(default=False, compare=False)
+    newest_checkpoint: date | None = field(default=None, compare=False)
+    proven: tuple[str, ...] = field(default=(), compare=False)
+    not_proven: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def verdict(self) -> str:
+        """ "broken", "intact" (consistent and anchored to signed checkpoints) or "unproven"."""
+        if not self.ok:
+            return "broken"
+        return "intact" if self.signed else "unproven"
 
 
-def checkpoint_signature(key: bytes, *, day: date, entries: int, head_hash: str) -> str:
+def _as_key(key: bytes | str | None) -> bytes | None:
+    """The HMAC key as bytes (settings hold it as text); None or empty: no key."""
+    if not key:
+        return None
+    return key.encode() if isinstance(key, str) else key
+
+
+def checkpoint_signature(key: bytes | str, *, day: date, entries: int, head_hash: str) -> str:
     """HMAC-SHA256 (hex) of a checkpoint's day, entry count and head hash."""
     message = f"{day.isoformat()}|{entries}|{head_hash}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return hmac.new(_as_key(key) or b"", message, hashlib.sha256).hexdigest()
 
 
 def write_checkpoint(
-    session: Session, *, day: date, now: datetime, key: bytes | None = None
+    session: Session, *, day: date, now: datetime, key: bytes | str | None = None
 ) -> AuditCheckpoint | None:
     """Record the chain's head as it stands for ``day`` (signed when a key is given), once a day;
     None when the day has its checkpoint already."""
+    key = _as_key(key)
     next_id, head_hash = _lock_chain(session)  # appends wait until this transaction ends
     if session.scalar(select(AuditCheckpoint.id).where(AuditCheckpoint.day == day)) is not None:
         return None
@@ -182,16 +205,58 @@ def write_checkpoint(
     return checkpoint
 
 
-def verify(session: Session, *, batch: int = 5000, key: bytes | None = None) -> VerifyResult:
+def _limits(
+    *, key: bytes | None, entries: int, checkpoints: list[AuditCheckpoint]
+) -> tuple[bool, tuple[str, ...], tuple[str, ...]]:
+    """(signed, proven, not proven) for a chain that verified without a break."""
+    proven = [
+        f"all {entries} entries link to the entry before them and match their hashes",
+    ]
+    not_proven: list[str] = []
+    newest = checkpoints[-1] if checkpoints else None
+    if key is None:
+        not_proven.append(
+            "no key (HOMESAFE_AUDIT_KEY) was given: anyone able to write the database could "
+            "have rewritten the whole chain and its checkpoints consistently, or emptied the log; "
+            "the chain is consistent, not proven"
+        )
+        return False, tuple(proven), tuple(not_proven)
+    if newest is None:
+        not_proven.append(
+            "there is no signed checkpoint yet (the scheduler writes one a day): an emptied log "
+            "cannot be told from a new one, and a rewritten chain cannot be told from the original"
+            if entries == 0
+            else "there is no signed checkpoint yet (the scheduler writes one a day): the chain "
+            "could have been rewritten consistently"
+        )
+        return False, tuple(proven), tuple(not_proven)
+    proven.append(
+        f"the chain up to entry {newest.entries} is the one the {len(checkpoints)} signed "
+        f"checkpoint(s) recorded, the newest of {newest.day}"
+    )
+    not_proven.append(
+        f"entries after {newest.entries} (the checkpoint of {newest.day}) are not covered by a "
+        "signature yet, and checkpoints newer than that one could have been removed together with "
+        "the entries after it: compare with a copy of the newest checkpoint kept outside the "
+        "database"
+    )
+    return True, tuple(proven), tuple(not_proven)
+
+
+def verify(session: Session, *, batch: int = 5000, key: bytes | str | None = None) -> VerifyResult:
     """Recompute the whole chain and name the first entry whose hash or link is wrong.
 
     Each daily checkpoint must match the chain: the entry it names has the head hash it recorded,
     and the chain is at least as long as it was then (a cut-off tail shows here). With ``key``,
-    every checkpoint must also carry its valid signature.
+    every checkpoint must also carry its valid signature. The result says what was proven and
+    what was not (without a key, nothing is anchored: see ``VerifyResult.verdict``).
     """
-    checkpoints = session.scalars(
-        select(AuditCheckpoint).order_by(AuditCheckpoint.entries, AuditCheckpoint.day)
-    ).all()
+    key = _as_key(key)
+    checkpoints = list(
+        session.scalars(
+            select(AuditCheckpoint).order_by(AuditCheckpoint.entries, AuditCheckpoint.day)
+        ).all()
+    )
     at_entry: dict[int, list[AuditCheckpoint]] = {}
     for checkpoint in checkpoints:
         if key is not None and checkpoint.signature != checkpoint_signature(
@@ -206,6 +271,7 @@ def verify(session: Session, *, batch: int = 5000, key: bytes | None = None) -> 
             )
         at_entry.setdefault(checkpoint.entries, []).append(checkpoint)
     found = len(checkpoints)
+    newest_day = max((c.day for c in checkpoints), default=None)
     prev_hash = GENESIS_HASH
     expected_id = 1
     count = 0
@@ -253,7 +319,16 @@ def verify(session: Session, *, batch: int = 5000, key: bytes | None = None) -> 
             f"{latest.entries} entries: its tail was cut off",
             found,
         )
-    return VerifyResult(ok=True, entries=count, checkpoints=found)
+    signed, proven, not_proven = _limits(key=key, entries=count, checkpoints=checkpoints)
+    return VerifyResult(
+        ok=True,
+        entries=count,
+        checkpoints=found,
+        signed=signed,
+        newest_checkpoint=newest_day,
+        proven=proven,
+        not_proven=not_proven,
+    )
 
 
 _PLAIN = (str, int, float, bool, type(None))

@@ -18,7 +18,9 @@ from zoneinfo import ZoneInfo
 from compliance.rules import HAZARD_BY_KEY, HHSRS_2026_IN_FORCE
 from registry.clock import to_rfc3339
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# A cell starting with one of these is run as a formula by some spreadsheet (OWASP CSV injection;
+# LibreOffice also reads the full-width forms, and a leading line break hides the rest).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 DAYS_TO_BREACH_BUCKETS = ("overdue", "0-1", "1-2", "2-5", "5-10", "10+", "no_running_clock")
 
 
@@ -56,13 +58,16 @@ class ClockRow:
 
 
 def safe_cell(value: object) -> str:
-    """A CSV cell as text that a spreadsheet will not run as a formula."""
+    """A CSV cell as text that a spreadsheet will not run as a formula: text that starts (after
+    any spaces) with a formula character gets a leading apostrophe; numbers stay numbers."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int | float):
+        return "" if value != value else str(value)
     text = to_rfc3339(value) if isinstance(value, datetime) else str(value)
-    if text.startswith(FORMULA_TRIGGERS):
+    if text.lstrip(" ").startswith(FORMULA_TRIGGERS):
         return "'" + text
     return text
 

@@ -7,7 +7,6 @@ from typing import Any, Literal, get_args
 
 from pydantic import (
     AliasChoices,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -17,7 +16,7 @@ from pydantic import (
 
 from compliance import lifecycle
 from compliance.rules import HAZARD_KEYS
-from registry.clock import to_rfc3339
+from registry.clock import Instant, to_rfc3339
 
 Category = Literal["emergency", "significant", "potential"]
 Source = Literal["sensor", "tenant", "staff", "contractor"]
@@ -71,7 +70,7 @@ class ReportIn(BaseModel):
     home_id: str = Field(min_length=1, max_length=64)
     hazard: str = Field(min_length=1, max_length=40)
     source: Literal["tenant", "staff", "contractor"]
-    reported_at: AwareDatetime
+    reported_at: Instant
     description: str = Field(default="", max_length=10_000)
     emergency: bool = False
 
@@ -102,7 +101,7 @@ class EventIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: EventType
-    at: AwareDatetime
+    at: Instant
     note: str | None = Field(
         default=None, max_length=10_000, description="internal: never printed on a letter"
     )
@@ -305,12 +304,12 @@ class FindingIn(BaseModel):
     home_id: str
     hazard: str
     category: Literal["emergency", "potential"]
-    detected_at: AwareDatetime
+    detected_at: Instant
     sensor: str | None = None
     room: str | None = None
     rule: str
     rule_version: str
-    window_start: AwareDatetime
-    window_end: AwareDatetime
+    window_start: Instant
+    window_end: Instant
     figures: dict[str, Any] = Field(default_factory=dict)
     description: str | None = None

@@ -1067,6 +1067,11 @@ def excuse_breach(
     index, clock = _clock_of(case, kind, statuses=("breached",))
     if not clock.reasonable_steps:
         raise EventRefused("no reasonable endeavours are recorded against this breach yet")
+    if clock.reasonable_steps_by is not None and clock.reasonable_steps_by == actor:
+        # Four eyes: whoever recorded the endeavours cannot also accept them (not even an admin).
+        raise EventRefused(
+            "you recorded the reasonable endeavours for this breach: someone else must accept them"
+        )
     reason = clock.reasonable_steps + (
         f" — accepted: {note.strip()}" if note and note.strip() else ""
     )

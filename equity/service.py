@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from compliance.reporting import safe_cell
 from equity import repository
 from equity.analysis import (
     MIN_GROUP,
@@ -25,9 +26,10 @@ from equity.analysis import (
 from equity.models import YouSaidWeDid
 from equity.outcomes import GROUPS, prepare
 from equity.schemas import YouSaidWeDidIn, YouSaidWeDidOut
+from equity.suppression import PUBLIC_CATEGORIES, every_category, public_categories
 from repairs.service import kpi_report
 
-TRANSPARENCY_DIMENSIONS: tuple[str, ...] = ("ethnicity", "disability", "age_band", "imd_decile")
+TRANSPARENCY_DIMENSIONS: tuple[str, ...] = tuple(PUBLIC_CATEGORIES)
 
 
 class UnknownGroup(ValueError):
@@ -93,6 +95,9 @@ def outcomes_csv(report: dict[str, Any]) -> str:
     out = io.StringIO()
     frame = pd.DataFrame(rows)
     frame.insert(0, "outcome", report["outcome"])
+    # Contractors' names and households' fields are typed by people: no cell may run as a formula.
+    frame = frame.map(lambda value: safe_cell(value) if isinstance(value, str) else value)
+    frame.columns = [safe_cell(name) for name in frame.columns]
     frame.to_csv(out, index=False, lineterminator="\n")
     return out.getvalue()
 
@@ -160,10 +165,17 @@ def transparency_summary(session: Session, *, min_group: int = MIN_GROUP) -> dic
     """For residents: repair KPIs, Awaab's Law clocks met, breach rates by group (suppressed), you said / we did."""
     cases, _ = _prepared(session, None, None)
     table, overall = outcome_table(
-        cases, outcome="breached", dimensions=TRANSPARENCY_DIMENSIONS, min_group=min_group
+        public_categories(cases),
+        outcome="breached",
+        dimensions=TRANSPARENCY_DIMENSIONS,
+        min_group=min_group,
     )
     kpis = kpi_report(session)
-    public = table[["dimension", "level", "suppressed", "value", "ci_low", "ci_high"]]
+    public = every_category(table)[
+        ["dimension", "level", "suppressed", "value", "ci_low", "ci_high"]
+    ]
+    # A suppressed row carries no figures at all.
+    public.loc[public["suppressed"], ["value", "ci_low", "ci_high"]] = math.nan
     return {
         "min_group_size": min_group,
         "repairs_within_target": kpis["rp02"],

@@ -39,6 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--gateway-key", default=None, help="provisioning key (else HOMESAFE_GATEWAY_KEY)"
     )
     parser.add_argument("--mqtt-protocol", choices=("3.1.1", "5"), default="5")
+    parser.add_argument(
+        "--ca-file", default=None, help="mqtts://: the CA that signed the broker's certificate"
+    )
     parser.add_argument("--interval", type=int, default=900, help="seconds between readings")
     parser.add_argument("--connections", type=int, default=2, help="fleet mode: MQTT connections")
 
@@ -51,8 +54,11 @@ def _fail(message: str) -> int:
 def run(args: argparse.Namespace, *, mqtt_url: str) -> int:
     """Run the simulation the arguments describe; 0 on success, 2 on bad arguments."""
     url = urlparse(mqtt_url)
-    if url.scheme not in ("mqtt", "tcp") or not url.hostname:
-        return _fail(f"--mqtt url {mqtt_url!r} is not mqtt://[user:pass@]host[:port]")
+    if url.scheme not in ("mqtt", "tcp", "mqtts") or not url.hostname:
+        return _fail(f"--mqtt url {mqtt_url!r} is not mqtt[s]://[user:pass@]host[:port]")
+    tls = url.scheme == "mqtts"
+    if tls and args.mode == "fleet":
+        return _fail("--mode fleet speaks plain MQTT only; use live or accelerated over mqtts://")
     if args.homes < 1:
         return _fail("--homes must be at least 1")
     if args.scenario != "mix" and args.scenario not in SCENARIO_BY_KEY:
@@ -85,7 +91,7 @@ def run(args: argparse.Namespace, *, mqtt_url: str) -> int:
     )
     user = unquote(url.username) if url.username else None
     password = unquote(url.password) if url.password else None
-    port = url.port or 1883
+    port = url.port or (8883 if tls else 1883)
     if args.mode == "fleet":
         result = run_fleet_load(
             fleet,
@@ -112,6 +118,9 @@ def run(args: argparse.Namespace, *, mqtt_url: str) -> int:
             stop=threading.Event(),
             username=user,
             password=password,
+            # mqtts://: the broker's certificate is checked against --ca-file, else the system's CAs
+            tls=tls,
+            tls_ca_file=args.ca_file,
         )
         sys.stdout.write(
             f"{args.mode}: {sent['messages']} messages, {sent['readings']} readings, {sent['acked']} acknowledged\n"

@@ -53,6 +53,8 @@ class Gateway:
         username: str | None = None,
         password: str | None = None,
         seed: int = 0,
+        tls: bool = False,
+        tls_ca_file: str | None = None,
     ):
         self.gateway_id = gateway_id
         self.host, self.port = host, port
@@ -74,6 +76,8 @@ class Gateway:
             password = gateway_password(gateway_key, gateway_id) if gateway_key else None
         if username:
             self.client.username_pw_set(username, password)
+        if tls or tls_ca_file:  # TLS (8883): the broker's certificate, checked against the CA
+            self.client.tls_set(ca_certs=tls_ca_file or None)
         self.client.max_inflight_messages_set(INFLIGHT_WINDOW)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect

@@ -95,6 +95,8 @@ def run_gateways(
     password: str | None = None,
     sleep: Callable[[float], None] = time.sleep,
     until_s: int | None = None,
+    tls: bool = False,
+    tls_ca_file: str | None = None,
 ) -> dict[str, int]:
     """Publish the run through one gateway client per home, paced so sim time runs `speed`× real."""
     gateways = [
@@ -107,6 +109,8 @@ def run_gateways(
             username=None if gateway_key else username,
             password=None if gateway_key else password,
             seed=p.index,
+            tls=tls,
+            tls_ca_file=tls_ca_file,
         )
         for p in run.plans
     ]

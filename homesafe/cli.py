@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from pydantic import ValidationError
 
@@ -80,10 +80,20 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
     services = _services(settings)
     try:
         app = create_app(bootstrap.app_context(services))
-        server = HttpServer(app, host=args.host, port=args.port)
+        server = HttpServer(
+            app, host=args.host, port=args.port, trusted_proxies=settings.trusted_proxies
+        )
         return 0 if server.serve_until(stop_on_signals()) else 1
     finally:
         services.close()
+
+
+def start_metrics(port: int, host: str) -> Any:
+    """Prometheus /metrics on host:port (HOMESAFE_METRICS_HOST, loopback by default); the server."""
+    from prometheus_client import start_http_server
+
+    server, _thread = start_http_server(port, addr=host)
+    return server
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
@@ -110,9 +120,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         stop = stop_on_signals()  # in this process: the only one, or a forked worker
         services = _services(settings, compliance=False)
         if metrics_port:
-            from prometheus_client import start_http_server
-
-            start_http_server(metrics_port)
+            start_metrics(metrics_port, settings.metrics_host)
         ingest = MqttIngest(
             bootstrap.ingest_service(
                 services, spool_dir=spool_dir, spool_max_bytes=spool_max_bytes
@@ -156,7 +164,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_broker_config(args: argparse.Namespace, settings: Settings) -> int:
-    from ingest.broker_config import write_broker_config
+    from ingest.broker_config import skipped_gateways, write_broker_config
     from ingest.subscriber import parse_mqtt_url
     from registry import repository as registry
 
@@ -176,13 +184,27 @@ def cmd_broker_config(args: argparse.Namespace, settings: Settings) -> int:
             acl_file=Path(args.acl_file),
             ingest_user=ingest_user,
             ingest_password=ingest_password,
+            ingest_password_file=Path(args.ingest_password_file)
+            if args.ingest_password_file
+            else None,
+            ingest_acl_file=Path(args.ingest_acl_file) if args.ingest_acl_file else None,
         )
     except ValueError as exc:
         raise UsageError(f"homesafe broker-config: {exc}") from None
     finally:
         services.close()
     who = f" and ingest user {ingest_user}" if ingest_user and ingest_password else ""
+    if args.ingest_password_file:
+        who = (
+            f"; ingest user {ingest_user} in {args.ingest_password_file} and {args.ingest_acl_file}"
+        )
     print(f"wrote {args.password_file} and {args.acl_file}: {count} gateway(s){who}")
+    for gateway_id in skipped_gateways(gateway_ids):
+        print(
+            f"skipped gateway {gateway_id}: ids beginning 'homesafe-' are kept for Homesafe's own "
+            "MQTT clients; register it under another id",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -314,32 +336,137 @@ def cmd_users_passwd(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_registry_erase_ended(args: argparse.Namespace, settings: Settings) -> int:
+    """Erase the special-category data of households whose tenancies have all ended."""
+    from homesafe.erasure import erase_ended_households, households_to_erase
+    from registry.clock import utc_now
+
+    services = _services(settings)
+    now = utc_now()
+    today = services.compliance.calendar.local_date(now)
+    with services.sessions.begin() as session:
+        if args.dry_run:
+            for home_id in households_to_erase(session, today=today):
+                print(f"would erase {home_id}")
+            return 0
+        for home_id in erase_ended_households(session, today=today, now=now):
+            print(f"erased {home_id}")
+    return 0
+
+
+def cmd_registry_erase_household(args: argparse.Namespace, settings: Settings) -> int:
+    """Erase one household's special-category data on request."""
+    from homesafe.erasure import erase_household
+    from registry.clock import utc_now
+
+    services = _services(settings)
+    with services.sessions.begin() as session:
+        done = erase_household(
+            session,
+            home_id=args.home_id,
+            now=utc_now(),
+            actor=args.actor,
+            reason=args.reason,
+        )
+    print(f"erased {args.home_id}" if done else f"{args.home_id}: no household record")
+    return 0
+
+
+def cmd_users_disable(args: argparse.Namespace, settings: Settings) -> int:
+    """Disable (or, as `users enable`, enable) a person: sessions end, tokens stop working."""
+    from api.auth import UnknownUser, set_disabled
+    from registry.clock import utc_now
+
+    services = _services(settings)
+    try:
+        with services.sessions.begin() as session:
+            set_disabled(session, name=args.name, disabled=args.disable, now=utc_now())
+    except UnknownUser as exc:
+        raise UsageError(f"homesafe users: {exc}") from None
+    print(f"{args.name} {'disabled' if args.disable else 'enabled'}")
+    return 0
+
+
 def cmd_tokens_create(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import timedelta
+
     from api.auth import UnknownUser, create_token
     from registry.clock import utc_now
 
     services = _services(settings)
     try:
         with services.sessions.begin() as session:
-            token = create_token(session, name=args.name, now=utc_now())
-    except UnknownUser as exc:
+            token = create_token(
+                session, name=args.name, now=utc_now(), lifetime=timedelta(days=args.days)
+            )
+    except (UnknownUser, ValueError) as exc:
         raise UsageError(f"homesafe tokens create: {exc}") from None
     print(token)
     return 0
 
 
+def cmd_tokens_list(args: argparse.Namespace, settings: Settings) -> int:
+    from api.auth import token_expiry, tokens
+    from registry.clock import to_rfc3339, utc_now
+
+    services = _services(settings)
+    now = utc_now()
+    with services.sessions() as session:
+        for row, owner in tokens(session, name=args.name):
+            state = (
+                f"revoked {to_rfc3339(row.revoked_at)}"
+                if row.revoked_at
+                else "expired"
+                if token_expiry(row) <= now
+                else "live"
+            )
+            print(
+                f"{row.prefix}…  {owner}  created {to_rfc3339(row.created_at)}  "
+                f"expires {to_rfc3339(token_expiry(row))}  {state}"
+            )
+    return 0
+
+
+def cmd_tokens_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    from api.auth import UnknownToken, revoke_token
+    from registry.clock import utc_now
+
+    services = _services(settings)
+    try:
+        with services.sessions.begin() as session:
+            row = revoke_token(session, prefix=args.prefix, now=utc_now())
+            prefix = row.prefix
+    except UnknownToken as exc:
+        raise UsageError(f"homesafe tokens revoke: {exc}") from None
+    print(f"revoked {prefix}…")
+    return 0
+
+
 def cmd_audit_verify(_args: argparse.Namespace, settings: Settings) -> int:
+    """Exit 0: intact (anchored to signed checkpoints); 1: broken; 3: consistent but unproven."""
     from compliance.audit import verify
 
     services = _services(settings)
     with services.sessions() as session:
-        key = settings.audit_key
-        result = verify(session, key=key.encode() if key else None)  # as the scheduler signs
-    if result.ok:
-        print(f"audit log intact: {result.entries} entries, {result.checkpoints} checkpoint(s)")
-        return 0
-    print(f"audit log broken at entry {result.first_broken_id}: {result.reason}")
-    return 1
+        result = verify(session, key=settings.audit_key)
+    if not result.ok:
+        print(f"audit log broken at entry {result.first_broken_id}: {result.reason}")
+        return 1
+    if result.verdict == "intact":
+        print(
+            f"audit log intact: {result.entries} entries, {result.checkpoints} checkpoint(s) "
+            "with valid signatures"
+        )
+    else:
+        print(
+            f"audit log consistent but not proven: {result.entries} entries, "
+            f"{result.checkpoints} checkpoint(s)"
+        )
+    for line in result.proven:
+        print(f"  proven: {line}")
+    for line in result.not_proven:
+        print(f"  not proven: {line}")
+    return 0 if result.verdict == "intact" else 3
 
 
 def cmd_export_damp_and_mould(args: argparse.Namespace, settings: Settings) -> int:
@@ -548,6 +675,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     broker_config.add_argument("--password-file", required=True)
     broker_config.add_argument("--acl-file", required=True)
+    broker_config.add_argument(
+        "--ingest-password-file",
+        default=None,
+        help="ingest's own password file (its own listener); with --ingest-acl-file",
+    )
+    broker_config.add_argument("--ingest-acl-file", default=None, help="ingest's own ACL")
     broker_config.set_defaults(handler=cmd_broker_config)
 
     detect = commands.add_parser("detect", help="the detectors, on a schedule or --once")
@@ -589,6 +722,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     registry_import.set_defaults(handler=cmd_registry_import)
 
+    erase_ended = registry_commands.add_parser(
+        "erase-ended",
+        help="erase the special-category data of households whose tenancies have all ended",
+    )
+    erase_ended.add_argument("--dry-run", action="store_true", help="only list the homes")
+    erase_ended.set_defaults(handler=cmd_registry_erase_ended)
+    erase_one = registry_commands.add_parser(
+        "erase-household", help="erase one household's special-category data on request"
+    )
+    erase_one.add_argument("home_id")
+    erase_one.add_argument("--actor", default="admin", help="who asked (for the audit log)")
+    erase_one.add_argument("--reason", default="erasure on request", help="why (audit log)")
+    erase_one.set_defaults(handler=cmd_registry_erase_household)
+
     users = commands.add_parser("users", help="people")
     users_commands = users.add_subparsers(dest="users_command", required=True, parser_class=_Parser)
     users_add = users_commands.add_parser("add", help="add a person with a role")
@@ -605,6 +752,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     users_passwd.add_argument("name")
     users_passwd.set_defaults(handler=cmd_users_passwd)
+    for verb, disable in (("disable", True), ("enable", False)):
+        toggle = users_commands.add_parser(
+            verb,
+            help="disable a person (sessions end, tokens stop)" if disable else "enable again",
+        )
+        toggle.add_argument("name")
+        toggle.set_defaults(handler=cmd_users_disable, disable=disable)
 
     tokens = commands.add_parser("tokens", help="API tokens")
     tokens_commands = tokens.add_subparsers(
@@ -612,7 +766,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tokens_create = tokens_commands.add_parser("create", help="a new token, printed once")
     tokens_create.add_argument("name")
+    tokens_create.add_argument(
+        "--days", type=int, default=90, help="days until it expires (default 90, at most 730)"
+    )
     tokens_create.set_defaults(handler=cmd_tokens_create)
+    tokens_list = tokens_commands.add_parser("list", help="tokens by prefix, owner and state")
+    tokens_list.add_argument("name", nargs="?", default=None)
+    tokens_list.set_defaults(handler=cmd_tokens_list)
+    tokens_revoke = tokens_commands.add_parser("revoke", help="revoke a token by its prefix")
+    tokens_revoke.add_argument("prefix")
+    tokens_revoke.set_defaults(handler=cmd_tokens_revoke)
 
     audit = commands.add_parser("audit", help="the audit log")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, parser_class=_Parser)

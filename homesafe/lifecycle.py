@@ -59,7 +59,15 @@ class HttpServer:
     signal: the process dies by it before any clean-up of ours can run.)
     """
 
-    def __init__(self, app: Any, *, host: str, port: int, log_level: str = "info") -> None:
+    def __init__(
+        self,
+        app: Any,
+        *,
+        host: str,
+        port: int,
+        log_level: str = "info",
+        trusted_proxies: str = "127.0.0.1",
+    ) -> None:
         import uvicorn
 
         self._server = uvicorn.Server(
@@ -69,6 +77,10 @@ class HttpServer:
                 port=port,
                 log_level=log_level,
                 timeout_graceful_shutdown=int(HTTP_GRACE_S),
+                # X-Forwarded-For/-Proto only from the TLS proxy (HOMESAFE_TRUSTED_PROXIES): the
+                # sign-in throttle counts the real client, HSTS and Secure cookies see https.
+                proxy_headers=True,
+                forwarded_allow_ips=trusted_proxies,
             )
         )
         self._thread = threading.Thread(target=self._server.run, name="http", daemon=True)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from api.app import create_app
 from api.auth import add_user, create_token
 from api.models import User
+from compliance.reporting import safe_cell
 from homesafe import bootstrap, migrate
 from homesafe.embedded_broker import EmbeddedBroker
 from homesafe.lifecycle import HttpServer, leave_now, stop_on_signals
@@ -34,7 +35,10 @@ def _csv(rows: list[dict[str, object]], columns: tuple[str, ...]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows(
+        {key: safe_cell(value) if isinstance(value, str) else value for key, value in row.items()}
+        for row in rows
+    )
     return out.getvalue()
 
 

@@ -66,6 +66,22 @@ def notify_job(services: Services) -> None:
         )
 
 
+def erasure_job(services: Services) -> None:
+    """Erase the special-category data of households whose tenancies have all ended."""
+    from homesafe.erasure import erase_ended_households
+
+    now = utc_now()
+    with services.sessions.begin() as session:
+        erased = erase_ended_households(
+            session, today=services.compliance.calendar.local_date(now), now=now
+        )
+    if erased:
+        log.info("erased the household records of %d home(s) whose tenancy ended", len(erased))
+
+
+ERASURE_INTERVAL_S = 3600.0
+
+
 def retention_job(services: Services) -> None:
     """Hourly rollups of final hours; raw readings past HOMESAFE_RETENTION_RAW_DAYS let go."""
     if services.retention is None:
@@ -167,6 +183,7 @@ def make_scheduler(
         scheduler.add(sweep_job, sweep_interval_s or services.settings.sweep_interval_s, services)
         scheduler.add(verify_job, VERIFY_INTERVAL_S, services)
         scheduler.add(checkpoint_job, CHECKPOINT_INTERVAL_S, services)
+        scheduler.add(erasure_job, ERASURE_INTERVAL_S, services)
         scheduler.add(retention_job, services.settings.retention_interval_s, services)
         notify_worker(services).release_own_claims()  # what this worker left mid-send
         scheduler.add(notify_job, services.settings.notify_interval_s, services)

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ingest.retention import DEFAULT_RAW_DAYS, validate_raw_days
 
 VAR_DIR = Path("var")
+MIN_KEY_CHARS = 32
+MIN_SECRET_CHARS = 16
+KNOWN_DEFAULTS = frozenset({"change-me", "changeme", "password", "secret", "homesafe", "admin"})
 
 
 class Settings(BaseSettings):
@@ -18,6 +22,10 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="HOMESAFE_", env_file=".env", extra="ignore")
 
+    production: bool = Field(
+        default=False,
+        description="a real install: refuses to start without the keys a legal record needs",
+    )
     mqtt_url: str | None = Field(
         default=None, description="mqtt://user:pass@host:port; unset means the embedded broker"
     )
@@ -25,11 +33,15 @@ class Settings(BaseSettings):
     database_url: str = Field(default=f"sqlite:///{VAR_DIR}/cases.db")
     timezone: str = "Europe/London"
     gateway_key: str | None = Field(
-        default=None, description="provisioning key from which each gateway's MQTT password derives"
+        default=None,
+        validate_default=True,
+        description="provisioning key from which each gateway's MQTT password derives",
     )
     mqtt_protocol: str = Field(default="5", description="'5' or '3.1.1' for an external broker")
     audit_key: str | None = Field(
-        default=None, description="HMAC key signing the audit log's daily checkpoints"
+        default=None,
+        validate_default=True,
+        description="HMAC key signing the audit log's daily checkpoints (required in production)",
     )
     # The landlord's contact details printed on every letter (docs/operations.md, "Settings").
     landlord_name: str | None = None
@@ -58,6 +70,15 @@ class Settings(BaseSettings):
     # Ingest (`homesafe ingest`); command-line flags override these.
     metrics_port: int = Field(
         default=9108, ge=0, le=65535, description="Prometheus /metrics; 0 = off"
+    )
+    trusted_proxies: str = Field(
+        default="127.0.0.1",
+        description="addresses whose X-Forwarded-For/-Proto the API believes (the TLS proxy)",
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        min_length=1,
+        description="the address /metrics listens on (0.0.0.0: every interface)",
     )
     spool_dir: str | None = Field(default=None, description="default var/spool/<client id>")
     spool_max_bytes: int | None = Field(default=None, gt=0)
@@ -90,6 +111,40 @@ class Settings(BaseSettings):
     @classmethod
     def _raw_days(cls, value: int) -> int:
         return validate_raw_days(value)
+
+    @field_validator("gateway_key")
+    @classmethod
+    def _gateway_key_in_production(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("production") and (not value or len(value) < MIN_KEY_CHARS):
+            raise ValueError(f"production needs a key of at least {MIN_KEY_CHARS} characters")
+        return value or None
+
+    @field_validator("database_url", "mqtt_url", "telemetry_url")
+    @classmethod
+    def _no_default_password_in_production(
+        cls, value: str | None, info: ValidationInfo
+    ) -> str | None:
+        # docker-compose.yml once defaulted every password to "change-me": a production install
+        # refuses to start with a known or short password in any URL (docs/security.md).
+        if value and info.data.get("production"):
+            password = urlsplit(value).password
+            if password is not None and (
+                len(password) < MIN_SECRET_CHARS or password.lower() in KNOWN_DEFAULTS
+            ):
+                raise ValueError(
+                    f"production needs a password of at least {MIN_SECRET_CHARS} characters, "
+                    "not a default one"
+                )
+        return value
+
+    @field_validator("audit_key")
+    @classmethod
+    def _audit_key_in_production(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # Without a key, a rewritten chain with rewritten checkpoints or an emptied log cannot be
+        # told from the original (docs/security.md): a production install must sign checkpoints.
+        if info.data.get("production") and (not value or len(value) < MIN_KEY_CHARS):
+            raise ValueError(f"production needs a key of at least {MIN_KEY_CHARS} characters")
+        return value or None
 
     @field_validator("telemetry_url")
     @classmethod

@@ -5,6 +5,15 @@ Each gateway logs in as its own id with a password derived from the provisioning
 publish only to its own telemetry and status topics; it may read nothing. The ingest user
 may read every gateway's topics and publish nothing.
 
+Client ids are bound to identities (issue 12: a gateway connecting with ingest's client id used
+to wipe ingest's persistent session). Gateways connect to a listener with
+`use_username_as_clientid true`, so a gateway's client id is always its own id; ingest has a
+credential and a listener of its own (its own password file and ACL, reachable only inside the
+deployment), so its workers keep the client ids of their persistent sessions. Client ids are one
+namespace across listeners, so no gateway may have an id beginning `homesafe-` (ingest's prefix):
+such a gateway gets no password (`skipped_gateways`). The listeners are in
+scripts/docker/mosquitto.conf (docs/security.md).
+
 Hashes are Mosquitto 2's `$7$` format: PBKDF2-HMAC-SHA512, base64 salt and hash, the same
 as `mosquitto_passwd` writes (101 iterations, 12-byte salt, 64-byte hash by default).
 """
@@ -25,6 +34,11 @@ from ingest.contract import is_valid_id
 PBKDF2_ITERATIONS: Final = 101
 SALT_BYTES: Final = 12
 TOPIC_ROOT: Final = "homesafe/v1/gw"
+RESERVED_PREFIX: Final = "homesafe-"  # ingest's client ids; never a gateway's
+# Largest MQTT packet a gateway may send: the contract's 64 KiB payload, with room for the topic
+# and properties, and for slightly oversized payloads to reach ingest and be dead-lettered; a
+# larger packet is refused by the broker before it is read (max_packet_size).
+MAX_PACKET_BYTES: Final = 256 * 1024
 
 
 def gateway_password(key: str, gateway_id: str) -> str:
@@ -76,6 +90,11 @@ def _write_private(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
+def reserved(gateway_id: str) -> bool:
+    """Whether the id lies in the client-id namespace kept for Homesafe's own clients."""
+    return gateway_id.lower().startswith(RESERVED_PREFIX)
+
+
 def write_broker_config(
     *,
     gateway_ids: Iterable[str],
@@ -84,14 +103,38 @@ def write_broker_config(
     acl_file: Path,
     ingest_user: str | None = None,
     ingest_password: str | None = None,
+    ingest_password_file: Path | None = None,
+    ingest_acl_file: Path | None = None,
 ) -> int:
-    """Write both files (atomically, mode 0600); how many gateways they cover."""
+    """Write the files (atomically, mode 0600); how many gateways they cover.
+
+    With ``ingest_password_file`` and ``ingest_acl_file``, ingest's credential and ACL go there
+    (ingest's own listener) and the gateway files hold gateways only; without them, ingest's user
+    goes in the gateway files as before (one listener: a gateway could then take over ingest's
+    client id unless the listener binds client ids to usernames, which breaks shared workers).
+    Gateway ids with the reserved ``homesafe-`` prefix are left out: see ``skipped_gateways``.
+    """
     ids = sorted(set(gateway_ids))
     if ingest_user is not None and ingest_user in ids:
         raise ValueError(f"ingest user {ingest_user!r} is also a gateway id")
+    if (ingest_password_file is None) != (ingest_acl_file is None):
+        raise ValueError("give both ingest files (password file and ACL) or neither")
+    ids = [gateway_id for gateway_id in ids if not reserved(gateway_id)]
     credentials = [(gateway_id, gateway_password(gateway_key, gateway_id)) for gateway_id in ids]
-    if ingest_user and ingest_password:
-        credentials.insert(0, (ingest_user, ingest_password))
+    ingest = ingest_user if ingest_user and ingest_password else None
+    if ingest_password_file is not None and ingest_acl_file is not None:
+        if ingest is None:
+            raise ValueError("ingest's own files need the ingest user and password")
+        _write_private(ingest_password_file, password_file_text([(ingest, ingest_password or "")]))
+        _write_private(ingest_acl_file, acl_text([], ingest))
+        ingest = None  # not on the gateways' listener
+    elif ingest is not None:
+        credentials.insert(0, (ingest, ingest_password or ""))
     _write_private(password_file, password_file_text(credentials))
-    _write_private(acl_file, acl_text(ids, ingest_user if ingest_password else None))
+    _write_private(acl_file, acl_text(ids, ingest))
     return len(ids)
+
+
+def skipped_gateways(gateway_ids: Iterable[str]) -> list[str]:
+    """The gateway ids write_broker_config leaves out (reserved prefix), sorted."""
+    return sorted({gateway_id for gateway_id in gateway_ids if reserved(gateway_id)})

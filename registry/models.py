@@ -95,3 +95,16 @@ class ReportLink(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class SpecialCategoryTally(Base):
+    """What is kept of erased households (homesafe.erasure): how many households of each group,
+    and their cases, in aggregate only; no home, no person, no date."""
+
+    __tablename__ = "special_category_tally"
+
+    dimension: Mapped[str] = mapped_column(String(32), primary_key=True)
+    level: Mapped[str] = mapped_column(String(200), primary_key=True)
+    households: Mapped[int] = mapped_column(Integer)
+    cases: Mapped[int] = mapped_column(Integer)
+    cases_breached: Mapped[int] = mapped_column(Integer)

@@ -8,7 +8,15 @@ from datetime import date
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from registry.models import Gateway, Home, Household, ReportLink, Sensor, Tenancy
+from registry.models import (
+    Gateway,
+    Home,
+    Household,
+    ReportLink,
+    Sensor,
+    SpecialCategoryTally,
+    Tenancy,
+)
 from registry.schemas import HomeRow, HouseholdRow, SensorRow, TenancyRow
 
 
@@ -188,3 +196,39 @@ def live_report_link(session: Session, home_id: str) -> ReportLink | None:
 
 def report_link_by_hash(session: Session, secret_hash: str) -> ReportLink | None:
     return session.scalars(select(ReportLink).where(ReportLink.secret_hash == secret_hash)).first()
+
+
+def homes_with_ended_tenancies(session: Session, day: date) -> list[str]:
+    """Homes that have a household record and tenancies, none of them running on the day, the
+    last one ended before it: the household moved out (homesafe.erasure)."""
+    ended = (
+        select(Tenancy.home_id)
+        .join(Household, Household.home_id == Tenancy.home_id)
+        .group_by(Tenancy.home_id)
+        .having(
+            func.count() == func.count(Tenancy.end_date),  # every tenancy has an end date
+            func.max(Tenancy.end_date) < day,
+        )
+    )
+    return sorted(session.scalars(ended).all())
+
+
+def add_to_tally(
+    session: Session, *, dimension: str, level: str, cases: int, cases_breached: int
+) -> None:
+    """Add one erased household (and its cases) to the aggregate of its group."""
+    row = session.get(SpecialCategoryTally, (dimension, level))
+    if row is None:
+        row = SpecialCategoryTally(
+            dimension=dimension, level=level, households=0, cases=0, cases_breached=0
+        )
+        session.add(row)
+    row.households += 1
+    row.cases += cases
+    row.cases_breached += cases_breached
+    session.flush()
+
+
+def delete_household(session: Session, household: Household) -> None:
+    session.delete(household)
+    session.flush()

@@ -224,30 +224,82 @@ _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
 
 
 class BadCondition(ValueError):
-    """A KPI condition names an unknown field or operator."""
+    """A KPI condition names an unknown field or operator, or tests a field with the wrong kind
+    of value (it could not be computed)."""
+
+
+# What each field a KPI condition may test holds. Times are not testable directly (use the
+# derived hours and within_target); a condition's operands must be of the field's kind.
+FIELD_KINDS: dict[str, str] = {
+    "work_order_id": "number",
+    "contractor": "text",
+    "contractor_kind": "text",
+    "kind": "text",
+    "priority": "text",
+    "emergency": "bool",
+    "hazard": "text",
+    "status": "text",
+    "verification": "text",
+    "satisfaction_score": "number",
+    "attended_visits": "number",
+    "no_access_visits": "number",
+    "follow_on_visits": "number",
+    "first_time_fix": "bool",
+    "within_target": "bool",
+    "hours_to_dispatch": "number",
+    "hours_dispatch_to_complete": "number",
+    "completed": "bool",
+    "recurred": "bool",
+}
+MAX_LIST_ITEMS = 100
+_ORDERING = ("gt", "ge", "lt", "le")
+
+
+def _of_kind(value: Any, kind: str, *, none_ok: bool = True) -> bool:
+    if value is None:
+        return none_ok
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "number":
+        return isinstance(value, int | float) and not isinstance(value, bool) and value == value
+    return isinstance(value, str) and len(value) <= 200
+
+
+def _check_list(name: str, kind: str, values: Any) -> None:
+    if not isinstance(values, list) or not 1 <= len(values) <= MAX_LIST_ITEMS:
+        raise BadCondition(f"{name}: a list of 1 to {MAX_LIST_ITEMS} values is needed")
+    for value in values:
+        if not _of_kind(value, kind):
+            raise BadCondition(f"{name}: {value!r} is not a {kind} value")
 
 
 def check_condition(condition: Mapping[str, Any]) -> None:
-    """Raise BadCondition if the condition names a field or operator that does not exist."""
-    known = set(JobFacts.__dataclass_fields__) - {"visit_outcomes"}
-    known |= {
-        "attended_visits",
-        "no_access_visits",
-        "follow_on_visits",
-        "first_time_fix",
-        "within_target",
-        "hours_to_dispatch",
-        "hours_dispatch_to_complete",
-        "completed",
-        "recurred",
-    }
+    """Raise BadCondition unless every test names a known field with an operand of its kind:
+    `value` (equality), `[values]` (membership), or `{"eq"|"ne": value, "in": [values],
+    "gt"|"ge"|"lt"|"le": number}` (numbers only for the orderings)."""
+    if not isinstance(condition, Mapping):
+        raise BadCondition("a condition is an object of field: test")
     for name, test in condition.items():
-        if name not in known:
-            raise BadCondition(f"unknown field {name!r}; one of {', '.join(sorted(known))}")
+        kind = FIELD_KINDS.get(name)
+        if kind is None:
+            raise BadCondition(f"unknown field {name!r}; one of {', '.join(sorted(FIELD_KINDS))}")
         if isinstance(test, dict):
-            for op in test:
+            if not test:
+                raise BadCondition(f"{name}: an empty test")
+            for op, operand in test.items():
                 if op not in _OPERATORS:
                     raise BadCondition(f"unknown operator {op!r}; one of {', '.join(_OPERATORS)}")
+                if op in _ORDERING:
+                    if kind != "number" or not _of_kind(operand, "number", none_ok=False):
+                        raise BadCondition(f"{name}: {op} compares numbers only")
+                elif op == "in":
+                    _check_list(name, kind, operand)
+                elif not _of_kind(operand, kind):
+                    raise BadCondition(f"{name}: {operand!r} is not a {kind} value")
+        elif isinstance(test, list):
+            _check_list(name, kind, test)
+        elif not _of_kind(test, kind):
+            raise BadCondition(f"{name}: {test!r} is not a {kind} value")
 
 
 def matches(facts: Mapping[str, Any], condition: Mapping[str, Any]) -> bool:

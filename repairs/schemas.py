@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_serializer, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 
-from registry.clock import to_rfc3339
+from registry.clock import Instant, to_rfc3339
 
 WorkKind = Literal["safety", "supplementary"]
 PriorityKey = Literal["emergency", "urgent", "routine"]
@@ -51,13 +51,13 @@ class WorkOrderIn(BaseModel):
 class BookingIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    booked_for: AwareDatetime
+    booked_for: Instant
 
 
 class DispatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    at: AwareDatetime
+    at: Instant
 
 
 class VisitIn(BaseModel):
@@ -66,7 +66,7 @@ class VisitIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     outcome: VisitOutcome
-    at: AwareDatetime
+    at: Instant
     method: str | None = Field(default=None, max_length=16)
     reason: str | None = Field(default=None, max_length=10_000)
     work_done: str | None = Field(default=None, max_length=10_000)
@@ -86,7 +86,7 @@ class SatisfactionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     score: int = Field(ge=1, le=5)
-    at: AwareDatetime
+    at: Instant
 
 
 class VisitOut(_Out):

@@ -24,6 +24,7 @@ from registry.clock import to_rfc3339
 from repairs import repository
 from repairs.models import Contractor, RepairKpi, Visit, WorkOrder
 from repairs.performance import (
+    BadCondition,
     JobFacts,
     KpiDefinition,
     Share,
@@ -536,17 +537,34 @@ def _share_out(share: Share) -> dict[str, Any]:
     return {"numerator": share.numerator, "denominator": share.denominator, "rate": share.rate}
 
 
+def _own_kpi(row: RepairKpi, jobs: list[JobFacts]) -> dict[str, Any]:
+    """One landlord KPI's share; one that cannot be computed (stored before definitions were
+    checked, or edited in the database) says why instead of taking the page down."""
+    try:
+        share = evaluate_kpi(
+            KpiDefinition(row.name, row.numerator, row.denominator, row.filter), jobs
+        )
+    except BadCondition as exc:
+        return {"numerator": None, "denominator": None, "rate": None, "error": str(exc)}
+    return _share_out(share)
+
+
+def delete_kpi(session: Session, *, name: str) -> bool:
+    """Remove a landlord's KPI by name; False when there is none of that name."""
+    row = next((k for k in repository.kpis(session) if k.name == name), None)
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    return True
+
+
 def kpi_report(
     session: Session, *, start: datetime | None = None, end: datetime | None = None
 ) -> dict[str, Any]:
     """Benchmarkable KPIs (RP02, Awaab's Law clocks met) and the landlord's own."""
     jobs = all_job_facts(session)
-    own = {
-        k.name: _share_out(
-            evaluate_kpi(KpiDefinition(k.name, k.numerator, k.denominator, k.filter), jobs)
-        )
-        for k in repository.kpis(session)
-    }
+    own = {k.name: _own_kpi(k, jobs) for k in repository.kpis(session)}
     return {
         "rp02": {key: _share_out(s) for key, s in rp02(jobs, start=start, end=end).items()},
         "clocks_met": {

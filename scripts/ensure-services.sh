@@ -2,7 +2,8 @@
 # Make sure the servers the test suite needs are installed, and PostgreSQL is up with trust auth.
 #
 # - Installs (Debian, as root) only what is missing: mosquitto, influxdb, postgresql, docker-compose,
-#   chromium and chromium-driver (the browser tests), npm (axe-core for their accessibility checks).
+#   chromium and chromium-driver (the browser tests), npm (axe-core for their accessibility checks),
+#   caddy (the TLS proxy's Caddyfile, tested).
 #   Package installs do not start daemons (policy-rc.d); the tests start their own brokers.
 # - Never touches a Mosquitto or InfluxDB that is already running (e.g. the system broker on 1883).
 # - Starts the PostgreSQL cluster if it is stopped and makes `psql -h 127.0.0.1 -U postgres` work.
@@ -31,6 +32,8 @@ have chromium || missing_packages+=(chromium)
 have chromedriver || missing_packages+=(chromium-driver)
 # npm fetches axe-core (the browser tests' accessibility checks) from the npm registry at test time.
 have npm || missing_packages+=(npm)
+# Caddy runs scripts/docker/Caddyfile (the compose file's TLS proxy) in the security tests.
+have caddy || missing_packages+=(caddy)
 
 if [ "${#missing_packages[@]}" -gt 0 ]; then
     if ! is_root || ! command -v apt-get >/dev/null 2>&1; then

@@ -217,7 +217,12 @@ class _Server:
 
 
 class Mosquitto(_Server):
-    """A Mosquitto 2 broker on 127.0.0.1 and a free port."""
+    """A Mosquitto 2 broker on 127.0.0.1 and a free port.
+
+    With a password file, the listener binds client ids to usernames (use_username_as_clientid)
+    and refuses packets over max_packet_size, as scripts/docker/mosquitto.conf does; with
+    ingest's own password file and ACL, a second listener (`ingest_port`) serves ingest only;
+    with `tls` = (cafile, certfile, keyfile), a TLS listener (`tls_port`) serves gateways too."""
 
     name = "mosquitto"
 
@@ -229,11 +234,23 @@ class Mosquitto(_Server):
         acl_file: Path | str | None = None,
         persistence: bool = False,
         port: int | None = None,
+        ingest_password_file: Path | str | None = None,
+        ingest_acl_file: Path | str | None = None,
+        tls: tuple[Path, Path, Path] | None = None,
+        max_packet_size: int = 256 * 1024,
     ) -> None:
         super().__init__(workdir, "127.0.0.1", port or free_port())
         self.binary = find_binary("mosquitto", "HOMESAFE_TEST_MOSQUITTO_BIN")
         self.password_file = Path(password_file).resolve() if password_file else None
         self.acl_file = Path(acl_file).resolve() if acl_file else None
+        self.ingest_password_file = (
+            Path(ingest_password_file).resolve() if ingest_password_file else None
+        )
+        self.ingest_acl_file = Path(ingest_acl_file).resolve() if ingest_acl_file else None
+        self.ingest_port = free_port() if self.ingest_password_file else None
+        self.tls = tls
+        self.tls_port = free_port() if tls else None
+        self.max_packet_size = max_packet_size
         self.persistence = persistence
         self.persistence_dir = self.workdir / "data"
         self.config_path = self.workdir / "mosquitto.conf"
@@ -249,8 +266,8 @@ class Mosquitto(_Server):
         user = pwd.getpwuid(os.getuid()).pw_name
         lines = [
             f"user {user}",  # as root, stay root so the broker can read our 0700 temp dirs
-            "per_listener_settings false",
-            f"listener {self.port} {self.host}",
+            "per_listener_settings true",
+            f"max_packet_size {self.max_packet_size}",
             "max_queued_messages 1000000",
             "log_dest stderr",
             "log_type error",
@@ -260,12 +277,6 @@ class Mosquitto(_Server):
             "connection_messages true",
             "log_timestamp true",
         ]
-        if self.password_file is not None:
-            lines += ["allow_anonymous false", f"password_file {self.password_file}"]
-        else:
-            lines.append("allow_anonymous true")
-        if self.acl_file is not None:
-            lines.append(f"acl_file {self.acl_file}")
         if self.persistence:
             self.persistence_dir.mkdir(parents=True, exist_ok=True)
             lines += [
@@ -275,6 +286,36 @@ class Mosquitto(_Server):
             ]
         else:
             lines.append("persistence false")
+        gateway_auth: list[str] = []
+        if self.password_file is not None:
+            gateway_auth += [
+                "allow_anonymous false",
+                f"password_file {self.password_file}",
+                "use_username_as_clientid true",
+            ]
+        else:
+            gateway_auth.append("allow_anonymous true")
+        if self.acl_file is not None:
+            gateway_auth.append(f"acl_file {self.acl_file}")
+        lines += [f"listener {self.port} {self.host}", *gateway_auth]
+        if self.tls is not None:
+            cafile, certfile, keyfile = self.tls
+            lines += [
+                f"listener {self.tls_port} {self.host}",
+                *gateway_auth,
+                f"cafile {cafile}",
+                f"certfile {certfile}",
+                f"keyfile {keyfile}",
+                "tls_version tlsv1.2",
+            ]
+        if self.ingest_password_file is not None:
+            lines += [
+                f"listener {self.ingest_port} {self.host}",
+                "allow_anonymous false",
+                f"password_file {self.ingest_password_file}",
+            ]
+            if self.ingest_acl_file is not None:
+                lines.append(f"acl_file {self.ingest_acl_file}")
         self.config_path.write_text("\n".join(lines) + "\n")
 
     def reload(self) -> None:
@@ -404,17 +445,9 @@ bind-address = "{self.host}:{self.rpc_port}"
             return int(resp.status)
 
 
-def start_mosquitto(
-    workdir: Path | str,
-    *,
-    password_file: Path | str | None = None,
-    acl_file: Path | str | None = None,
-    persistence: bool = False,
-) -> Mosquitto:
-    """Start a Mosquitto broker in workdir on a free port; the caller stops it."""
-    broker = Mosquitto(
-        Path(workdir), password_file=password_file, acl_file=acl_file, persistence=persistence
-    )
+def start_mosquitto(workdir: Path | str, **options: Any) -> Mosquitto:
+    """Start a Mosquitto broker in workdir on a free port (options: Mosquitto's); the caller stops it."""
+    broker = Mosquitto(Path(workdir), **options)
     broker.start()
     return broker
 

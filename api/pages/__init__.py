@@ -62,6 +62,8 @@ def install(app: FastAPI) -> None:
     """Add the pages, their static files and their error answers to the app."""
     from urllib.parse import quote
 
+    import swagger_ui_bundle
+
     from api.pages import (
         evidence_pack,
         homes,
@@ -75,6 +77,12 @@ def install(app: FastAPI) -> None:
     )
     from api.pages.render import render
 
+    # Swagger UI's files from the installed package (swagger-ui-bundle-v2), never from a CDN.
+    app.mount(
+        "/static/swagger-ui",
+        StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
+        name="swagger-ui",
+    )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (
         signin.router,

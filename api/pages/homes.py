@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
+from api.access_log import HOUSEHOLD_NEEDS, record_read
 from api.auth import may
 from api.deps import Context, DbSession, page_require
 from api.pages import sensors
@@ -41,6 +42,16 @@ def home_page(
     span = sensors.PERIODS.get(period, sensors.PERIODS["7d"])
     personal = may(signed.user.role, "cases:personal")
     needs = may(signed.user.role, "households:needs")
+    if needs:
+        record_read(
+            session,
+            actor=signed.user.name,
+            role=signed.user.role,
+            what=HOUSEHOLD_NEEDS,
+            subject=f"home {home_id}",
+            via=f"page /homes/{home_id}",
+            now=now,
+        )
     cases = repository.cases_of_home(session, home_id)
     orders = [o for c in cases for o in repairs_repository.list_work_orders(session, case_id=c.id)]
     tenancies = registry.tenancies_of_home(session, home_id) if personal else []

@@ -8,12 +8,25 @@ from typing import Annotated
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Form, Query, Request, status
+from fastapi import APIRouter, Depends, Form, Path, Query, Request, status
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from api.auth import ROLES, add_user, may, users
-from api.deps import Context, DbSession, SignedInOrNot, page_action, page_require
+from api.access_log import reads, record_analysis
+from api.auth import (
+    ROLES,
+    UnknownToken,
+    UnknownUser,
+    add_user,
+    failed_sign_ins,
+    may,
+    revoke_token,
+    set_disabled,
+    token_expiry,
+    tokens,
+    users,
+)
+from api.deps import Context, DbSession, RowId, SignedInOrNot, page_action, page_require
 from api.pages import charts
 from api.pages.render import render, words
 from api.session import SignedIn
@@ -31,7 +44,7 @@ from ingest.schemas import GatewayOut
 from interop import service as interop_service
 from interop.tsm import year_of
 from registry import repository as registry
-from registry.clock import utc_now
+from registry.clock import plausible_day, utc_now
 from repairs import repository as repairs_repository
 from repairs import service as repairs_service
 
@@ -74,8 +87,6 @@ def compliance_page(
     session: DbSession,
     context: Context,
     signed: Annotated[SignedIn, Depends(page_require("compliance:read"))],
-    message: str | None = None,
-    error: str | None = None,
 ) -> Response:
     """Clocks met on time by kind and month, breaches with excuses, the audit-chain check."""
     cells = service.clocks_by_kind_and_month(session, timezone=context.engine.calendar.timezone)
@@ -124,12 +135,10 @@ def compliance_page(
             if row.status in BREACHED
         ],
         breach_reason=lambda row: words(breach_reason(row)),
-        chain=audit.verify(session),
+        chain=audit.verify(session, key=context.audit_key),
         report_from=(today - timedelta(days=365)).isoformat(),
         report_to=today.isoformat(),
         now=now,
-        message=message,
-        error=error,
     )
 
 
@@ -154,11 +163,13 @@ def compliance_csv(
     timezone = context.engine.calendar.timezone
     today = utc_now().astimezone(ZoneInfo(timezone)).date()
     try:
-        first = date.fromisoformat(from_) if from_ else today - timedelta(days=365)
-        last = date.fromisoformat(to) if to else today
+        first = plausible_day(date.fromisoformat(from_) if from_ else today - timedelta(days=365))
+        last = plausible_day(date.fromisoformat(to) if to else today)
     except ValueError:
         return Response(
-            "from and to must be dates (YYYY-MM-DD)\n", status_code=422, media_type="text/plain"
+            "from and to must be dates (YYYY-MM-DD) between 1900 and 2199\n",
+            status_code=422,
+            media_type="text/plain",
         )
     if last < first:
         return Response("to is before from\n", status_code=422, media_type="text/plain")
@@ -272,6 +283,15 @@ def equity_page(
     """One outcome by one group of residents, homes or areas: rates with 95 % intervals, suppressed when small."""
     outcome, by = choice.outcome, choice.by
     report = equity_service.outcomes_report(session, by=[by], outcome=outcome)
+    record_analysis(
+        session,
+        actor=signed.user.name,
+        role=signed.user.role,
+        dimensions=[by],
+        outcome=outcome,
+        via="page /equity",
+        now=utc_now(),
+    )
     proportion = report["kind"] == "proportion"
     scale = 100.0 if proportion else 1.0
     unit = " %" if proportion else ""
@@ -323,12 +343,21 @@ def equity_page(
 @router.get("/equity/outcomes.csv")
 def equity_csv(
     session: DbSession,
-    _signed: Annotated[SignedIn, Depends(page_require("equity:read"))],
+    signed: Annotated[SignedIn, Depends(page_require("equity:read"))],
     choice: Annotated[EquityChoice, Depends(equity_choice)],
 ) -> Response:
     """The equity page's table (the same CSV as the API's) as a download."""
     outcome, by = choice.outcome, choice.by
     report = equity_service.outcomes_report(session, by=[by], outcome=outcome)
+    record_analysis(
+        session,
+        actor=signed.user.name,
+        role=signed.user.role,
+        dimensions=[by],
+        outcome=outcome,
+        via="page /equity/outcomes.csv",
+        now=utc_now(),
+    )
     return Response(
         equity_service.outcomes_csv(report),
         media_type="text/csv; charset=utf-8",
@@ -341,8 +370,6 @@ def admin_page(
     request: Request,
     session: DbSession,
     signed: Annotated[SignedIn, Depends(page_require("users:admin"))],
-    message: str | None = None,
-    error: str | None = None,
 ) -> Response:
     """People and their roles; what the registry holds."""
     return render(
@@ -352,8 +379,10 @@ def admin_page(
         users=users(session),
         roles=ROLES,
         counts=registry.counts(session),
-        message=message,
-        error=error,
+        failed_sign_ins=failed_sign_ins(session, since=utc_now() - timedelta(hours=24)),
+        tokens=tokens(session),
+        token_expiry=token_expiry,
+        special_reads=reads(session, limit=50),
     )
 
 
@@ -376,6 +405,47 @@ def add_user_form(
     return RedirectResponse(
         "/admin?" + urlencode({"message": f"Added {name.strip()} ({role})."}),
         status.HTTP_303_SEE_OTHER,
+    )
+
+
+@router.post("/admin/tokens/{token_id}/revoke")
+def revoke_token_form(
+    token_id: RowId,
+    context: Context,
+    _signed: Annotated[SignedIn, Depends(page_action("users:admin"))],
+) -> Response:
+    """Revoke an API token at once."""
+    try:
+        with context.sessions.begin() as session:
+            row = revoke_token(session, token_id=token_id, now=utc_now())
+            done = f"Token {row.prefix}… revoked."
+    except UnknownToken as exc:
+        return RedirectResponse(
+            "/admin?" + urlencode({"error": str(exc)}), status.HTTP_303_SEE_OTHER
+        )
+    return RedirectResponse("/admin?" + urlencode({"message": done}), status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/admin/users/{verb}")
+def disable_user_form(
+    verb: Annotated[str, Path(pattern="^(disable|enable)$")],
+    context: Context,
+    signed: Annotated[SignedIn, Depends(page_action("users:admin"))],
+    name: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Disable a person (their sessions end, their tokens stop) or enable them again."""
+    if name == signed.user.name and verb == "disable":
+        error = "You cannot disable yourself: ask another admin."
+        return RedirectResponse("/admin?" + urlencode({"error": error}), status.HTTP_303_SEE_OTHER)
+    try:
+        with context.sessions.begin() as session:
+            set_disabled(session, name=name, disabled=verb == "disable", now=utc_now())
+    except UnknownUser as exc:
+        return RedirectResponse(
+            "/admin?" + urlencode({"error": str(exc)}), status.HTTP_303_SEE_OTHER
+        )
+    return RedirectResponse(
+        "/admin?" + urlencode({"message": f"{name} {verb}d."}), status.HTTP_303_SEE_OTHER
     )
 
 
@@ -417,8 +487,6 @@ def transparency_page(
     request: Request,
     session: DbSession,
     signed: SignedInOrNot,
-    message: Annotated[str | None, Query(max_length=200)] = None,
-    error: Annotated[str | None, Query(max_length=400)] = None,
 ) -> Response:
     """Public: headline figures, clocks met, repairs within target, you said, we did."""
     now = utc_now()
@@ -441,8 +509,6 @@ def transparency_page(
         figures=figures,
         published=equity_service.transparency_summary(session),
         rate=rate,
-        message=message,
-        error=error,
         chart=charts.bar_chart(
             bars, title="Legal deadlines met on time, last 12 months", unit=" %", max_value=100.0
         )

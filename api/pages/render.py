@@ -13,7 +13,8 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from api.auth import PUBLIC, may
-from api.session import SignedIn
+from api.pages.flash import FLASH_COOKIE, unseal
+from api.session import COOKIE_NAME, SignedIn
 from registry.clock import utc_now
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
@@ -76,13 +77,17 @@ def render(
 ) -> HTMLResponse:
     """The page from its template, with the person, navigation, clock and time zone filled in."""
     timezone = ZoneInfo(request.app.state.context.engine.calendar.timezone)
+    # Notices come only from this site's sealed cookie (api.pages.flash), never the address.
+    notice = unseal(request.cookies.get(COOKIE_NAME), request.cookies.get(FLASH_COOKIE))
+    context.setdefault("message", notice.get("message"))
+    context.setdefault("error", notice.get("error"))
     role = signed.user.role if signed else None
     now = context.pop("now", None) or utc_now()
 
     def when(moment: datetime | None, fmt: str = "%a %d %b %Y, %H:%M") -> str:
         return moment.astimezone(timezone).strftime(fmt) if moment else "—"
 
-    return TEMPLATES.TemplateResponse(
+    response = TEMPLATES.TemplateResponse(
         request,
         template,
         {
@@ -102,3 +107,6 @@ def render(
         },
         status_code=status_code,
     )
+    if FLASH_COOKIE in request.cookies:
+        response.delete_cookie(FLASH_COOKIE)
+    return response

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import secrets
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request, status
 from fastapi.responses import RedirectResponse, Response
 
-from api.auth import authenticate
-from api.deps import Context, DbSession, SignedInOrNot, public_page
+from api.auth import (
+    authenticate,
+    hash_token,
+    record_sign_in,
+    refuse_throttled,
+    set_password,
+    sign_in_throttled,
+)
+from api.deps import Context, DbSession, SignedInOrNot, page_action, page_require, public_page
 from api.models import User
 from api.pages.render import render
-from api.session import COOKIE_NAME, SESSION_LIFETIME, csrf_ok, end_session, start_session
+from api.session import COOKIE_NAME, SESSION_LIFETIME, SignedIn, csrf_ok, end_session, start_session
 from registry.clock import utc_now
 
 router = APIRouter(include_in_schema=False)
@@ -52,20 +60,32 @@ def login(
     login_csrf: Annotated[str | None, Form()] = None,
     next: Annotated[str | None, Form()] = None,
 ) -> Response:
-    """Check the password; on success start a session and go where the person was heading."""
+    """Check the password; on success start a session and go where the person was heading.
+
+    Throttled per account and per client (api.auth.sign_in_throttled): 429 while refused."""
     expected = request.cookies.get(LOGIN_CSRF_COOKIE)
+    client = request.client.host if request.client else "unknown"
     user = None
-    if expected and csrf_ok(expected, login_csrf):
+    status_code = 200
+    if not (expected and csrf_ok(expected, login_csrf)):
+        error = "The sign-in form had expired. Please try again."
+    elif sign_in_throttled(session, name=name, client=client, now=utc_now()):
+        refuse_throttled(name, client)
+        error = "Too many failed sign-ins for this account or from this network. Try again in 15 minutes."
+        status_code = 429
+    else:
         user = authenticate(session, name=name, password=password)
         error = "That user name and password do not match."
-    else:
-        error = "The sign-in form had expired. Please try again."
+        # Kept in its own transaction: the attempt counts even though this request then fails.
+        with context.sessions.begin() as own:
+            record_sign_in(own, name=name, client=client, now=utc_now(), succeeded=user is not None)
     if user is None:
         token = secrets.token_urlsafe(24)
         response = render(
             request,
             "login.html",
             None,
+            status_code=status_code,
             error=error,
             login_csrf=token,
             next_url=safe_next(next),
@@ -111,3 +131,52 @@ def logout(
 def home(signed: SignedInOrNot, _context: Context) -> Response:
     """The queue for people signed in; the public transparency page for everyone else."""
     return RedirectResponse("/queue" if signed else "/transparency", status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/docs")
+def api_docs(
+    request: Request, signed: Annotated[SignedIn, Depends(page_require("api:docs"))]
+) -> Response:
+    """The API's OpenAPI document in Swagger UI, for people signed in (files served locally)."""
+    return render(request, "docs.html", signed)
+
+
+@router.get("/account")
+def account_page(
+    request: Request, signed: Annotated[SignedIn, Depends(page_require("account:self"))]
+) -> Response:
+    """The signed-in person's own account: change the password."""
+    return render(request, "account.html", signed)
+
+
+@router.post("/account/password")
+def change_password(
+    request: Request,
+    context: Context,
+    signed: Annotated[SignedIn, Depends(page_action("account:self"))],
+    current: Annotated[str, Form(max_length=1024)] = "",
+    new: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    """Change one's own password (the current one is asked again); the person's other sessions
+    end, this one stays."""
+    with context.sessions.begin() as session:
+        if authenticate(session, name=signed.user.name, password=current) is None:
+            error = "The current password was not right; nothing changed."
+            return RedirectResponse(
+                "/account?" + urlencode({"error": error}), status.HTTP_303_SEE_OTHER
+            )
+    try:
+        with context.sessions.begin() as session:
+            set_password(
+                session,
+                name=signed.user.name,
+                password=new,
+                now=utc_now(),
+                keep_token_hash=hash_token(request.cookies.get(COOKIE_NAME, "")),
+            )
+    except ValueError as exc:
+        return RedirectResponse(
+            "/account?" + urlencode({"error": str(exc)}), status.HTTP_303_SEE_OTHER
+        )
+    done = "Password changed; your other sessions have ended."
+    return RedirectResponse("/account?" + urlencode({"message": done}), status.HTTP_303_SEE_OTHER)

@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from api.access_log import HOUSEHOLD_NEEDS, record_read
 from api.auth import may, officer_names
 from api.deps import AppContext, Context, DbSession, RowId, page_action, page_require
 from api.pages import sensors
@@ -152,8 +153,6 @@ def queue_page(
     area: Annotated[str | None, Query(max_length=10)] = None,
     officer: Annotated[str | None, Query(max_length=64)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-    message: str | None = None,
-    error: str | None = None,
 ) -> Response:
     """Cases by urgency (breached duties first), with quick filters, search and assignment."""
     now = utc_now()
@@ -202,8 +201,6 @@ def queue_page(
         personal=_may(signed, "cases:personal"),
         step_done=STEP_DONE,
         closure_words=CLOSURE_WORDS,
-        message=message,
-        error=error,
     )
 
 
@@ -301,8 +298,6 @@ def case_page(
     session: DbSession,
     context: Context,
     signed: Annotated[SignedIn, Depends(page_require("cases:read"))],
-    message: str | None = None,
-    error: str | None = None,
 ) -> Response:
     """One case: its next step, clocks, steps, people (by role), evidence, letters, timeline."""
     case = repository.get_case(session, case_id)
@@ -319,6 +314,16 @@ def case_page(
         needs=_may(signed, "households:needs"),
         now=now,
     )
+    if _may(signed, "households:needs"):
+        record_read(
+            session,
+            actor=signed.user.name,
+            role=signed.user.role,
+            what=HOUSEHOLD_NEEDS,
+            subject=f"home {case.home_id} (case {case.id})",
+            via=f"page /cases/{case.id}",
+            now=now,
+        )
     work_orders = repairs_repository.list_work_orders(session, case_id=case.id)
     return render(
         request,
@@ -373,8 +378,6 @@ def case_page(
         else [],
         notify_photos=case_photos(case) if may(signed.user.role, "cases:personal") else [],
         timeline=timeline(session, case),
-        message=message,
-        error=error,
     )
 
 

@@ -10,9 +10,11 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.access_log import HOUSEHOLD_NEEDS, record_read
 from api.auth import may
 from api.deps import AppContext, Context, DbSession, RowId, require
 from api.models import User
+from api.security import document_csp
 from compliance import repository, service
 from compliance.models import Case
 from compliance.schemas import (
@@ -34,7 +36,58 @@ from registry.clock import utc_now
 router = APIRouter(tags=["cases"])
 
 
+# Free text that may carry tenants' words (report text, notes, evidence given with a step): only
+# for roles allowed personal data (`cases:personal`, api/auth.py), as on the pages.
+PRIVATE_DETAILS = ("evidence",)
+
+
+def _without_personal(detail: CaseDetailOut) -> CaseDetailOut:
+    """The case as a role without `cases:personal` sees it: steps and clocks, not tenants' words."""
+    return detail.model_copy(
+        update={
+            "timeline": [
+                event.model_copy(
+                    update={
+                        "note": None,
+                        "details": {
+                            k: v for k, v in event.details.items() if k not in PRIVATE_DETAILS
+                        },
+                    }
+                )
+                for event in detail.timeline
+            ],
+            "evidence": [
+                item if item.rule else item.model_copy(update={"description": None})
+                for item in detail.evidence
+            ],
+        }
+    )
+
+
 def _detail(
+    case: Case,
+    engine: Engine,
+    user: User,
+    session: Session | None = None,
+    now: datetime | None = None,
+) -> CaseDetailOut:
+    detail = _full_detail(case, engine, user, session, now)
+    if session is not None and may(user.role, "households:needs"):
+        record_read(
+            session,
+            actor=user.name,
+            role=user.role,
+            what=HOUSEHOLD_NEEDS,
+            subject=f"home {case.home_id} (case {case.id})",
+            via=f"api case {case.id}",
+            now=now or utc_now(),
+        )
+    if not may(user.role, "cases:personal"):
+        return _without_personal(detail)
+    return detail
+
+
+def _full_detail(
     case: Case,
     engine: Engine,
     user: User | None = None,
@@ -259,7 +312,8 @@ def get_summary_html(
 ) -> HTMLResponse:
     """The written summary for the tenant, as HTML (large print on request)."""
     facts = _summary_facts(session, case_id, context)
-    return HTMLResponse(render_html(facts, large_print=large_print))
+    html = render_html(facts, large_print=large_print)
+    return HTMLResponse(html, headers={"Content-Security-Policy": document_csp(html)})
 
 
 @router.get("/cases/{case_id}/summary.pdf")

@@ -12,6 +12,7 @@ from api.deps import Context, DbSession, require
 from api.models import User
 from compliance import service
 from compliance.reporting import report_csv
+from registry.clock import plausible, plausible_day
 
 router = APIRouter(tags=["compliance"])
 
@@ -28,6 +29,10 @@ def _instant(value: str, tz: str, *, end: bool) -> datetime:
     except ValueError:
         pass
     else:
+        try:
+            plausible_day(day)
+        except ValueError as exc:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
         if end:
             day += timedelta(days=1)
         return datetime.combine(day, time(0), tzinfo=ZoneInfo(tz))
@@ -39,7 +44,10 @@ def _instant(value: str, tz: str, *, end: bool) -> datetime:
         ) from exc
     if at.tzinfo is None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{value!r} needs an offset")
-    return at
+    try:
+        return plausible(at)
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
 
 
 def _period(start: str, end: str, tz: str) -> tuple[datetime, datetime]:

@@ -6,10 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 
+from api.access_log import record_analysis
 from api.deps import DbSession, require
 from api.models import User
 from equity import service
 from equity.analysis import MEASURE_KEYS
+from equity.outcomes import GROUPS
 from equity.schemas import YouSaidWeDidIn, YouSaidWeDidOut
 from registry.clock import utc_now
 
@@ -37,30 +39,45 @@ def _outcome(outcome: str) -> str:
     return outcome
 
 
+def _logged(
+    session: DbSession, user: User, by: list[str] | None, outcome: str, via: str
+) -> tuple[list[str], str]:
+    """The checked groups and outcome, the read kept in the access log (api.access_log)."""
+    dims, outcome = _by(by or []), _outcome(outcome)
+    record_analysis(
+        session,
+        actor=user.name,
+        role=user.role,
+        dimensions=dims or list(GROUPS),
+        outcome=outcome,
+        via=via,
+        now=utc_now(),
+    )
+    return dims, outcome
+
+
 @router.get("/equity/outcomes")
 def outcomes(
     session: DbSession,
-    _user: Analyst,
+    user: Analyst,
     by: By = None,
     outcome: Outcome = "breached",
 ) -> dict[str, Any]:
     """An outcome by group: counts, rates or medians with 95 % intervals, ratio to the rest, tests."""
-    if by is None:
-        by = []
-    return service.outcomes_report(session, by=_by(by), outcome=_outcome(outcome))
+    dims, outcome = _logged(session, user, by, outcome, "GET /api/v1/equity/outcomes")
+    return service.outcomes_report(session, by=dims, outcome=outcome)
 
 
 @router.get("/equity/outcomes.csv")
 def outcomes_csv(
     session: DbSession,
-    _user: Analyst,
+    user: Analyst,
     by: By = None,
     outcome: Outcome = "breached",
 ) -> Response:
     """The same table as CSV."""
-    if by is None:
-        by = []
-    report = service.outcomes_report(session, by=_by(by), outcome=_outcome(outcome))
+    dims, outcome = _logged(session, user, by, outcome, "GET /api/v1/equity/outcomes.csv")
+    report = service.outcomes_report(session, by=dims, outcome=outcome)
     return Response(
         service.outcomes_csv(report),
         media_type="text/csv",
@@ -71,20 +88,29 @@ def outcomes_csv(
 @router.get("/equity/adjusted")
 def adjusted(
     session: DbSession,
-    _user: Analyst,
+    user: Analyst,
     by: By = None,
     outcome: Outcome = "breached",
 ) -> dict[str, Any]:
     """Adjusted odds ratios (logistic regression controlling for archetype, IMD decile, hazard)."""
-    if by is None:
-        by = []
-    return service.adjusted_report(session, by=_by(by), outcome=_outcome(outcome))
+    dims, outcome = _logged(session, user, by, outcome, "GET /api/v1/equity/adjusted")
+    return service.adjusted_report(session, by=dims, outcome=outcome)
 
 
 @router.get("/equity/silences")
-def silences(session: DbSession, _user: Analyst, by: By = None) -> dict[str, Any]:
+def silences(session: DbSession, user: Analyst, by: By = None) -> dict[str, Any]:
     """Sensor-found hazards no tenant reported, and homes with silent sensors, by group."""
-    return service.silences_report(session, by=_by(by))
+    dims = _by(by)
+    record_analysis(
+        session,
+        actor=user.name,
+        role=user.role,
+        dimensions=dims or list(GROUPS),
+        outcome="silences",
+        via="GET /api/v1/equity/silences",
+        now=utc_now(),
+    )
+    return service.silences_report(session, by=dims)
 
 
 @router.get("/transparency")

@@ -6,6 +6,7 @@ from typing import Annotated, cast
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
+from api.auth import may
 from api.deps import Context, DbSession, RowId, require
 from api.models import User
 from compliance import repository as cases
@@ -23,9 +24,10 @@ def case_evidence_series(
     n: int,
     session: DbSession,
     context: Context,
-    _user: Annotated[User, Depends(require("cases:read"))],
+    user: Annotated[User, Depends(require("cases:read"))],
 ) -> EvidenceSeriesOut:
-    """The n-th evidence item (1-based) with hourly readings around its window and its thresholds."""
+    """The n-th evidence item (1-based) with hourly readings around its window and its thresholds;
+    a report's own words only for roles with `cases:personal`."""
     case = cases.get_case(session, case_id)
     items = sorted(case.evidence, key=lambda e: e.id) if case is not None else []
     if not 1 <= n <= len(items):
@@ -33,9 +35,12 @@ def case_evidence_series(
     try:
         # cast: the Evidence row's mutable `figures: dict` meets the protocol's read-only Mapping.
         item = cast(EvidenceItem, items[n - 1])
-        return evidence_series(context.telemetry, item, case_id=case_id, n=n)
+        found = evidence_series(context.telemetry, item, case_id=case_id, n=n)
     except TelemetryStoreError as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"telemetry store: {exc}") from exc
+    if not found.rule and not may(user.role, "cases:personal"):
+        return found.model_copy(update={"description": None})  # a tenant's or staff's report text
+    return found
 
 
 @router.get("/fleet/tasks", response_model=list[FleetTaskOut])

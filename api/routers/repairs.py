@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
 
 from api.deps import Context, DbSession, RowId, require
 from api.models import User
@@ -159,3 +159,13 @@ def define_kpi(body: KpiIn, session: DbSession, _user: Writer) -> dict[str, Any]
         "denominator": row.denominator,
         "filter": row.filter,
     }
+
+
+@router.delete("/repairs/kpis/{name}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_kpi(
+    name: Annotated[str, Path(min_length=1, max_length=100)], session: DbSession, _user: Writer
+) -> Response:
+    """Remove a resident-driven KPI by name; 404 when there is none of that name."""
+    if not service.delete_kpi(session, name=name):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no KPI named {name!r}")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

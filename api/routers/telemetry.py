@@ -14,7 +14,7 @@ from ingest.retention import HOUR_S, HourlyReading, hourly_split
 from ingest.schemas import DeadLetterOut
 from ingest.store import TelemetryStoreError, epoch_bounds_s
 from registry import repository as registry
-from registry.clock import from_epoch_s, utc_now
+from registry.clock import from_epoch_s, plausible, utc_now
 
 router = APIRouter(tags=["telemetry"])
 
@@ -28,8 +28,9 @@ def parse_instant(value: str | None, name: str) -> datetime | None:
         return None
     try:
         if value.lstrip("-").isdigit():
-            return from_epoch_s(int(value))
-        moment = datetime.fromisoformat(value)
+            moment: datetime | None = from_epoch_s(int(value))
+        else:
+            moment = datetime.fromisoformat(value)
     except (ValueError, OverflowError, OSError):
         moment = None
     if moment is None or moment.tzinfo is None:
@@ -37,7 +38,10 @@ def parse_instant(value: str | None, name: str) -> datetime | None:
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             f"{name} must be RFC 3339 with an offset, or epoch seconds",
         )
-    return moment
+    try:
+        return plausible(moment)
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{name}: {exc}") from None
 
 
 @router.get("/homes/{home_id}/telemetry")

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 GATEWAY_KEY = "production-shape-provisioning-key"
-INGEST_PASSWORD = "ingest-secret"
+INGEST_PASSWORD = "ingest-secret-of-the-test"  # production: 16+ characters
 LONG_RUNNING = ("ingest", "detectors", "scheduler", "api")
 
 
@@ -62,6 +62,9 @@ def test_each_compose_service_as_its_own_process_turns_a_damp_home_into_a_case(
         "HOMESAFE_AUDIT_KEY": "production-shape-audit-key-of-some-length",
         "HOMESAFE_DETECT_INTERVAL_S": "5",
         "HOMESAFE_METRICS_PORT": "0",
+        # As compose sets them: a real install (no short or default secret), the proxy trusted.
+        "HOMESAFE_PRODUCTION": "true",
+        "HOMESAFE_TRUSTED_PROXIES": "127.0.0.1",
     }
     assert set(services["ingest"]["environment"]) <= set(env)
     api_port = free_port()
@@ -75,10 +78,16 @@ def test_each_compose_service_as_its_own_process_turns_a_damp_home_into_a_case(
     homesafe(["registry", "import", "homes.csv", "households.csv"], env=env, cwd=tmp_path)
     homesafe(local(services["broker-config"]["command"], tmp_path, api_port), env=env, cwd=tmp_path)
     broker = make_mosquitto(
-        password_file=tmp_path / "auth" / "passwd", acl_file=tmp_path / "auth" / "acl"
+        password_file=tmp_path / "auth" / "passwd",
+        acl_file=tmp_path / "auth" / "acl",
+        ingest_password_file=tmp_path / "auth" / "ingest.passwd",
+        ingest_acl_file=tmp_path / "auth" / "ingest.acl",
     )
     assert broker.port != broker_port
-    env["HOMESAFE_MQTT_URL"] = f"mqtt://{ingest_user}:{INGEST_PASSWORD}@127.0.0.1:{broker.port}"
+    # Ingest on its own listener (compose: 1884); gateways on the gateways' one.
+    env["HOMESAFE_MQTT_URL"] = (
+        f"mqtt://{ingest_user}:{INGEST_PASSWORD}@127.0.0.1:{broker.ingest_port}"
+    )
     homesafe(["users", "add", "officer", "--role", "officer"], env=env, cwd=tmp_path)
     token = (
         homesafe(["tokens", "create", "officer"], env=env, cwd=tmp_path).strip().splitlines()[-1]

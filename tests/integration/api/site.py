@@ -65,6 +65,17 @@ class Site:
         return self.sessions_by_role[role]
 
 
+def notice(response) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The message or error a page redirect leaves for the next page (api.pages.flash)."""
+    from http.cookies import SimpleCookie
+
+    from api.pages.flash import FLASH_COOKIE, unseal
+
+    sent: SimpleCookie = SimpleCookie(response.request.headers.get("cookie", ""))
+    session_cookie = sent[COOKIE_NAME].value if COOKIE_NAME in sent else None
+    return unseal(session_cookie, response.cookies.get(FLASH_COOKIE))
+
+
 def readings_for(
     home_id: str, gateway_id: str, sensor: str, *, end: datetime, hours: int
 ) -> list[Reading]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,7 +17,7 @@ from registry.clock import utc_now
 from repairs import repository
 from repairs.schemas import WorkOrderIn
 from repairs.service import add_contractor, raise_work_order
-from tests.integration.api.site import Site, build_site
+from tests.integration.api.site import Site, build_site, notice
 
 pytestmark = pytest.mark.integration
 
@@ -37,7 +36,7 @@ def _post(site: Site, role: str, path: str, **form: str):  # type: ignore[no-unt
 def _said(response) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """The message or error the redirect carries back to the page."""
     assert response.status_code == 303, response.text[:300]
-    return {k: v[0] for k, v in parse_qs(urlsplit(response.headers["location"]).query).items()}
+    return notice(response)
 
 
 def _local(hours_ago: float = 0) -> str:

@@ -16,6 +16,7 @@ from homesafe.bootstrap import build, detect_once
 from homesafe.migrate import upgrade
 from homesafe.settings import Settings
 from ingest.contract import Reading
+from registry.clock import utc_now
 from registry.service import import_registry
 from tests.factories import homes_csv
 
@@ -66,7 +67,8 @@ def test_passes_keep_state_open_a_leak_case_and_chart_its_evidence(
         tasks = session.query(FleetTaskRow).all()
         assert [(t.gateway_id, t.kind) for t in tasks] == [("gw-0002", "silent")]
         add_user(session, name="officer-1", role="officer", now=now)
-        token = create_token(session, name="officer-1", now=now)
+        # Made now (tokens expire, issue 12): the passes above ran at the test's own times.
+        token = create_token(session, name="officer-1", now=utc_now())
         session.commit()
     app = create_app(AppContext(services.sessions, services.telemetry, services.compliance))
     with TestClient(app) as client:

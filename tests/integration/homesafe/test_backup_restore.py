@@ -165,9 +165,11 @@ def test_a_backup_restores_into_empty_stores_with_everything_in_it(
     use(monkeypatch, make_stores("target"))
     assert main(["restore", str(tmp_path / "backup")]) == 0
     assert snapshot(now) == before  # with the checkpoint signatures checked
-    monkeypatch.delenv("HOMESAFE_AUDIT_KEY")
-    assert main(["audit", "verify"]) == 0
+    assert main(["audit", "verify"]) == 0  # with the key: anchored to the signed checkpoint
     assert "audit log intact" in capsys.readouterr().out
+    monkeypatch.delenv("HOMESAFE_AUDIT_KEY")
+    assert main(["audit", "verify"]) == 3  # without it: consistent, not proven (issue 12)
+    assert "consistent but not proven" in capsys.readouterr().out
 
     # A second restore would merge into live data: refused, in one line, before touching anything.
     assert main(["restore", str(tmp_path / "backup")]) == 2

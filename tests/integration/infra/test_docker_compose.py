@@ -36,6 +36,17 @@ HOMESAFE_VARS = {
     "HOMESAFE_TIMEZONE",
     "HOMESAFE_GATEWAY_KEY",
     "HOMESAFE_AUDIT_KEY",
+    "HOMESAFE_PRODUCTION",
+    "HOMESAFE_TRUSTED_PROXIES",
+}
+# docker-compose.yml has no default secrets: these stand in for the operator's.
+SECRETS = {
+    "POSTGRES_PASSWORD": "a-postgres-password-of-the-landlord",
+    "HOMESAFE_MQTT_PASSWORD": "an-mqtt-password-for-ingest-only",
+    "HOMESAFE_GATEWAY_KEY": "g" * 40,
+    "HOMESAFE_AUDIT_KEY": "a" * 40,
+    "HOMESAFE_PUBLIC_HOST": "homesafe.landlord.example",
+    "HOMESAFE_TLS": "internal",
 }
 
 
@@ -51,11 +62,7 @@ def compose() -> dict[str, Any]:
         capture_output=True,
         text=True,
         timeout=60,
-        env={
-            k: v
-            for k, v in os.environ.items()
-            if k not in ("POSTGRES_PASSWORD", "HOMESAFE_MQTT_PASSWORD")
-        },
+        env={**{k: v for k, v in os.environ.items() if k not in SECRETS}, **SECRETS},
     )
     assert result.returncode == 0, result.stderr
     parsed: dict[str, Any] = yaml.safe_load(result.stdout)
@@ -104,7 +111,7 @@ def test_each_homesafe_service_is_configured_only_by_homesafe_variables(
     assert set(env) == HOMESAFE_VARS
 
     mqtt = urlsplit(env["HOMESAFE_MQTT_URL"])
-    assert (mqtt.scheme, mqtt.hostname, mqtt.port) == ("mqtt", "mosquitto", 1883)
+    assert (mqtt.scheme, mqtt.hostname, mqtt.port) == ("mqtt", "mosquitto", 1884)  # ingest's own
     telemetry = urlsplit(env["HOMESAFE_TELEMETRY_URL"])
     assert (telemetry.scheme, telemetry.hostname, telemetry.port, telemetry.path) == (
         "influxdb",
@@ -158,32 +165,40 @@ def test_the_dockerfile_installs_the_project_on_python_311_slim() -> None:
 
 
 def test_the_compose_mosquitto_config_runs_and_enforces_auth(tmp_path: Path) -> None:
-    """The mounted mosquitto.conf, with its paths moved into tmp_path, starts and refuses strangers."""
+    """The mounted mosquitto.conf, with its paths and ports moved into tmp_path, starts, refuses
+    strangers, binds gateways' client ids to their usernames (a gateway sending ingest's client id
+    does not knock ingest off), keeps ingest on its own listener, and serves TLS on 8883."""
+    from ingest.broker_config import gateway_password, write_broker_config
+    from tests.tls import make_certificates
+
     auth, data = tmp_path / "auth", tmp_path / "data"
     auth.mkdir()
     data.mkdir()
-    subprocess.run(
-        [
-            find_binary("mosquitto_passwd", "HOMESAFE_TEST_NOT_SET"),
-            "-b",
-            "-c",
-            str(auth / "passwd"),
-            "ingest",
-            "pw",
-        ],
-        check=True,
+    write_broker_config(
+        gateway_ids=["gw-1"],
+        gateway_key="k",
+        password_file=auth / "passwd",
+        acl_file=auth / "acl",
+        ingest_user="ingest",
+        ingest_password="pw",
+        ingest_password_file=auth / "ingest.passwd",
+        ingest_acl_file=auth / "ingest.acl",
     )
-    (auth / "acl").write_text("user ingest\ntopic read homesafe/v1/gw/#\n")
+    certs = make_certificates(tmp_path / "certs", name="broker")
     shutil.copy(ROOT / "scripts" / "docker" / "health.acl", tmp_path / "health.acl")
-    public, health = free_port(), free_port()
+    public, tls, ingest, health = free_port(), free_port(), free_port(), free_port()
     conf = (ROOT / "scripts" / "docker" / "mosquitto.conf").read_text()
-    assert "listener 1883\n" in conf
-    assert "listener 1880 127.0.0.1\n" in conf
+    for listener in ("1883", "8883", "1884", "1880 127.0.0.1"):
+        assert f"listener {listener}\n" in conf
+    assert conf.count("use_username_as_clientid true") == 2  # both gateway listeners
     conf = (
         conf.replace("/mosquitto/auth", str(auth))
         .replace("/mosquitto/config", str(tmp_path))
         .replace("/mosquitto/data", str(data))
+        .replace("/mosquitto/certs", str(certs.ca.parent))
         .replace("listener 1883\n", f"listener {public} 127.0.0.1\n")
+        .replace("listener 8883\n", f"listener {tls} 127.0.0.1\n")
+        .replace("listener 1884\n", f"listener {ingest} 127.0.0.1\n")
         .replace("listener 1880 127.0.0.1\n", f"listener {health} 127.0.0.1\n")
     )
     (tmp_path / "mosquitto.conf").write_text(conf + "user root\n" if os.getuid() == 0 else conf)
@@ -199,11 +214,12 @@ def test_the_compose_mosquitto_config_runs_and_enforces_auth(tmp_path: Path) -> 
     )
     try:
         deadline = time.monotonic() + 10
-        while not (port_open("127.0.0.1", public) and port_open("127.0.0.1", health)):
+        while not all(port_open("127.0.0.1", p) for p in (public, tls, ingest, health)):
             assert proc.poll() is None, (tmp_path / "mosquitto.log").read_text()
             assert time.monotonic() < deadline, (tmp_path / "mosquitto.log").read_text()
             time.sleep(0.05)
         sub = find_binary("mosquitto_sub", "HOMESAFE_TEST_NOT_SET")
+        pub = find_binary("mosquitto_pub", "HOMESAFE_TEST_NOT_SET")
         healthy = subprocess.run(
             [
                 sub,
@@ -230,6 +246,70 @@ def test_the_compose_mosquitto_config_runs_and_enforces_auth(tmp_path: Path) -> 
         )
         assert anonymous.returncode != 0
         assert "not authorised" in anonymous.stderr
+        # Ingest listens on its own port with the client id of its persistent session ...
+        listening = subprocess.Popen(
+            [
+                sub,
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(ingest),
+                "-u",
+                "ingest",
+                "-P",
+                "pw",
+                "-i",
+                "homesafe-ingest",
+                "-c",
+                "-q",
+                "1",
+                "-t",
+                "homesafe/v1/gw/#",
+                "-C",
+                "1",
+                "-W",
+                "10",
+                "-V",
+                "mqttv5",
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(0.5)
+        # ... and a gateway sending that client id over TLS becomes "gw-1": ingest stays on.
+        published = subprocess.run(
+            [
+                pub,
+                "-h",
+                "localhost",
+                "-p",
+                str(tls),
+                "--cafile",
+                str(certs.ca),
+                "-u",
+                "gw-1",
+                "-P",
+                gateway_password("k", "gw-1"),
+                "-i",
+                "homesafe-ingest",
+                "-q",
+                "1",
+                "-t",
+                "homesafe/v1/gw/gw-1/telemetry",
+                "-m",
+                "over tls",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        assert published.returncode == 0, published.stderr
+        out, _ = listening.communicate(timeout=15)
+        assert out.strip() == "over tls"
+        assert (
+            "already connected, closing old connection"
+            not in (tmp_path / "mosquitto.log").read_text()
+        )
     finally:
         proc.terminate()
         proc.wait(timeout=10)
