@@ -33,4 +33,4 @@ $(STAMP): pyproject.toml | $(BIN)/python
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy registry ingest detectors compliance repairs equity interop api firmware_sim homesafe
+	$(BIN)/mypy registry ingest detectors compliance repairs equity interop notify api firmware_sim homesafe

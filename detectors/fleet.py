@@ -39,6 +39,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -118,7 +119,7 @@ class FleetSettings:
     out_of_range_hours_h: int = 2
 
 
-def _nan(shape: tuple[int, ...], dtype: type = np.float32) -> npt.NDArray[np.generic]:
+def _nan(shape: tuple[int, ...], dtype: type = np.float32) -> npt.NDArray[Any]:
     return np.full(shape, np.nan, dtype=dtype)
 
 
@@ -172,7 +173,7 @@ def layout_id(layout: np.dtype[np.void]) -> str:
 
 def layout_fields(layout: np.dtype[np.void]) -> list[list[object]]:
     """A layout as JSON-able [name, type, shape] triples."""
-    fields = layout.fields or {}
+    fields: dict[str, Any] = dict(layout.fields or {})
     return [
         [name, fields[name][0].base.str, list(fields[name][0].shape)] for name in layout.names or ()
     ]
@@ -180,7 +181,7 @@ def layout_fields(layout: np.dtype[np.void]) -> list[list[object]]:
 
 def layout_from_fields(fields: list[list[object]]) -> np.dtype[np.void]:
     """The layout `layout_fields` described."""
-    return np.dtype([(str(name), str(kind), tuple(shape)) for name, kind, shape in fields])  # type: ignore[misc]
+    return np.dtype([(str(name), str(kind), tuple(shape)) for name, kind, shape in fields])  # type: ignore[arg-type]
 
 
 @dataclass
@@ -188,7 +189,7 @@ class FleetState:
     """Detector state of many sensors: row i belongs to `keys[i]`."""
 
     keys: list[tuple[str, str]] = field(default_factory=list)
-    arrays: dict[str, npt.NDArray[np.generic]] = field(default_factory=dict)
+    arrays: dict[str, npt.NDArray[Any]] = field(default_factory=dict)
     index: dict[tuple[str, str], int] = field(default_factory=dict)
     late_ignored: int = (
         0  # folded sensor-hours with late readings in the last `hour_batch` (not persisted)
@@ -204,7 +205,7 @@ class FleetState:
             if name not in self.arrays:
                 self.arrays[name] = np.full((len(self.keys), *shape), fill, dtype=dtype)
 
-    def __getitem__(self, name: str) -> npt.NDArray[np.generic]:
+    def __getitem__(self, name: str) -> npt.NDArray[Any]:
         """One state array."""
         return self.arrays[name]
 
@@ -217,11 +218,11 @@ class FleetState:
             for offset, key in enumerate(new):
                 self.index[key] = start + offset
             for name, (shape, dtype, fill) in ARRAYS.items():
-                extra = np.full((len(new), *shape), fill, dtype=dtype)
+                extra: npt.NDArray[Any] = np.full((len(new), *shape), fill, dtype=dtype)
                 self.arrays[name] = np.concatenate([self.arrays[name], extra])
         return np.fromiter((self.index[k] for k in keys), dtype=np.int64, count=len(keys))
 
-    def copy_rows(self, rows: npt.NDArray[np.int64]) -> dict[str, npt.NDArray[np.generic]]:
+    def copy_rows(self, rows: npt.NDArray[np.int64]) -> dict[str, npt.NDArray[Any]]:
         """The state of some rows (for tests and recomputation)."""
         return {name: array[rows].copy() for name, array in self.arrays.items()}
 
@@ -237,7 +238,7 @@ class FleetState:
     @classmethod
     def from_records(cls, keys: list[tuple[str, str]], records: npt.NDArray[np.void]) -> FleetState:
         """A state from records of any layout: fields matched by name, missing ones filled fresh."""
-        arrays: dict[str, npt.NDArray[np.generic]] = {}
+        arrays: dict[str, npt.NDArray[Any]] = {}
         present = set(records.dtype.names or ())
         for name, (shape, dtype, fill) in ARRAYS.items():
             if name in present and records[name].shape[1:] == shape:
@@ -492,7 +493,7 @@ def serious_hours_per_day(state: FleetState, rows: npt.NDArray[np.int64], hour: 
 
 
 def _shift(
-    ring: npt.NDArray[np.generic],
+    ring: npt.NDArray[Any],
     rows: npt.NDArray[np.int64],
     by: npt.NDArray[np.int64],
     fill: float | bool,
@@ -529,7 +530,7 @@ def fold_hours(
         rows = batch.rows[take]
         rows, first = np.unique(rows, return_index=True)
         take = take[first]
-        fresh = state["through_s"][rows] <= hour_s  # type: ignore[operator]
+        fresh = state["through_s"][rows] <= hour_s
         rows, take = rows[fresh], take[fresh]
         if rows.size:
             _fold_one_hour(state, rows, hour_s, batch, take, sites, timezone, settings, result)
@@ -790,7 +791,7 @@ def _conditions(
     return out
 
 
-HAZARD_RULES = {
+HAZARD_RULES: dict[str, Any] = {
     "sustained_humidity": SUSTAINED_HUMIDITY,
     "ventilation_adf": VENTILATION,
     "mould_growth": MOULD_GROWTH,
@@ -854,7 +855,17 @@ def _emit(
             if key in HAZARD_RULES:
                 result.findings.append(
                     _finding(
-                        state, key, row, j, ref, site, end, conditions, health_c, serious_c, hypo_c
+                        state,
+                        key,
+                        row,
+                        int(j),
+                        ref,
+                        site,
+                        end,
+                        conditions,
+                        health_c,
+                        serious_c,
+                        hypo_c,
                     )
                 )
             else:

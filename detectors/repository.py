@@ -103,10 +103,10 @@ def save_state(
                 f"INSERT INTO {STATE_TABLE} ({COPY_COLUMNS}) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (gateway_id, sensor_id) DO UPDATE SET layout = excluded.layout, "
                 "through_s = excluded.through_s, state = excluded.state",
-                (
+                [
                     (g, s, name, through[i], payload[i * width : (i + 1) * width])
                     for i, (g, s) in enumerate(keys)
-                ),
+                ],
             )
     finally:
         cursor.close()

@@ -54,7 +54,7 @@ def evidence_series(
                 for k, v in row.items()
                 if k in ("temperature_c", "humidity_pct", "wme_pct")
             }
-            series.append(SeriesPoint(t=label.to_pydatetime(), **values))  # type: ignore[union-attr]
+            series.append(SeriesPoint(t=label.to_pydatetime(), **values))
     return EvidenceSeriesOut(
         case_id=case_id,
         evidence=n,
