@@ -9,7 +9,6 @@ first; the officer can change the hazard after investigating (a new case for a n
 from __future__ import annotations
 
 import secrets
-from typing import Literal, get_args
 
 from compliance.rules import HAZARD_KEYS
 
@@ -49,8 +48,6 @@ EMERGENCY_PROMPTS: tuple[str, ...] = (
     "Can they not secure the home (a door or ground-floor window will not lock)?",
 )
 
-Channel = Literal["phone", "email", "letter", "in_person", "web", "visit"]
-CHANNELS: tuple[str, ...] = get_args(Channel)
 CHANNEL_WORDS: dict[str, str] = {
     "phone": "Phone call",
     "email": "Email",

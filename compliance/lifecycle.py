@@ -35,10 +35,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Literal, get_args
 
 from compliance.calendar import WorkingDayCalendar
 from compliance.clocks import due_at
+from compliance.enums import (
+    CEASE_REASONS,
+    CLOSURE_REASONS,
+    EVENT_TYPES,
+    INVESTIGATION_METHODS,
+    INVESTIGATION_TYPES,
+    OUTCOMES,
+    Accommodation,
+    CaseStatus,
+    Category,
+    ClockStatus,
+    ClosureReason,
+    Ended,
+    EventType,
+    InvestigationMethod,
+    InvestigationType,
+    Outcome,
+    Source,
+)
 from compliance.rules import (
     HAZARD_BY_KEY,
     OVERCROWDING,
@@ -46,51 +64,6 @@ from compliance.rules import (
     RuleSet,
 )
 
-Category = Literal["emergency", "significant", "potential"]
-Source = Literal["sensor", "tenant", "staff", "contractor"]
-Outcome = Literal["emergency", "significant", "not_significant", "no_hazard"]
-ClockStatus = Literal["running", "met", "breached", "breached_excused"]
-Ended = Literal["done", "ceased"]
-CaseStatus = Literal["open", "closed"]
-InvestigationType = Literal["emergency", "standard", "renewed", "further"]
-InvestigationMethod = Literal["in_person", "remote"]
-Accommodation = Literal[
-    "not_due", "due", "offered", "accepted", "declined", "moved", "returned", "ended"
-]
-ClosureReason = Literal[
-    "work_complete_verified", "no_hazard_found", "tenancy_ended", "duplicate", "out_of_scope"
-]
-CeaseReason = Literal["household_moved_out", "third_party_consent_refused"]
-EventType = Literal[
-    # the contract's events
-    "investigation_booked",
-    "access_failed",
-    "investigation_concluded",
-    "summary_sent",
-    "safety_work_started",
-    "safety_work_completed",
-    "supplementary_work_started",
-    "alternative_accommodation_offered",
-    "alternative_accommodation_declined",
-    "closed",
-    "reopened",
-    # Homesafe's further steps (docs/api.md, "Case events")
-    "renewed_investigation_requested",
-    "further_investigation_opened",
-    "supplementary_steps_taken",
-    "supplementary_work_completed",
-    "alternative_accommodation_accepted",
-    "household_moved",
-    "household_returned",
-    "emergency_duty_ceased",
-    "closure_requested",
-]
-EVENT_TYPES: tuple[str, ...] = get_args(EventType)
-OUTCOMES: tuple[str, ...] = get_args(Outcome)
-INVESTIGATION_TYPES: tuple[str, ...] = get_args(InvestigationType)
-INVESTIGATION_METHODS: tuple[str, ...] = get_args(InvestigationMethod)
-CLOSURE_REASONS: tuple[str, ...] = get_args(ClosureReason)
-CEASE_REASONS: tuple[str, ...] = get_args(CeaseReason)
 HAZARD_FOUND: tuple[str, ...] = ("emergency", "significant")
 SAFETY_KINDS: tuple[str, ...] = ("emergency_action", "safety_work")
 WORK_KINDS: tuple[str, ...] = ("emergency_action", "safety_work", "supplementary_work")

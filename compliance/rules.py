@@ -13,18 +13,14 @@ from datetime import date, datetime, tzinfo
 from typing import Literal
 
 from compliance.calendar import local_date
-
-ClockKind = Literal[
-    "emergency_action", "investigate", "written_summary", "safety_work", "supplementary_work"
-]
-CLOCK_KINDS: tuple[ClockKind, ...] = (
-    "emergency_action",
-    "investigate",
-    "written_summary",
-    "safety_work",
-    "supplementary_work",
+from compliance.enums import (
+    ClockKind,
+    DurationUnit,
+    Duty,
+    EmergencyClockStart,
+    SensorAwareness,
+    SensorNewInformation,
 )
-DurationUnit = Literal["working_days", "hours", "days"]
 
 
 @dataclass(frozen=True)
@@ -136,17 +132,6 @@ def hhsrs_reference(key: str, on: date) -> HhsrsReference:
     if on >= HHSRS_2026_IN_FORCE:
         return HhsrsReference("HHSRS 2026", hazard.name_2026, None, hazard.confirmed_2026)
     return HhsrsReference("HHSRS 2005", hazard.name_2005, hazard.number_2005, True)
-
-
-Duty = Literal[
-    "emergency_action",
-    "investigate",
-    "renewed_investigation",
-    "written_summary",
-    "safety_work",
-    "supplementary_steps",
-    "supplementary_work",
-]
 
 
 @dataclass(frozen=True)
@@ -316,11 +301,6 @@ def rule_set_for(
             f"awareness on {day.isoformat()} is before Awaab's Law ({first.isoformat()})"
         )
     return max(in_force, key=lambda rule_set: rule_set.effective_from)
-
-
-EmergencyClockStart = Literal["awareness", "identification"]
-SensorAwareness = Literal["on_detection", "on_triage"]
-SensorNewInformation = Literal["after_work", "always"]
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from pydantic import (
     AliasChoices,
@@ -14,44 +14,19 @@ from pydantic import (
     field_validator,
 )
 
-from compliance import lifecycle
+from compliance.enums import (
+    ApiEventType,
+    Category,
+    ClockKind,
+    ClockStatus,
+    Ended,
+    InvestigationType,
+    Outcome,
+    ReportSource,
+    Source,
+)
 from compliance.rules import HAZARD_KEYS
 from registry.clock import Instant, to_rfc3339
-
-Category = Literal["emergency", "significant", "potential"]
-Source = Literal["sensor", "tenant", "staff", "contractor"]
-ClockKind = Literal[
-    "emergency_action", "investigate", "written_summary", "safety_work", "supplementary_work"
-]
-ClockStatus = Literal["running", "met", "breached", "breached_excused"]
-EventType = Literal[
-    "investigation_booked",
-    "access_failed",
-    "investigation_concluded",
-    "summary_sent",
-    "safety_work_started",
-    "safety_work_completed",
-    "supplementary_work_started",
-    "alternative_accommodation_offered",
-    "alternative_accommodation_declined",
-    "closed",
-    "reopened",
-    # Homesafe's further steps (docs/api.md, "Case events")
-    "renewed_investigation_requested",
-    "further_investigation_opened",
-    "supplementary_steps_taken",
-    "supplementary_work_completed",
-    "alternative_accommodation_accepted",
-    "household_moved",
-    "household_returned",
-    "emergency_duty_ceased",
-    "closure_requested",
-    "triage_confirmed",  # an officer confirms a sensor finding (on_triage setting)
-]
-assert set(get_args(EventType)) == {*lifecycle.EVENT_TYPES, "triage_confirmed"}
-InvestigationType = Literal["emergency", "standard", "renewed", "further"]
-Ended = Literal["done", "ceased"]
-Outcome = Literal["emergency", "significant", "not_significant", "no_hazard"]
 
 
 class _Out(BaseModel):
@@ -69,7 +44,7 @@ class ReportIn(BaseModel):
 
     home_id: str = Field(min_length=1, max_length=64)
     hazard: str = Field(min_length=1, max_length=40)
-    source: Literal["tenant", "staff", "contractor"]
+    source: ReportSource
     reported_at: Instant
     description: str = Field(default="", max_length=10_000)
     emergency: bool = False
@@ -100,7 +75,7 @@ class EventIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    type: EventType
+    type: ApiEventType
     at: Instant
     note: str | None = Field(
         default=None, max_length=10_000, description="internal: never printed on a letter"

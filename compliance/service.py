@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from compliance import audit, events, lifecycle, repository
 from compliance.calendar import WorkingDayCalendar
 from compliance.clocks import triage_due_at, warning_times
+from compliance.enums import EVENT_TYPES
 from compliance.lifecycle import (
     AccessAttempt,
     CaseState,
@@ -1544,7 +1545,7 @@ def possible_steps(case: Case, engine: Engine, *, at: datetime) -> list[str]:
     rule_set = engine.rule_set(case.rule_set, case.aware_at)
     at = max(at, case.aware_at)
     allowed = []
-    for kind in lifecycle.EVENT_TYPES:
+    for kind in EVENT_TYPES:
         if kind in ("closed", "closure_requested", "reopened"):
             continue
         trial = lifecycle.Event(type=kind, at=at, actor="trial", **_TRIAL.get(kind, {}))  # type: ignore[arg-type]

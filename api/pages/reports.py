@@ -22,6 +22,7 @@ from api.deps import AppContext, Context, DbSession, page_action, page_require
 from api.pages.render import render, words
 from api.session import SignedIn
 from compliance import intake, photos, service
+from compliance.enums import CHANNELS
 from compliance.models import Case
 from compliance.schemas import ReportIn
 from registry import repository as registry
@@ -207,7 +208,7 @@ def record_report_form(
         errors.append("Choose what the problem is.")
     if form.emergency not in ("yes", "no"):
         errors.append("Say whether it is a potential emergency (yes or no).")
-    if form.channel not in intake.CHANNELS:
+    if form.channel not in CHANNELS:
         errors.append("Choose how the report came to us.")
     if form.reporter not in intake.REPORTERS:
         errors.append("Choose who reported it.")

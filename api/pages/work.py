@@ -26,9 +26,9 @@ from api.pages.render import duration, render, words
 from api.pages.resident import case_photos
 from api.session import SignedIn
 from compliance import repository, service
-from compliance.lifecycle import CEASE_REASONS, CLOSURE_REASONS
+from compliance.enums import CEASE_REASONS, CLOSURE_REASONS, ClockKind
 from compliance.models import Case
-from compliance.schemas import ClockKind, EventIn, WorkPlanIn
+from compliance.schemas import EventIn, WorkPlanIn
 from notify import service as notify_service
 from registry import repository as registry
 from registry.clock import utc_now

@@ -16,13 +16,13 @@ from api.deps import AppContext, Context, DbSession, RowId, require
 from api.models import User
 from api.security import document_csp
 from compliance import repository, service
+from compliance.enums import ClockKind
 from compliance.models import Case
 from compliance.schemas import (
     AssignmentIn,
     CannotMeetIn,
     CaseDetailOut,
     CaseOut,
-    ClockKind,
     EventIn,
     EventOut,
     ExcuseIn,

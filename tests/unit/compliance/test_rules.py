@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from compliance.enums import CLOCK_KINDS
 from compliance.rules import (
-    CLOCK_KINDS,
     HAZARDS,
     PHASE_1,
     PHASE_2,

@@ -70,6 +70,6 @@ def test_every_homesafe_value_maps_onto_a_code():
         (enums.WORK_STATUS_FOR.values(), enums.WORK_STATUSES),
     ):
         assert set(mapped) <= set(codes)
-    from compliance.lifecycle import EVENT_TYPES
+    from compliance.enums import EVENT_TYPES
 
     assert set(EVENT_TYPES) | {"triage_confirmed"} == set(enums.INVESTIGATION_STATUS_FOR_EVENT)
