@@ -13,6 +13,9 @@ from ingest.models import DeadLetter, GatewayHealthRow, SensorHealthRow
 from registry.clock import from_epoch_s
 
 
+PayloadEncoding = Literal["utf-8", "base64"]  # how a dead letter's bytes are shown
+
+
 class DeadLetterOut(BaseModel):
     """A dead letter; payload is text when it is valid UTF-8, else base64 (see payload_encoding)."""
 
@@ -24,7 +27,7 @@ class DeadLetterOut(BaseModel):
     gateway_id: str | None
     reason: str
     payload: str
-    payload_encoding: Literal["utf-8", "base64"]
+    payload_encoding: PayloadEncoding
     payload_truncated: bool
     rejected_readings: int
 
@@ -34,7 +37,7 @@ class DeadLetterOut(BaseModel):
         raw = bytes(row.payload)
         try:
             text = raw.decode("utf-8")
-            encoding: Literal["utf-8", "base64"] = "utf-8"
+            encoding: PayloadEncoding = "utf-8"
         except UnicodeDecodeError:
             text = base64.b64encode(raw).decode("ascii")
             encoding = "base64"

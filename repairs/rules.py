@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from repairs.enums import PRIORITY_KEYS
+
 
 @dataclass(frozen=True)
 class Priority:
@@ -21,22 +23,8 @@ PRIORITIES: tuple[Priority, ...] = (
     Priority("urgent", 7 * 24.0, False),
     Priority("routine", 28 * 24.0, False),
 )
-PRIORITY_KEYS: tuple[str, ...] = tuple(p.key for p in PRIORITIES)
+assert tuple(p.key for p in PRIORITIES) == PRIORITY_KEYS  # the table covers every priority
 
-WORK_KINDS: tuple[str, ...] = ("safety", "supplementary")
-CONTRACTOR_KINDS: tuple[str, ...] = ("contractor", "in_house")
-VISIT_OUTCOMES: tuple[str, ...] = ("completed", "no_access", "follow_on")
-ACCESS_METHODS: tuple[str, ...] = ("phone", "letter", "email", "text", "visit", "card", "other")
-WORK_ORDER_STATUSES: tuple[str, ...] = (
-    "raised",
-    "booked",
-    "dispatched",
-    "no_access",
-    "follow_on",
-    "completed",
-    "cancelled",
-)
-VERIFICATIONS: tuple[str, ...] = ("not_started", "watching", "healthy", "recurred")
 
 # The clock a work order of each kind answers to (the earlier of it and the priority target wins).
 CLOCK_FOR_KIND: dict[str, tuple[str, ...]] = {

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 
 from registry.clock import Instant, to_rfc3339
-
-WorkKind = Literal["safety", "supplementary"]
-PriorityKey = Literal["emergency", "urgent", "routine"]
-ContractorKind = Literal["contractor", "in_house"]
-VisitOutcome = Literal["completed", "no_access", "follow_on"]
+from repairs.enums import ContractorKind, PriorityKey, VisitOutcome, WorkKind
 
 
 class _Out(BaseModel):

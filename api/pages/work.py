@@ -34,8 +34,8 @@ from registry import repository as registry
 from registry.clock import utc_now
 from registry.service import NEEDS
 from repairs import repository as repairs_repository
+from repairs.enums import PRIORITY_KEYS
 from repairs.models import WorkOrder
-from repairs.rules import PRIORITY_KEYS
 
 router = APIRouter(include_in_schema=False)
 
