@@ -24,10 +24,11 @@ class Person:
     id: int
     name: str
     role: str
+    external: bool = False  # signs in through the identity provider: no password here
 
     @classmethod
     def of(cls, user: User) -> Person:
-        return cls(id=user.id, name=user.name, role=user.role)
+        return cls(id=user.id, name=user.name, role=user.role, external=user.external)
 
 
 @dataclass(frozen=True)

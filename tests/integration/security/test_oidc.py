@@ -22,7 +22,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from api.auth import authenticate, set_disabled
+from api.auth import authenticate, set_disabled, set_password
 from api.models import OidcLogin, SignInAttempt, User, WebSession
 from api.oidc import OidcClient, OidcConfig, OidcError, parse_role_map, pkce_pair
 from api.session import COOKIE_NAME, OIDC_COOKIE_NAME
@@ -369,3 +369,17 @@ def test_an_id_token_from_another_provider_is_refused(
         OidcClient(_config(provider.issuer)).validate(
             id_token, nonce=nonce, now=utc_now(), access_token=None
         )
+
+
+def test_people_from_the_provider_have_no_password_to_change_here(site: Site):
+    attempt = _start_sign_in(site, "alice")
+    assert attempt.app.get(attempt.callback_url).status_code == 303
+    account = attempt.app.get("/account")
+    assert "identity provider" in account.text
+    assert 'action="/account/password"' not in account.text
+    with site.context.sessions.begin() as session, pytest.raises(ValueError, match="no password"):
+        set_password(session, name="alice", password="a long new password here")
+    admin = site.client("admin").get("/admin").text
+    assert re.search(
+        r"<th scope=\"row\">alice</th><td>officer</td><td>identity provider</td>", admin
+    )
