@@ -383,3 +383,22 @@ def test_people_from_the_provider_have_no_password_to_change_here(site: Site):
     assert re.search(
         r"<th scope=\"row\">alice</th><td>officer</td><td>identity provider</td>", admin
     )
+
+
+def test_the_role_follows_the_groups_at_every_sign_in_and_losing_them_ends_the_sessions(
+    site: Site,
+):
+    first = _start_sign_in(site, "alice")
+    assert first.app.get(first.callback_url).status_code == 303
+    assert first.app.get("/queue").status_code == 200
+    config = site.context.oidc.config  # type: ignore[union-attr]
+    site.context.oidc = OidcClient(
+        OidcConfig(**{**config.__dict__, "role_map": parse_role_map("dm-team=viewer")})
+    )
+    assert _sign_in(site, "alice").status_code == 303
+    assert _users(site)["alice"].role == "viewer"
+    site.context.oidc = OidcClient(
+        OidcConfig(**{**config.__dict__, "role_map": parse_role_map("compliance=compliance")})
+    )
+    assert _sign_in(site, "alice").status_code == 403
+    assert first.app.get("/queue").headers["location"].startswith("/login")  # signed out
