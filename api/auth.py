@@ -301,6 +301,42 @@ def add_external_user(
     return user
 
 
+class ExternalRefused(Exception):
+    """The identity provider signed the person in, but Homesafe does not let them in: ``reason``
+    is `oidc_no_role` or `oidc_disabled`; ``name`` is who, for the sign-in record."""
+
+    def __init__(self, reason: str, name: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.name = name
+
+
+def admit_external_user(
+    session: Session, *, issuer: str, subject: str, name_hint: str, role: str | None, now: datetime
+) -> User:
+    """The person the identity provider signed in, with the role their groups give (``role``;
+    None when no group maps to one): found by (issuer, subject), made on first sign-in, their
+    role set to follow their groups. ExternalRefused without a role (nothing is made, and a known
+    person's sessions end) or when disabled here."""
+    user = external_user(session, issuer=issuer, subject=subject)
+    if role is None:
+        if user is not None:
+            end_sessions(session, user_id=user.id, now=now)
+        raise ExternalRefused("oidc_no_role", user.name if user is not None else name_hint)
+    if user is None:
+        user = add_external_user(
+            session, issuer=issuer, subject=subject, name_hint=name_hint, role=role, now=now
+        )
+        log.info("new person %r from the identity provider, role %s", user.name, role)
+    elif user.disabled_at is not None:
+        raise ExternalRefused("oidc_disabled", user.name)
+    elif user.role != role:
+        log.info("%r's role follows their groups: %s → %s", user.name, user.role, role)
+        user.role = role
+        session.flush()
+    return user
+
+
 def create_token(
     session: Session, *, name: str, now: datetime, lifetime: timedelta = TOKEN_LIFETIME
 ) -> str:

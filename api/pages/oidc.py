@@ -14,9 +14,8 @@ import secrets
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import RedirectResponse, Response
 
-from api.auth import OIDC, add_external_user, end_sessions, external_user, record_sign_in
+from api.auth import OIDC, ExternalRefused, admit_external_user, record_sign_in
 from api.deps import Context, SignedInOrNot, public_page
-from api.models import User
 from api.oidc import (
     LOGIN_LIFETIME,
     OidcClient,
@@ -44,6 +43,14 @@ log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
 CALLBACK_PATH = "/login/oidc/callback"
+# What a person reads when the provider signed them in but Homesafe does not let them in.
+REFUSALS = {
+    "oidc_no_role": (
+        "Your account at {provider} is not in any group that has a role in Homesafe, so you were "
+        "not signed in. Ask your Homesafe administrator to add you to the right group."
+    ),
+    "oidc_disabled": "Your Homesafe account is disabled. Ask your Homesafe administrator.",
+}
 COOKIE_PATH = "/login/oidc"
 
 
@@ -199,49 +206,31 @@ def callback(
             reason="oidc_invalid",
         )
     role = role_for(identity.groups, oidc.config.role_map)
+    refusal: str | None = None
     with context.sessions.begin() as own:
-        user = external_user(own, issuer=identity.issuer, subject=identity.subject)
-        label = user.name if user is not None else identity.name_hint
-        if role is None:
-            if user is not None:  # out of every mapped group: their sessions end too
-                end_sessions(own, user_id=user.id, now=now)
-            refusal = (
-                f"Your account at {oidc.config.provider_name} is not in any group that has a "
-                "role in Homesafe, so you were not signed in. Ask your Homesafe administrator "
-                "to add you to the right group."
+        try:
+            user = admit_external_user(
+                own,
+                issuer=identity.issuer,
+                subject=identity.subject,
+                name_hint=identity.name_hint,
+                role=role,
+                now=now,
             )
-            reason = "oidc_no_role"
-        elif user is not None and user.disabled_at is not None:
-            refusal = "Your Homesafe account is disabled. Ask your Homesafe administrator."
-            reason = "oidc_disabled"
+        except ExternalRefused as exc:
+            refusal = REFUSALS[exc.reason].format(provider=oidc.config.provider_name)
+            record_sign_in(
+                own,
+                name=exc.name,
+                client=client,
+                now=now,
+                succeeded=False,
+                method=OIDC,
+                reason=exc.reason,
+            )
         else:
-            refusal = None
-            if user is None:
-                user = add_external_user(
-                    own,
-                    issuer=identity.issuer,
-                    subject=identity.subject,
-                    name_hint=identity.name_hint,
-                    role=role,
-                    now=now,
-                )
-                log.info("new person %r from the identity provider, role %s", user.name, role)
-            elif user.role != role:
-                log.info("%r's role follows their groups: %s → %s", user.name, user.role, role)
-                user.role = role
-            label = user.name
-            reason = ""
-        record_sign_in(
-            own,
-            name=label,
-            client=client,
-            now=now,
-            succeeded=refusal is None,
-            method=OIDC,
-            reason=reason,
-        )
-        if refusal is None:
-            cookie_value, _ = start_session(own, user=own.get(User, user.id), now=now)  # type: ignore[arg-type,union-attr]
+            record_sign_in(own, name=user.name, client=client, now=now, succeeded=True, method=OIDC)
+            cookie_value, _ = start_session(own, user=user, now=now)
     if refusal is not None:
         return _refused(request, signed, oidc, refusal)
     redirect = RedirectResponse(pending.next_url, status.HTTP_303_SEE_OTHER)
