@@ -9,6 +9,7 @@ maps to a role does a session start. Local accounts keep working beside it (brea
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 
 from fastapi import APIRouter, Depends, Request, status
@@ -178,7 +179,9 @@ def callback(
         metadata = oidc.metadata()
         check_callback(metadata, expected_state=pending.state, state=state, iss=iss)
         if error is not None:
-            raise OidcError(f"{oidc.config.provider_name} did not sign you in ({error[:60]})")
+            # Only an OAuth error code (RFC 6749 §4.1.2.1) is shown, never free text from the URL.
+            code_words = error if re.fullmatch(r"[a-z_]{1,40}", error) else "an error"
+            raise OidcError(f"{oidc.config.provider_name} did not sign you in ({code_words})")
         if not code:
             raise OidcError("the answer from the identity provider carried no sign-in code")
         identity = oidc.sign_in(

@@ -402,3 +402,27 @@ def test_the_role_follows_the_groups_at_every_sign_in_and_losing_them_ends_the_s
     )
     assert _sign_in(site, "alice").status_code == 403
     assert first.app.get("/queue").headers["location"].startswith("/login")  # signed out
+
+
+def test_a_refusal_at_the_provider_shows_its_error_code_and_no_text_from_the_address(site: Site):
+    app = site.client()
+    started = app.get("/login/oidc")
+    state = query_of(started.headers["location"])["state"]
+    denied = app.get(
+        "/login/oidc/callback",
+        params={"state": state, "error": "access_denied", "iss": site.context.oidc.config.issuer},  # type: ignore[union-attr]
+    )
+    assert denied.status_code == 403
+    assert "did not sign you in (access_denied)" in denied.text
+    started = app.get("/login/oidc")
+    state = query_of(started.headers["location"])["state"]
+    crafted = app.get(
+        "/login/oidc/callback",
+        params={
+            "state": state,
+            "error": "Call 0800 FAKE now",
+            "iss": site.context.oidc.config.issuer,
+        },  # type: ignore[union-attr]
+    )
+    assert "0800" not in crafted.text
+    assert COOKIE_NAME not in app.cookies
