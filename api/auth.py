@@ -81,6 +81,8 @@ MAX_PASSWORD_CHARS = 1024
 # with this many failures across all names; nothing is recorded while refused, so the lock lifts
 # one window after the last counted failure.
 THROTTLE_WINDOW = timedelta(minutes=15)
+PASSWORD = "password"  # SignInAttempt.method of a password sign-in (the throttle counts only these)
+OIDC = "oidc"  # ... and of one through the identity provider
 ACCOUNT_FAILURES = 5
 CLIENT_FAILURES = 20
 
@@ -90,7 +92,7 @@ COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent / "common-passwords.txt.
 
 SIGN_IN_FAILURES = Counter(
     "homesafe_sign_in_failures_total",
-    "Password sign-ins refused, by reason",
+    "Sign-ins refused (password and identity provider), by reason",
     ["reason"],
 )
 
@@ -226,6 +228,8 @@ def set_password(
     user = _user_named(session, name)
     if user is None:
         raise UnknownUser(f"no user {name!r}; add one with `homesafe users add`")
+    if user.external:
+        raise ValueError(f"{name} signs in through the identity provider and has no password here")
     check_password(password, name=name)
     user.password_hash = hash_password(password)
     end_sessions(session, user_id=user.id, now=now or utc_now(), keep_token_hash=keep_token_hash)
@@ -260,6 +264,76 @@ def authenticate(session: Session, *, name: str, password: str) -> User | None:
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
+    return user
+
+
+def external_user(session: Session, *, issuer: str, subject: str) -> User | None:
+    """The person linked to the identity provider's (issuer, subject), if any (never by name)."""
+    return session.scalars(
+        select(User).where(User.oidc_issuer == issuer, User.oidc_subject == subject)
+    ).first()
+
+
+def add_external_user(
+    session: Session, *, issuer: str, subject: str, name_hint: str, role: str, now: datetime
+) -> User:
+    """A new person who signs in through the identity provider (no password). Their name is the
+    provider's user name, or, when a local account or someone else already has it, that name with
+    a short tag of their identity, so no one ever signs in as another."""
+    if role not in ROLES:
+        raise ValueError(f"role {role!r} is not one of {', '.join(ROLES)}")
+    name = name_hint.strip()[:64] or "sso"
+    if _user_named(session, name) is not None:
+        tag = hashlib.sha256(f"{issuer} {subject}".encode()).hexdigest()[:8]
+        name = f"{name[:55]}-{tag}"
+        if _user_named(session, name) is not None:
+            raise ValueError(f"user {name!r} exists already")
+    user = User(
+        name=name,
+        role=role,
+        created_at=now,
+        password_hash=None,
+        oidc_issuer=issuer,
+        oidc_subject=subject,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+class ExternalRefused(Exception):
+    """The identity provider signed the person in, but Homesafe does not let them in: ``reason``
+    is `oidc_no_role` or `oidc_disabled`; ``name`` is who, for the sign-in record."""
+
+    def __init__(self, reason: str, name: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.name = name
+
+
+def admit_external_user(
+    session: Session, *, issuer: str, subject: str, name_hint: str, role: str | None, now: datetime
+) -> User:
+    """The person the identity provider signed in, with the role their groups give (``role``;
+    None when no group maps to one): found by (issuer, subject), made on first sign-in, their
+    role set to follow their groups. ExternalRefused without a role (nothing is made, and a known
+    person's sessions end) or when disabled here."""
+    user = external_user(session, issuer=issuer, subject=subject)
+    if role is None:
+        if user is not None:
+            end_sessions(session, user_id=user.id, now=now)
+        raise ExternalRefused("oidc_no_role", user.name if user is not None else name_hint)
+    if user is None:
+        user = add_external_user(
+            session, issuer=issuer, subject=subject, name_hint=name_hint, role=role, now=now
+        )
+        log.info("new person %r from the identity provider, role %s", user.name, role)
+    elif user.disabled_at is not None:
+        raise ExternalRefused("oidc_disabled", user.name)
+    elif user.role != role:
+        log.info("%r's role follows their groups: %s → %s", user.name, user.role, role)
+        user.role = role
+        session.flush()
     return user
 
 
@@ -347,7 +421,9 @@ def sign_in_throttled(session: Session, *, name: str, client: str, now: datetime
     since = now - THROTTLE_WINDOW
     last_success = session.scalar(
         select(func.max(SignInAttempt.at)).where(
-            SignInAttempt.name == name, SignInAttempt.succeeded.is_(True)
+            SignInAttempt.name == name,
+            SignInAttempt.succeeded.is_(True),
+            SignInAttempt.method == PASSWORD,
         )
     )
     account_since = max(since, last_success) if last_success is not None else since
@@ -357,6 +433,7 @@ def sign_in_throttled(session: Session, *, name: str, client: str, now: datetime
         .where(
             SignInAttempt.name == name,
             SignInAttempt.succeeded.is_(False),
+            SignInAttempt.method == PASSWORD,
             SignInAttempt.at > account_since,
         )
     )
@@ -368,6 +445,7 @@ def sign_in_throttled(session: Session, *, name: str, client: str, now: datetime
         .where(
             SignInAttempt.client == client,
             SignInAttempt.succeeded.is_(False),
+            SignInAttempt.method == PASSWORD,
             SignInAttempt.at > since,
         )
     )
@@ -375,14 +453,26 @@ def sign_in_throttled(session: Session, *, name: str, client: str, now: datetime
 
 
 def record_sign_in(
-    session: Session, *, name: str, client: str, now: datetime, succeeded: bool
+    session: Session,
+    *,
+    name: str,
+    client: str,
+    now: datetime,
+    succeeded: bool,
+    method: str = PASSWORD,
+    reason: str = "wrong_password",
 ) -> None:
-    """Keep the attempt for the throttle; a failure is also logged (never the password) and counted."""
-    session.add(SignInAttempt(at=now, name=name[:64], client=client[:64], succeeded=succeeded))
+    """Keep the attempt (password attempts feed the throttle); a failure is also logged (never the
+    password) and counted by reason."""
+    session.add(
+        SignInAttempt(
+            at=now, name=name[:64], client=client[:64], succeeded=succeeded, method=method
+        )
+    )
     session.flush()
     if not succeeded:
-        SIGN_IN_FAILURES.labels("wrong_password").inc()
-        log.warning("sign-in failed for %r from %s", name, client)
+        SIGN_IN_FAILURES.labels(reason).inc()
+        log.warning("%s sign-in failed for %r from %s: %s", method, name, client, reason)
 
 
 def refuse_throttled(name: str, client: str) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.auth import PERMISSION_WORDS, PUBLIC, may, user_for_token
 from api.models import User
+from api.oidc import OidcClient
 from api.session import COOKIE_NAME, SignedIn, csrf_ok, signed_in
 from compliance.service import Engine
 from ingest.retention import TelemetryRetention
@@ -40,6 +41,7 @@ class AppContext:
     limiter: Any = None  # the resident form's rate limiter (api.pages.resident makes one)
     notify_hooks: Any = None  # what a message's outcome does (audit, summary_sent): bootstrap's
     letters: Any = None  # compliance.service.LetterChannel for the pages' summary form (notify)
+    oidc: OidcClient | None = None  # staff sign-in through the identity provider; None: off
 
     def now(self) -> datetime:
         """The time a request is handled at."""

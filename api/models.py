@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.db import Base, UTCDateTime
 
 
 class User(Base):
+    """A person. Local accounts have a password (or only tokens); people who sign in through the
+    landlord's identity provider are linked to it by (issuer, subject) and have no password."""
+
     __tablename__ = "app_user"
+    __table_args__ = (UniqueConstraint("oidc_issuer", "oidc_subject"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
@@ -19,6 +23,13 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    oidc_issuer: Mapped[str | None] = mapped_column(String(200))
+    oidc_subject: Mapped[str | None] = mapped_column(String(255))
+
+    @property
+    def external(self) -> bool:
+        """Signs in through the identity provider (OpenID Connect), never with a password."""
+        return self.oidc_subject is not None
 
 
 class ApiToken(Base):
@@ -59,6 +70,25 @@ class SignInAttempt(Base):
     name: Mapped[str] = mapped_column(String(64), index=True)
     client: Mapped[str] = mapped_column(String(64), index=True)
     succeeded: Mapped[bool] = mapped_column(Boolean)
+    # "password" (counted by the throttle) or "oidc" (the identity provider throttles its own).
+    method: Mapped[str] = mapped_column(String(16), default="password", server_default="password")
+
+
+class OidcLogin(Base):
+    """One sign-in through the identity provider under way: the browser holds a random id in a
+    cookie (stored here only hashed); state, nonce and the PKCE verifier never leave the server."""
+
+    __tablename__ = "oidc_login"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    state: Mapped[str] = mapped_column(String(64))
+    nonce: Mapped[str] = mapped_column(String(64))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    next_url: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class SpecialCategoryRead(Base):

@@ -7,11 +7,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from api.auth import hash_token
-from api.models import User, WebSession
+from api.models import OidcLogin, User, WebSession
 
 COOKIE_NAME = "homesafe_session"
 SESSION_LIFETIME = timedelta(hours=12)
@@ -24,10 +24,11 @@ class Person:
     id: int
     name: str
     role: str
+    external: bool = False  # signs in through the identity provider: no password here
 
     @classmethod
     def of(cls, user: User) -> Person:
-        return cls(id=user.id, name=user.name, role=user.role)
+        return cls(id=user.id, name=user.name, role=user.role, external=user.external)
 
 
 @dataclass(frozen=True)
@@ -91,3 +92,71 @@ def end_session(session: Session, *, cookie_value: str | None, now: datetime) ->
 def csrf_ok(expected: str, given: str | None) -> bool:
     """Constant-time comparison of a form's CSRF token with the session's."""
     return given is not None and hmac.compare_digest(expected.encode(), given.encode())
+
+
+OIDC_COOKIE_NAME = "homesafe_oidc"
+
+
+@dataclass(frozen=True)
+class PendingLogin:
+    """A sign-in through the identity provider under way (api.models.OidcLogin), as values."""
+
+    state: str
+    nonce: str
+    code_verifier: str
+    next_url: str
+
+
+def begin_oidc_login(
+    session: Session,
+    *,
+    state: str,
+    nonce: str,
+    code_verifier: str,
+    next_url: str,
+    now: datetime,
+    lifetime: timedelta,
+) -> str:
+    """Keep a new sign-in's state, nonce and PKCE verifier; the cookie value naming it is
+    returned once and stored hashed. Sign-ins past their time are cleared on the way."""
+    session.execute(delete(OidcLogin).where(OidcLogin.expires_at <= now))
+    cookie_value = secrets.token_urlsafe(32)
+    session.add(
+        OidcLogin(
+            token_hash=hash_token(cookie_value),
+            state=state,
+            nonce=nonce,
+            code_verifier=code_verifier,
+            next_url=next_url[:2000],
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    session.flush()
+    return cookie_value
+
+
+def take_oidc_login(
+    session: Session, *, cookie_value: str | None, now: datetime
+) -> PendingLogin | None:
+    """The sign-in the cookie names, used up now (each is good for one callback only); None when
+    missing, unknown, used or past its time."""
+    if not cookie_value:
+        return None
+    row = session.scalars(
+        select(OidcLogin).where(OidcLogin.token_hash == hash_token(cookie_value))
+    ).first()
+    if row is None or row.used_at is not None or row.expires_at <= now:
+        return None
+    # A conditional update: of two callbacks racing with the same cookie, one wins.
+    claimed = session.execute(
+        update(OidcLogin)
+        .where(OidcLogin.id == row.id, OidcLogin.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return PendingLogin(
+        state=row.state, nonce=row.nonce, code_verifier=row.code_verifier, next_url=row.next_url
+    )

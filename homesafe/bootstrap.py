@@ -29,6 +29,7 @@ from registry.files import LocalFileStore
 
 if TYPE_CHECKING:  # the rooms below load where they are used: `homesafe ingest` needs none
     from api.deps import AppContext
+    from api.oidc import OidcClient
     from compliance.schemas import FindingIn
     from compliance.service import Engine
     from detectors.findings import Finding
@@ -321,9 +322,30 @@ def app_context(services: Services) -> AppContext:
         notify_hooks=delivery_hooks(services.compliance),
         retention=services.retention,
         raw_days=services.settings.retention_raw_days,
+        oidc=oidc_client(services.settings),
     )
     context.letters = NotifyLetters(context)
     return context
+
+
+def oidc_client(settings: Settings) -> OidcClient | None:
+    """The relying party for staff sign-in through the identity provider; None when it is off."""
+    from api.oidc import OidcClient, OidcConfig, parse_role_map
+
+    if settings.oidc_issuer is None or settings.oidc_client_id is None:
+        return None
+    return OidcClient(
+        OidcConfig(
+            issuer=settings.oidc_issuer,
+            client_id=settings.oidc_client_id,
+            client_secret=settings.oidc_client_secret,
+            redirect_url=settings.oidc_redirect(),
+            role_map=parse_role_map(settings.oidc_role_map),
+            groups_claim=settings.oidc_groups_claim,
+            scopes=settings.oidc_scopes,
+            provider_name=settings.oidc_provider_name,
+        )
+    )
 
 
 def delivery_hooks(engine: Engine) -> DeliveryHooks:

@@ -6,7 +6,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ingest.retention import DEFAULT_RAW_DAYS, validate_raw_days
@@ -91,6 +91,27 @@ class Settings(BaseSettings):
     retention_interval_s: float = Field(default=3600.0, gt=0)
     influx_rpc_address: str | None = Field(
         default=None, description="influxd's RPC bind address for backup and restore (host:8088)"
+    )
+    # Staff sign-in through the landlord's identity provider (docs/security.md, "OpenID
+    # Connect"): off while the issuer is unset; local accounts work either way (break-glass).
+    oidc_issuer: str | None = Field(
+        default=None, description="the provider's issuer URL, exactly as its discovery says"
+    )
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = Field(
+        default=None, description="unset: a public client (PKCE alone)"
+    )
+    oidc_redirect_url: str | None = Field(
+        default=None, description="default HOMESAFE_PUBLIC_URL + /login/oidc/callback"
+    )
+    oidc_groups_claim: str = Field(default="groups", min_length=1)
+    oidc_role_map: str = Field(
+        default="",
+        description="group=role pairs, first match wins: dm-team=officer,compliance=compliance",
+    )
+    oidc_scopes: str = "openid profile email"
+    oidc_provider_name: str = Field(
+        default="your organisation's account", description="shown as 'Sign in with …'"
     )
 
     @field_validator("timezone")
@@ -180,6 +201,52 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("oidc_issuer", "oidc_client_id", "oidc_client_secret", "oidc_redirect_url")
+    @classmethod
+    def _oidc_empty_is_unset(cls, value: str | None) -> str | None:
+        return value or None
+
+    @field_validator("oidc_role_map")
+    @classmethod
+    def _oidc_role_map(cls, value: str) -> str:
+        if value.strip():
+            from api.oidc import parse_role_map  # only when set: ingest starts without api
+
+            parse_role_map(value)
+        return value
+
+    @field_validator("oidc_scopes")
+    @classmethod
+    def _oidc_scopes(cls, value: str) -> str:
+        if "openid" not in value.split():
+            raise ValueError("the scopes must include openid")
+        return " ".join(value.split())
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> Settings:
+        if self.oidc_issuer is None:
+            return self
+        if not self.oidc_issuer.startswith(("https://", "http://")):
+            raise ValueError("HOMESAFE_OIDC_ISSUER must be an https:// URL")
+        if self.production and not self.oidc_issuer.startswith("https://"):
+            raise ValueError("production needs an https:// HOMESAFE_OIDC_ISSUER")
+        if not self.oidc_client_id:
+            raise ValueError("HOMESAFE_OIDC_ISSUER is set: HOMESAFE_OIDC_CLIENT_ID is needed too")
+        if not self.oidc_role_map.strip():
+            raise ValueError(
+                "HOMESAFE_OIDC_ISSUER is set: HOMESAFE_OIDC_ROLE_MAP must map at least one group"
+            )
+        redirect = self.oidc_redirect_url or f"{self.public_url}/login/oidc/callback"
+        if not redirect.startswith(("https://", "http://")):
+            raise ValueError("HOMESAFE_OIDC_REDIRECT_URL must be an http(s) URL")
+        if self.production and not redirect.startswith("https://"):
+            raise ValueError("production needs an https:// redirect URL for OpenID Connect")
+        return self
+
+    def oidc_redirect(self) -> str:
+        """Where the identity provider sends people back (registered with it)."""
+        return self.oidc_redirect_url or f"{self.public_url}/login/oidc/callback"
 
     @field_validator("mqtt_protocol")
     @classmethod

@@ -68,6 +68,7 @@ def install(app: FastAPI) -> None:
         evidence_pack,
         homes,
         letters,
+        oidc,
         oversight,
         repairs_forms,
         reports,
@@ -86,6 +87,7 @@ def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (
         signin.router,
+        oidc.router,
         work.router,
         letters.router,
         evidence_pack.router,

@@ -39,11 +39,24 @@ def _secure(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
+def _oidc_name(request: Request) -> str | None:
+    """The identity provider's name for the sign-in button; None when OpenID Connect is off."""
+    oidc = request.app.state.context.oidc
+    return oidc.config.provider_name if oidc is not None else None
+
+
 @router.get("/login", dependencies=[Depends(public_page)])
 def login_form(request: Request, signed: SignedInOrNot, next: str | None = None) -> Response:
     """The sign-in form, with a double-submit CSRF token in a cookie and the form."""
     token = secrets.token_urlsafe(24)
-    response = render(request, "login.html", signed, login_csrf=token, next_url=safe_next(next))
+    response = render(
+        request,
+        "login.html",
+        signed,
+        login_csrf=token,
+        next_url=safe_next(next),
+        oidc_name=_oidc_name(request),
+    )
     response.set_cookie(
         LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request)
     )
@@ -90,6 +103,7 @@ def login(
             login_csrf=token,
             next_url=safe_next(next),
             name=name,
+            oidc_name=_oidc_name(request),
         )
         response.set_cookie(
             LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request)
