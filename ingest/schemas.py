@@ -12,7 +12,6 @@ from ingest.fleet import seq_gaps
 from ingest.models import DeadLetter, GatewayHealthRow, SensorHealthRow
 from registry.clock import from_epoch_s
 
-
 PayloadEncoding = Literal["utf-8", "base64"]  # how a dead letter's bytes are shown
 
 
