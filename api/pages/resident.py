@@ -115,7 +115,10 @@ def _resident(
         template,
         {"landlord": landlord, **context},
         status_code=status_code,
-        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+        # The link's secret is in the address: never stored in caches. The referrer policy stays
+        # the site's `same-origin` (the secret reaches no other site); `no-referrer` makes Chromium
+        # send `Origin: null` on the form's post, which the same-origin check rightly refuses.
+        headers={"Cache-Control": "no-store"},
     )
 
 
