@@ -72,6 +72,7 @@ def install(app: FastAPI) -> None:
         repairs_forms,
         reports,
         resident,
+        residents,
         signin,
         work,
     )
@@ -94,6 +95,7 @@ def install(app: FastAPI) -> None:
         oversight.router,
         reports.router,
         resident.router,
+        residents.router,
     ):
         app.include_router(router)
 
