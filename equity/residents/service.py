@@ -500,11 +500,14 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+FLAT_WORDS = ("flat", "apartment", "apt", "unit", "maisonette", "room")
+
+
 def block_of(address: str | None) -> str | None:
-    """The block a home is in: its address without the first part ('Flat 3, Mill Court, Leeds' →
-    'mill court, leeds'); None when the address has no parts to share."""
+    """The block a flat is in: its address without the flat's own part ('Flat 3, Mill Court,
+    Leeds' → 'mill court, leeds'); None for a home whose address does not start with a flat."""
     parts = [p.strip().lower() for p in (address or "").split(",") if p.strip()]
-    if len(parts) < 2:
+    if len(parts) < 2 or not parts[0].startswith(FLAT_WORDS):
         return None
     return ", ".join(parts[1:])
 
