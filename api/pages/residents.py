@@ -302,7 +302,10 @@ def _survey(request: Request, template: str, *, status_code: int = 200, **contex
         template,
         {"landlord": landlord, **context},
         status_code=status_code,
-        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+        # same-origin: the link's secret never reaches another site, and the form's own post
+        # carries its origin (with no-referrer the browser sends "Origin: null", refused as
+        # cross-site by api.security.SameOriginForms).
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "same-origin"},
     )
 
 

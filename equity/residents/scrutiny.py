@@ -261,9 +261,19 @@ def _journey(label: str, case: CaseJourney, now: datetime) -> Journey:
         span = _days(case.aware_at, moment)
         return None if span is None else int(span // 1)
 
+    moments = [("landlord aware", case.aware_at), *case.steps]
+    for job in case.jobs:
+        moments += [
+            (what, at)
+            for what, at in (
+                ("operative dispatched", job.dispatched_at),
+                ("repair completed", job.completed_at),
+            )
+            if at is not None
+        ]
     steps = tuple(
         Step(day(at) or 0, what.replace("_", " "))
-        for what, at in sorted(case.steps, key=lambda s: s[1])
+        for what, at in sorted(moments, key=lambda s: s[1])
     )
     clocks = tuple(
         {

@@ -185,8 +185,12 @@ def test_journeys_carry_no_case_number_no_dates_and_count_days():
     assert "datetime" not in text
     first = dive.journeys[0]
     assert first.label == "Case A"
-    assert first.steps[0].day == 2
-    assert first.steps[0].what == "investigation concluded"
+    assert [(s.day, s.what) for s in first.steps] == [
+        (0, "landlord aware"),
+        (2, "investigation concluded"),
+        (3, "operative dispatched"),
+        (first.days_open - 1, "repair completed"),
+    ]
     assert first.jobs[0]["days_to_dispatch"] == 3.0
 
 
