@@ -224,7 +224,7 @@ def satisfaction_table(
         "overall": {
             "asked": asked,
             "answers": answers,
-            "response_rate": answers / asked if asked else None,
+            "response_rate": answers / asked if asked >= min_group else None,
             "satisfied": satisfied / answers if enough else None,
             "ci_low": low if enough else None,
             "ci_high": high if enough else None,
