@@ -21,7 +21,13 @@ from registry.clock import utc_now
 
 log = logging.getLogger(__name__)
 
-ROLES = ("officer", "compliance", "analyst", "admin", "viewer")
+# Staff roles, and the scrutiny panel: residents (not staff) who scrutinise the service. A panel
+# member sees what is published, at the most detail the suppression rules allow, and anonymised
+# deep dives (docs/residents.md); never a case, a name, a contact, an address, a report's words
+# or special-category data.
+STAFF_ROLES = ("officer", "compliance", "analyst", "admin", "viewer")
+PANEL = "panel"
+ROLES = (*STAFF_ROLES, PANEL)
 
 # Anyone, signed in or not, may do what needs `public` (health, the transparency page, sign-in).
 PUBLIC = "public"
@@ -30,7 +36,7 @@ PUBLIC = "public"
 # and api.deps.page_require); tests/integration/api/test_authorisation.py walks every route with
 # every role, and with no credentials, against this table.
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "cases:read": frozenset(ROLES),
+    "cases:read": frozenset(STAFF_ROLES),
     "cases:personal": frozenset({"officer", "compliance", "admin"}),
     # The household's needs that raise the risk (child under 5, over 65, health or disability,
     # language), never ethnicity or the detail: for staff who triage and work cases.
@@ -53,7 +59,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "users:admin": frozenset({"admin"}),
     # Webhook subscriptions for the landlord's other systems (their secrets, their deliveries).
     "webhooks:admin": frozenset({"admin"}),
-    "api:docs": frozenset(ROLES),
+    "api:docs": frozenset(STAFF_ROLES),
     "account:self": frozenset(ROLES),
     # The damp and mould data model exports and TSM (personal data in them only with cases:personal).
     "interop:export": frozenset({"compliance", "admin"}),
@@ -61,6 +67,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "interop:references": frozenset({"officer", "compliance", "admin"}),
     # Writing from other systems: references, work-order updates, the data-model import.
     "interop:import": frozenset({"admin"}),
+    # Scrutiny (docs/residents.md): the panel's pages, read by the panel and by the staff who
+    # answer it; asking for a deep dive, proposing a KPI and commenting are the panel's own;
+    # answering, publishing KPIs and their periods (with the explanation of a miss) the landlord's.
+    "panel:read": frozenset({PANEL, "compliance", "admin"}),
+    "panel:ask": frozenset({PANEL}),
+    "panel:answer": frozenset({"compliance", "admin"}),
+    # Residents' feedback with its free text and operatives' names, for staff who act on it.
+    "feedback:read": frozenset({"officer", "compliance", "admin"}),
 }
 
 # Routes the framework adds itself (they take no dependencies), with the permission they need.
@@ -532,4 +546,8 @@ PERMISSION_WORDS: dict[str, str] = {
     "users:admin": "manage people and roles",
     "api:docs": "read the API documentation",
     "account:self": "change your own password",
+    "panel:read": "see the scrutiny panel's pages",
+    "panel:ask": "ask for a deep dive, propose a KPI or comment as the scrutiny panel",
+    "panel:answer": "answer the scrutiny panel and publish KPIs",
+    "feedback:read": "read residents' feedback in full",
 }

@@ -35,6 +35,10 @@ EVENT_TYPES: tuple[str, ...] = (
     "finding.raised",
 )
 
+# Events for the people-facing channels only, never a webhook's: a milestone survey's detail
+# carries the household's one-time link (docs/residents.md).
+INTERNAL_EVENT_TYPES: tuple[str, ...] = ("survey.requested",)
+
 
 class EventSink(Protocol):
     """Where events go: called inside the caller's transaction."""
@@ -68,7 +72,7 @@ def record(
     work_order_id: int | None = None,
 ) -> None:
     """Hand one event to the session's sink, if it has one."""
-    if type not in EVENT_TYPES:
+    if type not in EVENT_TYPES and type not in INTERNAL_EVENT_TYPES:
         raise ValueError(f"unknown event type {type!r}")
     sink: EventSink | None = session.info.get(SINK_KEY)
     if sink is None:

@@ -6,6 +6,7 @@ import api.models
 import compliance.models
 import detectors.models
 import equity.models
+import equity.residents.models
 import ingest.models
 import interop.models
 import notify.models

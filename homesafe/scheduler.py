@@ -39,6 +39,18 @@ def verify_job(services: Services) -> None:
 VERIFY_INTERVAL_S = 3600.0
 
 
+def survey_job(services: Services) -> None:
+    """Ask households one question at each milestone of their repair (docs/residents.md)."""
+    from equity.residents.jobs import run_surveys
+
+    asked = run_surveys(services.sessions, now=utc_now())
+    if asked:
+        log.info("asked %d household(s) about a repair", asked)
+
+
+SURVEY_INTERVAL_S = 300.0
+
+
 def checkpoint_job(services: Services) -> None:
     """Write today's audit-log checkpoint (head hash and count, signed with HOMESAFE_AUDIT_KEY)."""
     key = services.settings.audit_key
@@ -182,6 +194,7 @@ def make_scheduler(
     if sweep:
         scheduler.add(sweep_job, sweep_interval_s or services.settings.sweep_interval_s, services)
         scheduler.add(verify_job, VERIFY_INTERVAL_S, services)
+        scheduler.add(survey_job, SURVEY_INTERVAL_S, services)
         scheduler.add(checkpoint_job, CHECKPOINT_INTERVAL_S, services)
         scheduler.add(erasure_job, ERASURE_INTERVAL_S, services)
         scheduler.add(retention_job, services.settings.retention_interval_s, services)

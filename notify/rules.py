@@ -8,6 +8,7 @@ Tenants (by their tenancy's preference and language):
 | case.updated | investigation_booked | investigation_booked |
 | work_order.updated | booked (an appointment with the household) | work_booked |
 | case.updated | safety_work_completed, supplementary_work_completed | work_completed |
+| survey.requested | a milestone of the repair (dispatch, completion; the block after communal work) | milestone_survey (one question, a one-time link) |
 
 The written summary is sent when an officer asks (``notify.service.queue_summary``), not on an
 event: it is a letter with the case's facts, rendered by compliance.
@@ -44,6 +45,10 @@ TENANT_STEPS: dict[tuple[str, str], str] = {
     ("case.updated", "supplementary_work_completed"): "work_completed",
 }
 
+# The residents' survey at each milestone (equity.residents): never a webhook event, since its
+# detail carries the household's one-time link.
+SURVEY_EVENT = "survey.requested"
+
 HOUR_CLOCKS = frozenset({"emergency_action"})
 ALERT_LABEL_WORKING_DAYS = "1_working_days_left"
 ALERT_LABEL_HOURS = "4_hours_left"
@@ -73,6 +78,8 @@ def plans_for(type: str, detail: dict[str, Any]) -> list[Plan]:
         and report.get("source") in TENANT_REPORT_SOURCES
     ):
         plans.append(Plan("tenant", "report_received"))
+    if type == SURVEY_EVENT and detail.get("survey_token"):
+        plans.append(Plan("tenant", "milestone_survey"))
     template = TENANT_STEPS.get((type, step))
     if template is not None:
         plans.append(Plan("tenant", template))

@@ -34,6 +34,13 @@ from notify.models import Message, MessageAttempt, OutboxEvent, WebhookSubscript
 from registry import repository as registry
 from registry.clock import to_rfc3339
 
+# The survey's words per milestone (notify.templates).
+SURVEY_TEMPLATES = {
+    "dispatch": "survey_dispatch",
+    "completion": "survey_completion",
+    "block": "survey_block",
+}
+
 # What the composition root does when a message reaches a final outcome (in the same
 # transaction): the audit entry on the case, and ``summary_sent`` for the written summary.
 DeliveryHooks = Callable[[Session, Message, str, datetime], None]
@@ -235,6 +242,12 @@ def _fields(event: OutboxEvent, settings: ChannelSettings, now: datetime) -> dic
         "link": f"{settings.public_url.rstrip('/')}/cases/{case_id}" if case_id else "",
         "work_order_id": str(event.work_order_id or ""),
         "contractor": str(detail.get("contractor") or ""),
+        "survey_link": (
+            f"{settings.public_url.rstrip('/')}/s/{detail['survey_token']}"
+            if detail.get("survey_token")
+            else ""
+        ),
+        "milestone": str(detail.get("milestone") or ""),
     }
 
 
@@ -351,7 +364,10 @@ def fan_out(
                     document=False,
                 )
                 language = recipient.language if recipient else "en"
-                words = templates.render(plan.template, language, fields)
+                template = plan.template
+                if template == "milestone_survey":
+                    template = SURVEY_TEMPLATES.get(fields["milestone"], "survey_completion")
+                words = templates.render(template, language, fields)
                 channel = recipient.channel if recipient else "email"
                 made.append(
                     _message(

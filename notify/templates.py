@@ -162,6 +162,69 @@ TEMPLATES: dict[tuple[str, str], Template] = {
         "nie jesteś zadowolony z prac, daj nam znać.\n\n" + _PL_FOOT,
         "{landlord}: prace ({hazard}) zakończone. Nr {reference}.",
     ),
+    # --- one question at each milestone of a repair (equity.residents; a one-time link) --------
+    ("survey_dispatch", "en"): Template(
+        "One question about your repair ({reference})",
+        "We have sent someone to put right {hazard} at your home. How happy are you with how "
+        "quickly we arranged it? It is one question, with a box to tell us more if you want:\n\n"
+        "{survey_link}\n\nThe link works once and closes after 30 days.\n\n" + _EN_FOOT,
+        "{landlord}: how happy are you with how quickly we arranged your repair? One question: "
+        "{survey_link}",
+    ),
+    ("survey_dispatch", "cy"): Template(
+        "Un cwestiwn am eich atgyweiriad ({reference})",
+        "Rydym wedi anfon rhywun i gywiro {hazard} yn eich cartref. Pa mor hapus ydych chi â pha "
+        "mor gyflym y gwnaethom ei drefnu? Un cwestiwn yw e:\n\n{survey_link}\n\n"
+        "Mae'r ddolen yn gweithio unwaith ac yn cau ar ôl 30 diwrnod.\n\n" + _CY_FOOT,
+        "{landlord}: pa mor hapus ydych chi â pha mor gyflym y trefnwyd eich atgyweiriad? "
+        "{survey_link}",
+    ),
+    ("survey_dispatch", "pl"): Template(
+        "Jedno pytanie o naprawę ({reference})",
+        "Wysłaliśmy pracownika do naprawy ({hazard}) w Twoim domu. Jak oceniasz, jak szybko to "
+        "zorganizowaliśmy? To jedno pytanie:\n\n{survey_link}\n\nLink działa raz i wygasa po "
+        "30 dniach.\n\n" + _PL_FOOT,
+        "{landlord}: jak oceniasz szybkość organizacji naprawy? {survey_link}",
+    ),
+    ("survey_completion", "en"): Template(
+        "How was your repair? ({reference})",
+        "The work to put right {hazard} at your home is finished. How happy are you with it, and "
+        "with the person who did it? It takes a minute:\n\n{survey_link}\n\n"
+        "The link works once and closes after 30 days.\n\n" + _EN_FOOT,
+        "{landlord}: how happy are you with the repair at your home? One question: {survey_link}",
+    ),
+    ("survey_completion", "cy"): Template(
+        "Sut oedd eich atgyweiriad? ({reference})",
+        "Mae'r gwaith i gywiro {hazard} yn eich cartref wedi gorffen. Pa mor hapus ydych chi ag "
+        "ef? Mae'n cymryd munud:\n\n{survey_link}\n\n"
+        "Mae'r ddolen yn gweithio unwaith ac yn cau ar ôl 30 diwrnod.\n\n" + _CY_FOOT,
+        "{landlord}: pa mor hapus ydych chi â'r atgyweiriad? {survey_link}",
+    ),
+    ("survey_completion", "pl"): Template(
+        "Jak oceniasz naprawę? ({reference})",
+        "Prace naprawcze ({hazard}) w Twoim domu zostały zakończone. Jak je oceniasz? To zajmie "
+        "minutę:\n\n{survey_link}\n\nLink działa raz i wygasa po 30 dniach.\n\n" + _PL_FOOT,
+        "{landlord}: jak oceniasz naprawę? {survey_link}",
+    ),
+    ("survey_block", "en"): Template(
+        "Work in your building: one question",
+        "We have finished work on the shared parts of your building. How happy are you with it? "
+        "It is one question, with a box to tell us more if you want:\n\n{survey_link}\n\n"
+        "The link works once and closes after 30 days.\n\n" + _EN_FOOT,
+        "{landlord}: we finished work in your building's shared parts. How was it? {survey_link}",
+    ),
+    ("survey_block", "cy"): Template(
+        "Gwaith yn eich adeilad: un cwestiwn",
+        "Rydym wedi gorffen gwaith ar rannau a rennir o'ch adeilad. Pa mor hapus ydych chi ag "
+        "ef?\n\n{survey_link}\n\nMae'r ddolen yn gweithio unwaith.\n\n" + _CY_FOOT,
+        "{landlord}: sut oedd y gwaith yn eich adeilad? {survey_link}",
+    ),
+    ("survey_block", "pl"): Template(
+        "Prace w Twoim budynku: jedno pytanie",
+        "Zakończyliśmy prace w częściach wspólnych Twojego budynku. Jak je oceniasz?\n\n"
+        "{survey_link}\n\nLink działa raz.\n\n" + _PL_FOOT,
+        "{landlord}: jak oceniasz prace w budynku? {survey_link}",
+    ),
     # --- to staff (English) ------------------------------------------------------------------
     ("emergency_new", "en"): Template(
         "EMERGENCY: case {case_id}, {hazard}, home {home_id}",

@@ -54,6 +54,10 @@ class WorkOrder(Base):
     recurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     raised_by: Mapped[str] = mapped_column(String(64))
+    # Who was sent (for feedback on the individual operative: staff and the panel see it,
+    # the public never by name), and whether the work was in a block's shared parts.
+    operative: Mapped[str | None] = mapped_column(String(100))
+    communal: Mapped[bool] = mapped_column(Boolean, default=False)
 
     contractor: Mapped[Contractor] = relationship(lazy="joined")
     visits: Mapped[list[Visit]] = relationship(order_by="Visit.id", lazy="selectin")

@@ -42,6 +42,8 @@ class WorkOrderIn(BaseModel):
     contractor_id: int
     priority: PriorityKey
     description: str | None = Field(default=None, max_length=10_000)
+    # Work in a block's shared parts: after it, the block's other households are asked too.
+    communal: bool = False
 
 
 class BookingIn(BaseModel):

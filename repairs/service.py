@@ -166,6 +166,7 @@ def raise_work_order(
         verification="not_started",
         flagged=False,
         raised_by=actor,
+        communal=order.communal,
     )
     session.add(work_order)
     session.flush()
@@ -204,11 +205,15 @@ def dispatch(
     actor: str,
     now: datetime,
     engine: compliance.Engine,
+    operative: str | None = None,
 ) -> WorkOrder:
-    """An operative sent: ends part one of the journey; the case's work is started."""
+    """An operative sent: ends part one of the journey; the case's work is started. The
+    operative's name is kept for feedback on them (staff and the panel see it, never the public)."""
     order = _open_order(session, work_order_id)
     if order.dispatched_at is None:
         order.dispatched_at = at
+    if operative and operative.strip():
+        order.operative = operative.strip()[:100]
     order.status = "dispatched"
     session.flush()
     case = cases.get_case(session, order.case_id)

@@ -73,6 +73,7 @@ def install(app: FastAPI) -> None:
         repairs_forms,
         reports,
         resident,
+        residents,
         signin,
         work,
     )
@@ -96,6 +97,7 @@ def install(app: FastAPI) -> None:
         oversight.router,
         reports.router,
         resident.router,
+        residents.router,
     ):
         app.include_router(router)
 

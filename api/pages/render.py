@@ -28,8 +28,11 @@ NAVIGATION = (
     ("/repairs", "Repairs", "repairs:read"),
     ("/equity", "Equity", "equity:read"),
     ("/fleet", "Fleet", "fleet:read"),
+    ("/feedback", "Feedback", "feedback:read"),
     ("/admin", "Admin", "users:admin"),
+    ("/panel", "Scrutiny panel", "panel:read"),
     ("/transparency", "Transparency", PUBLIC),
+    ("/performance", "Performance", PUBLIC),
 )
 
 

@@ -67,6 +67,7 @@ def raise_work_order_form(
     new_contractor: Annotated[str, Form(max_length=100)] = "",
     new_contractor_kind: Annotated[str, Form(max_length=16)] = "contractor",
     description: Annotated[str | None, Form(max_length=10_000)] = None,
+    communal: Annotated[str, Form(max_length=3)] = "",
 ) -> Response:
     """Raise safety or supplementary work on the case, with a chosen (or newly added) contractor."""
 
@@ -88,6 +89,7 @@ def raise_work_order_form(
                 contractor_id=chosen,
                 priority=priority,  # type: ignore[arg-type]
                 description=(description or "").strip() or None,
+                communal=communal == "yes",
             )
             made = service.raise_work_order(session, order=order, actor=signed.user.name, now=now)
             return f"Work order {made.id} raised: {words(made.kind).lower()} work, {made.priority}."
@@ -128,6 +130,7 @@ def dispatch_form(
     context: Context,
     signed: Officer,
     at: Annotated[str, Form(max_length=40)] = "",
+    operative: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     """An operative sent: the end of part one of the journey."""
 
@@ -142,6 +145,7 @@ def dispatch_form(
                 actor=signed.user.name,
                 now=utc_now(),
                 engine=context.engine,
+                operative=operative,
             )
         return f"Work order {work_order_id} dispatched."
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request, status
 from fastapi.responses import RedirectResponse, Response
 
 from api.auth import (
+    PANEL,
     authenticate,
     hash_token,
     record_sign_in,
@@ -144,7 +145,10 @@ def logout(
 @router.get("/", dependencies=[Depends(public_page)])
 def home(signed: SignedInOrNot, _context: Context) -> Response:
     """The queue for people signed in; the public transparency page for everyone else."""
-    return RedirectResponse("/queue" if signed else "/transparency", status.HTTP_303_SEE_OTHER)
+    start = "/transparency"
+    if signed:
+        start = "/panel" if signed.user.role == PANEL else "/queue"
+    return RedirectResponse(start, status.HTTP_303_SEE_OTHER)
 
 
 @router.get("/docs")

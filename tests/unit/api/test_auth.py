@@ -42,9 +42,17 @@ def test_officers_work_cases_and_repairs_only():
 
 
 def test_admin_may_do_everything_and_nobody_else_runs_users():
-    assert all(may("admin", p) for p in PERMISSIONS)
+    # ...but speak as the residents' scrutiny panel: its requests, proposals and comments are
+    # the panel's own (docs/residents.md).
+    assert all(may("admin", p) for p in PERMISSIONS if p != "panel:ask")
+    assert PERMISSIONS["panel:ask"] == {"panel"}
     assert PERMISSIONS["users:admin"] == {"admin"}
     assert all(roles <= set(ROLES) for roles in PERMISSIONS.values())
+
+
+def test_the_panel_sees_scrutiny_and_the_public_page_never_a_case_or_personal_data():
+    allowed = {p for p in PERMISSIONS if may("panel", p)}
+    assert allowed == {"transparency:read", "account:self", "panel:read", "panel:ask"}
 
 
 def test_no_credentials_get_only_public():
