@@ -38,6 +38,12 @@ HOMESAFE_VARS = {
     "HOMESAFE_AUDIT_KEY",
     "HOMESAFE_PRODUCTION",
     "HOMESAFE_TRUSTED_PROXIES",
+    "HOMESAFE_PUBLIC_URL",
+    "HOMESAFE_OIDC_ISSUER",
+    "HOMESAFE_OIDC_CLIENT_ID",
+    "HOMESAFE_OIDC_CLIENT_SECRET",
+    "HOMESAFE_OIDC_ROLE_MAP",
+    "HOMESAFE_OIDC_SCOPES",
 }
 # docker-compose.yml has no default secrets: these stand in for the operator's.
 SECRETS = {

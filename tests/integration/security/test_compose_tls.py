@@ -7,6 +7,7 @@ real Homesafe API, serves HTTPS with HSTS and redirects plain HTTP."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import ssl
 import subprocess
@@ -63,7 +64,23 @@ def test_compose_refuses_to_start_without_each_secret(missing: str) -> None:
 def test_compose_has_no_default_password_anywhere() -> None:
     text = (ROOT / "docker-compose.yml").read_text()
     assert "change-me" not in text
-    assert ":-}" not in text.replace("${HOMESAFE_TIMEZONE:-Europe/London}", "")
+    # An empty default turns a feature off (OpenID Connect without an issuer); a secret never
+    # has one: each must be given (`:?`).
+    optional = re.findall(r"\$\{(\w+):-\}", text)
+    assert set(optional) <= {
+        "HOMESAFE_OIDC_ISSUER",
+        "HOMESAFE_OIDC_CLIENT_ID",
+        "HOMESAFE_OIDC_CLIENT_SECRET",
+        "HOMESAFE_OIDC_ROLE_MAP",
+    }, optional
+    for secret in (
+        "POSTGRES_PASSWORD",
+        "HOMESAFE_MQTT_PASSWORD",
+        "HOMESAFE_GATEWAY_KEY",
+        "HOMESAFE_AUDIT_KEY",
+    ):
+        assert f"${{{secret}:?" in text, secret
+        assert f"${{{secret}:-" not in text, secret
 
 
 @pytest.fixture(scope="module")
