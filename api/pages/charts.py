@@ -195,11 +195,20 @@ def line_chart(
         )
     for at, label in time_ticks(t0, t1, timezone, most=most_ticks):
         tx = x(at)
+        # A label centred on a tick near either edge would run outside the drawing (and off a
+        # phone's screen): there it is anchored to the edge instead. Widths are estimated
+        # generously (0.65 em a character) since the font is the reader's.
+        half = 0.65 * font_px * len(label) / 2
+        anchor, lx = "middle", tx
+        if tx + half > width - 2:
+            anchor, lx = "end", width - 2.0
+        elif tx - half < 2:
+            anchor, lx = "start", 2.0
         parts.append(
             f'<line class="tick" x1="{tx:.1f}" x2="{tx:.1f}" y1="{y0}" y2="{y0 + 5}" '
             f'stroke="{INK}"/>'
-            f'<text class="tick-label" x="{tx:.1f}" y="{y0 + 6 + font_px}" '
-            f'text-anchor="middle" font-size="{font_px}" fill="{INK}">{escape(label)}</text>'
+            f'<text class="tick-label" x="{lx:.1f}" y="{y0 + 6 + font_px}" '
+            f'text-anchor="{anchor}" font-size="{font_px}" fill="{INK}">{escape(label)}</text>'
         )
     parts.append(
         f'<line x1="{x0}" x2="{x0}" y1="{y0}" y2="{y1}" stroke="{INK}"/>'

@@ -91,3 +91,20 @@ def test_bar_chart_draws_intervals_and_suppresses_small_groups():
     assert float(interval.get("x1")) < bar_end < float(interval.get("x2"))
     assert "suppressed: fewer than 10" in svg
     assert re.search(r"Group B: suppressed", svg)
+
+
+@pytest.mark.parametrize("width", [360, 720])
+def test_time_labels_stay_inside_the_drawing(width):
+    # A week of hourly readings: the first and last ticks fall on the edges of the plot, where a
+    # centred label would run outside the SVG (off a phone's screen).
+    points = [(T0 + timedelta(hours=h), 20.0) for h in range(24 * 7 + 1)]
+    root = _svg(line_chart([Series("s", points)], title="t", unit="°C", width=width))
+    ns = "{http://www.w3.org/2000/svg}"
+    labels = [t for t in root.iter(f"{ns}text") if t.get("class") == "tick-label"]
+    assert labels
+    for label in labels:
+        x, n = float(label.get("x")), len(label.text or "")
+        est = 0.6 * 12 * n  # the test's own, narrower estimate of the label's width
+        left = {"start": x, "middle": x - est / 2, "end": x - est}[label.get("text-anchor")]
+        assert left >= 0, (label.text, label.get("text-anchor"), x)
+        assert left + est <= width, (label.text, label.get("text-anchor"), x)
