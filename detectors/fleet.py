@@ -294,6 +294,8 @@ class FoldResult:
     tasks: list[FleetTask] = field(default_factory=list)
     cleared_silent: list[int] = field(default_factory=list)  # rows heard again
     hours_folded: int = 0
+    finding_at: list[tuple[int, int]] = field(default_factory=list)  # (row, hour_s) of each finding
+    task_at: list[tuple[int, int]] = field(default_factory=list)  # (row, hour_s) of each task
 
 
 def _utc(epoch_s: int) -> datetime:
@@ -853,6 +855,7 @@ def _emit(
             gateway_id, sensor_id = state.keys[row]
             ref = SensorRef(gateway_id, sensor_id)
             if key in HAZARD_RULES:
+                result.finding_at.append((row, hour_s))
                 result.findings.append(
                     _finding(
                         state,
@@ -869,6 +872,7 @@ def _emit(
                     )
                 )
             else:
+                result.task_at.append((row, hour_s))
                 result.tasks.append(_task(state, key, row, ref, site, end, settings))
     s["active"][rows] = active
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from detectors.fleet import FleetState
-from detectors.runner import RunnerSettings, SensorSite, advance, read_new, stored_pass
+from detectors.runner import RunnerSettings, SensorSite, run_in_memory, stored_pass
 from homesafe.database import make_engine, make_sessionmaker
 from homesafe.migrate import upgrade
 from ingest.contract import Reading
@@ -124,13 +124,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         state = FleetState()
         warm_now = hour - timedelta(minutes=40)  # the previous pass: folds the hour before
-        readings, _, _ = read_new(store, state, sites, now=warm_now, settings=settings)
-        advance(state, readings, sites, now=warm_now, settings=settings)
+        run_in_memory(store, state, sites, now=warm_now, settings=settings)
         t0 = time.perf_counter()
-        readings, _fetch_from_s, behind = read_new(store, state, sites, now=now, settings=settings)
-        t_read = time.perf_counter() - t0
-        result = advance(state, readings, sites, now=now, settings=settings)
-        t_fold = time.perf_counter() - t0 - t_read
+        result = run_in_memory(store, state, sites, now=now, settings=settings)
+        t_read, t_fold, behind = result.read_s, result.fold_s, result.history_reads
         records = state.records()
         t_total = time.perf_counter() - t0
         sys.stdout.write(
