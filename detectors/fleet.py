@@ -46,6 +46,7 @@ import numpy as np
 import numpy.typing as npt
 
 from detectors.findings import (
+    Conditions,
     Finding,
     FleetTask,
     SensorRef,
@@ -915,6 +916,7 @@ def _finding(
     ctx_home, ctx_room = site.home_id, site.room
     figures: dict[str, float]
     category = "potential"
+    conditions_used: Conditions = "room_air"
     with np.errstate(invalid="ignore"):
         if key == "sustained_humidity":
             th = rule.thresholds
@@ -963,7 +965,9 @@ def _finding(
                 if room_air
                 else f"surface conditions from outdoor temperature, fRsi {th.f_rsi}"
             )
+            conditions_used = "room_air_fallback" if room_air else "surface_model"
             if site.room in UNOCCUPIED_ROOMS:
+                conditions_used = "room_air"
                 on = "the air of an unheated space (roof void, cupboard): the structure's risk, not a lived-in room"
             confidence = (0.9 if reached else 0.6) - (0.15 if room_air else 0.0)
             basis = f"VTT mould index ({th.sensitivity}, {trigger}) on {on}"
@@ -1067,6 +1071,7 @@ def _finding(
                 "threshold_surface_rh_pct": th.threshold_humidity_pct,
             }
             confidence = 0.5 if room_air else 0.7
+            conditions_used = "room_air_fallback" if room_air else "surface_model"
             basis = (
                 "room air: no outdoor temperature — fell back to room-air criteria"
                 if room_air
@@ -1113,6 +1118,7 @@ def _finding(
         rule_key=rule.key,
         rule_version=rule.version,
         evidence_basis=basis,
+        conditions=conditions_used,
     )
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from detectors.findings import Category, Finding, FleetTask, SensorRef
+from detectors.findings import Category, Conditions, Finding, FleetTask, SensorRef
 from detectors.psychro import surface_rh_pct, surface_temperature_c
 
 HOUR = timedelta(hours=1)
@@ -101,6 +101,7 @@ class Rule(Generic[SettingsT]):
         confidence: float,
         evidence_basis: str,
         category: Category = "potential",
+        conditions: Conditions = "room_air",
     ) -> Finding:
         """A finding of this rule about the context's sensor."""
         return Finding(
@@ -116,6 +117,7 @@ class Rule(Generic[SettingsT]):
             rule_key=self.key,
             rule_version=self.version,
             evidence_basis=evidence_basis,
+            conditions=conditions,
         )
 
 
@@ -212,6 +214,11 @@ class SurfaceConditions:
     humidity_pct: npt.NDArray[np.float64]  # may exceed 100 (condensation)
     surface_hours_h: int  # hours computed from outdoor temperature
     room_air_hours_h: int  # hours that fell back to room air
+
+    @property
+    def conditions(self) -> Conditions:
+        """The surface model when any hour had outdoor temperature, else the room-air fallback."""
+        return "surface_model" if self.room_air_hours_h == 0 else "room_air_fallback"
 
     @property
     def evidence_basis(self) -> str:

@@ -18,7 +18,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
-from compliance.models import Case
+from compliance.models import Case, Evidence
 from homesafe.bootstrap import Services, build, detect_once, ingest_service
 from homesafe.migrate import upgrade
 from homesafe.settings import Settings
@@ -120,6 +120,14 @@ def test_ten_stored_days_of_an_unheated_flat_are_folded_on_the_first_pass(
     publish_through_mqtt(services, mosquitto, unheated_flat(10, end_s=int(now.timestamp()) - 60))
     assert detect_once(services, now=now) >= 1
     assert cases(services) == [("H0001", "excess_cold")]
+    with services.sessions() as session:
+        items = session.query(Evidence).all()
+        assert sorted(i.room for i in items) == ["bedroom", "living"]
+        for item in items:
+            assert (item.rule, item.rule_version) == ("excess_cold", "2")
+            assert item.figures["conditions"] == "room_air"
+            assert item.figures["days_measured_d"] >= 5  # a week of stored history, not one day
+            assert "excess_cold v2; room air" in (item.description or "")
     for k in range(1, 12):  # twelve passes in all: still the one case, no more findings
         assert detect_once(services, now=now + timedelta(minutes=5 * k)) == 0
     assert cases(services) == [("H0001", "excess_cold")]

@@ -239,3 +239,26 @@ def test_gap_hours_filled_later_are_refolded_and_raise_what_they_imply():
         found.append(sorted(f.rule_key for f in result.findings))
     assert found == [[], ["sustained_humidity"]]
     assert result.late_refolded == 6
+
+
+@pytest.mark.parametrize(
+    ("outdoor_c", "conditions"), [(None, "room_air_fallback"), (2.0, "surface_model")]
+)
+def test_a_mould_finding_names_its_rule_version_figures_and_the_model_it_used(
+    outdoor_c, conditions
+):
+    from detectors.findings import evidence
+    from detectors.rules.table import MOULD_GROWTH
+
+    hours = 24 * 7 * 4
+    outdoor = None if outdoor_c is None else np.full(hours, outdoor_c)
+    _, findings = _fold_series(np.full(hours, 20.0), np.full(hours, 85.0), outdoor=outdoor)
+    (mould,) = [f for _, f in findings if f.rule_key == "mould_growth"]
+    record = evidence(mould)
+    assert record["rule"] == "mould_growth"
+    assert record["rule_version"] == MOULD_GROWTH.version
+    assert record["conditions"] == conditions
+    assert record["figures"]["mould_index"] > 0  # type: ignore[index]
+    _, findings = _fold_series(np.full(hours, 14.0), np.full(hours, 60.0), room="living")
+    (cold,) = [f for _, f in findings if f.rule_key == "excess_cold"]
+    assert evidence(cold)["conditions"] == "room_air"
