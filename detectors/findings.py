@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -86,6 +87,11 @@ class FleetTask:
         _check_window(self.window_start, self.window_end)
         if self.detected_at.tzinfo is None:
             raise ValueError("detected_at must be timezone-aware")
+
+
+def finite_figures(figures: Mapping[str, float]) -> dict[str, float]:
+    """Figures rounded to 4 places; one that is not a number (too little data for it) is left out."""
+    return {k: round(float(v), 4) for k, v in figures.items() if math.isfinite(float(v))}
 
 
 def evidence(finding: Finding) -> dict[str, object]:

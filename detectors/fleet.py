@@ -50,6 +50,7 @@ from detectors.findings import (
     Finding,
     FleetTask,
     SensorRef,
+    finite_figures,
 )
 from detectors.mould import MouldState, step_mould
 from detectors.psychro import surface_rh_pct, surface_temperature_c, vapour_pressure_pa
@@ -1113,7 +1114,7 @@ def _finding(
         category=category,  # type: ignore[arg-type]
         window_start=min(start, stop),
         window_end=stop,
-        figures={k: round(float(v), 4) for k, v in figures.items()},
+        figures=finite_figures(figures),
         confidence=round(min(max(float(confidence), 0.0), 1.0), 3),
         rule_key=rule.key,
         rule_version=rule.version,

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from detectors.findings import Category, Conditions, Finding, FleetTask, SensorRef
+from detectors.findings import Category, Conditions, Finding, FleetTask, SensorRef, finite_figures
 from detectors.psychro import surface_rh_pct, surface_temperature_c
 
 HOUR = timedelta(hours=1)
@@ -112,7 +112,7 @@ class Rule(Generic[SettingsT]):
             category=category,
             window_start=window_start,
             window_end=window_end,
-            figures={name: round(float(value), 4) for name, value in figures.items()},
+            figures=finite_figures(figures),
             confidence=round(min(max(confidence, 0.0), 1.0), 3),
             rule_key=self.key,
             rule_version=self.version,
