@@ -434,9 +434,7 @@ def run_in_memory(
     result.readings += len(steady)
     if (state["day_ordinal"][: days_before.size] != days_before).any():  # a local day completed
         result.tasks += drift_tasks(state, table, now=now)
-    silent, cleared = update_silence(
-        state, table, now=now, latest_ts_s=latest, settings=settings.fleet
-    )
+    silent, cleared = update_silence(state, table, now=now, latest_ts_s=latest)
     result.tasks += silent
     result.cleared = [state.keys[r] for r in cleared]
     result.fold_s += clock() - t4
@@ -506,9 +504,7 @@ def advance(
     )
     if (state["day_ordinal"][: days_before.size] != days_before).any():
         result.tasks += drift_tasks(state, table, now=now)
-    silent, cleared = update_silence(
-        state, table, now=now, latest_ts_s=latest, settings=settings.fleet
-    )
+    silent, cleared = update_silence(state, table, now=now, latest_ts_s=latest)
     result.tasks += silent
     result.cleared = [state.keys[r] for r in cleared]
     return result
