@@ -267,14 +267,16 @@ def _fold_one_hour(
             over = (t - (ad.slope * s["trm_c"][rows] + intercept)) >= ad.exceed_k
         s["adaptive_h"][rows] += (in_use & over).astype(np.int16)
 
-    # Stuck: identical hourly means of temperature and RH hour after hour.
-    ring_rh = s["humidity_ring"][rows]
-    same = (
-        (ring_t[:, -1] == ring_t[:, -2])
-        & (ring_rh[:, -1] == ring_rh[:, -2])
-        & (ring_rh[:, -1] < STUCK.thresholds.saturated_humidity_pct)
-    )
-    s["stuck_run_h"][rows] = np.where(same, s["stuck_run_h"][rows] + 1, 0)
+    # Stuck: each measurement's run of identical hourly means (RH pinned at saturation is real).
+    ring_rh, ring_wme = s["humidity_ring"][rows], s["wme_ring"][rows]
+    saturated = STUCK.thresholds.saturated_humidity_pct
+    for name, ring, real in (
+        ("stuck_run_h", ring_t, np.ones(rows.size, dtype=bool)),
+        ("stuck_humidity_run_h", ring_rh, ring_rh[:, -1] < saturated),
+        ("stuck_wme_run_h", ring_wme, np.ones(rows.size, dtype=bool)),
+    ):
+        same = (ring[:, -1] == ring[:, -2]) & real
+        s[name][rows] = np.where(same, s[name][rows] + 1, 0)
 
     view = HourView(state, rows, sites, local, vulnerable)
     emit(view, hour_s, ENGINE_RULES, ENGINE_TASKS, result)

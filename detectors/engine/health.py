@@ -22,10 +22,19 @@ from detectors.findings import FleetTask, SensorRef
 Bools = npt.NDArray[np.bool_]
 
 
+STUCK_RUNS = (
+    ("temperature_c", "stuck_run_h"),
+    ("humidity_pct", "stuck_humidity_run_h"),
+    ("wme_pct", "stuck_wme_run_h"),
+)
+
+
 def stuck_value(view: HourView, rule: Any) -> Bools:
-    """Temperature and RH have repeated the same hourly value for the rule's hours."""
-    limit = rule.thresholds.hours_for("temperature_c")
-    return np.asarray(view.state["stuck_run_h"][view.rows] >= limit)
+    """A measurement has repeated the same hourly value for its hours (the rule's, per measurement)."""
+    stuck = np.zeros(view.rows.size, dtype=bool)
+    for name, run in STUCK_RUNS:
+        stuck |= view.state[run][view.rows] >= rule.thresholds.hours_for(name)
+    return stuck
 
 
 def out_of_range(view: HourView, rule: Any) -> Bools:
@@ -72,14 +81,19 @@ def _task(
 
 
 def stuck_task(edge: Edge, rule: Any, ref: SensorRef) -> FleetTask:
-    """The stuck sensor's run of identical hours."""
-    run_h = int(edge.view.state["stuck_run_h"][edge.row])
+    """The stuck measurements and their runs of identical hours."""
+    runs = {
+        name: int(edge.view.state[run][edge.row])
+        for name, run in STUCK_RUNS
+        if edge.view.state[run][edge.row] >= rule.thresholds.hours_for(name)
+    }
+    run_h = max(runs.values(), default=0)
     return _task(
         edge,
         rule,
         ref,
         (edge.end - timedelta(hours=run_h + 1), edge.end),
-        f"temperature and humidity have repeated the same hourly value for {run_h + 1} h",
+        f"{', '.join(runs)} repeated the same hourly value for {run_h + 1} h",
         {"hours_identical_h": float(run_h + 1)},
     )
 

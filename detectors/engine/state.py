@@ -78,7 +78,9 @@ ARRAYS: dict[str, tuple[tuple[int, ...], type, float]] = {
     "day_end_m": ((DAYS_D,), np.float32, np.nan),
     "heat_year": ((), np.int16, 0),
     "heat_night_h": ((), np.int16, 0),
-    "stuck_run_h": ((), np.int16, 0),
+    "stuck_run_h": ((), np.int16, 0),  # identical hourly temperatures in a row
+    "stuck_humidity_run_h": ((), np.int16, 0),  # … RH (below saturation)
+    "stuck_wme_run_h": ((), np.int16, 0),  # … %WME
     "surface_rh_day_sum": ((SURFACE_D,), np.float32, 0.0),  # Σ hourly surface RH (capped at 100)
     "surface_t_day_sum": ((SURFACE_D,), np.float32, 0.0),  # Σ hourly surface temperature
     "surface_day_n": ((SURFACE_D,), np.uint8, 0),  # hours with temperature and RH
