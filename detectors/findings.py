@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
 Category = Literal["emergency", "potential"]
+# What a finding's figures rest on: the surface model (θsi, RHsi from outdoor temperature and
+# fRsi), the room-air fallback of a surface rule with no outdoor temperature, or room air by design.
+Conditions = Literal["surface_model", "room_air_fallback", "room_air"]
+CONDITIONS: tuple[str, ...] = ("surface_model", "room_air_fallback", "room_air")
 CATEGORIES: tuple[str, ...] = ("emergency", "potential")
 
 # Stable hazard keys (docs/api.md; docs/law.md: `leak` → water_supply/damp_and_mould as the
@@ -49,6 +54,7 @@ class Finding:
     rule_key: str
     rule_version: int
     evidence_basis: str  # what the figures rest on, e.g. surface conditions vs room air
+    conditions: Conditions = "room_air"
 
     def __post_init__(self) -> None:
         """Refuse a category outside the contract, a confidence outside 0–1, a naive window."""
@@ -56,6 +62,8 @@ class Finding:
             raise ValueError(f"category must be one of {CATEGORIES}, not {self.category!r}")
         if not 0.0 <= self.confidence <= 1.0:
             raise ValueError("confidence must be within 0–1")
+        if self.conditions not in CONDITIONS:
+            raise ValueError(f"conditions must be one of {CONDITIONS}, not {self.conditions!r}")
         _check_window(self.window_start, self.window_end)
 
 
@@ -79,3 +87,20 @@ class FleetTask:
         _check_window(self.window_start, self.window_end)
         if self.detected_at.tzinfo is None:
             raise ValueError("detected_at must be timezone-aware")
+
+
+def finite_figures(figures: Mapping[str, float]) -> dict[str, float]:
+    """Figures rounded to 4 places; one that is not a number (too little data for it) is left out."""
+    return {k: round(float(v), 4) for k, v in figures.items() if math.isfinite(float(v))}
+
+
+def evidence(finding: Finding) -> dict[str, object]:
+    """What a case's evidence records of a finding: the rule, its version, the figures, the basis."""
+    return {
+        "rule": finding.rule_key,
+        "rule_version": finding.rule_version,
+        "figures": dict(finding.figures),
+        "conditions": finding.conditions,
+        "evidence_basis": finding.evidence_basis,
+        "confidence": finding.confidence,
+    }

@@ -1,19 +1,22 @@
-"""The incremental detector pass: new telemetry in, findings and fleet tasks out, state kept.
+"""The detector pass: stored telemetry in, findings and fleet tasks out, state kept per sensor.
 
-Each pass reads the store once for the last `fetch_h` hours (all sensors), plus — for the few
-gateways whose sensors are behind (silent, or replaying a backlog) — from where each stopped.
-Readings become hourly means (numpy, fleet-wide) and are folded into `detectors.fleet`'s state,
-which lives in the case database as one row per sensor (written only when it changed). An hour is folded once it is final: a later
-reading of the sensor exists (a sensor that stops keeps its last hour until it resumes). Because a
-sensor's state only moves with its own data, a gateway replaying three days oldest-first is
-folded exactly as if its readings had arrived on time.
+Every stored hour counts (issue 15). A sensor with no state (a new sensor, a registry import of
+homes already reporting, detectors that were down, a gateway uploading its buffer) first folds the
+store's history from where it stopped, up to `history_h` (the contract's 35 days), gateway set by
+gateway set so memory stays bounded; then it goes incremental: each pass reads the store once for
+the recent hours (all sensors). Readings become hourly means (numpy, fleet-wide) and are folded
+into `detectors.fleet`'s state, which lives in the case database as one row per sensor (written
+only when it changed). An hour is folded once it is final: a later reading of the sensor exists (a
+sensor that stops keeps its last hour until it resumes). Because a sensor's state only moves with
+its own data, a gateway replaying three days oldest-first is folded exactly as if on time.
 
-Late data: the fast path folds each sensor's hours once, in time order; it cannot unfold. A reading
-that arrives for an hour already folded is ignored — the sensor-hours it touched are counted
-(ring-checked, so re-reads are not counted) in `PassResult.late_ignored`, the log line and the
-Prometheus counter `homesafe_detector_late_sensor_hours_total`. In-order arrival is what the gateways do (they
-buffer while offline and replay oldest first, and an hour waits until a later reading exists); the
-telemetry contract does not promise it, so `late_check_h` re-reads folded hours to measure it.
+Late data: a reading that arrives for an hour already folded is found when its hour is re-read —
+the last `late_check_h` hours of every sensor, and, for sensors whose last folded day has gap
+hours, their gateway over the gap (a gateway that came back live before uploading its buffer). The
+sensor is then rewound to a fresh state and re-folded from the stored history, so the late hour
+counts; findings it had raised before are not raised again. The re-folded sensor-hours are counted
+in `PassResult.late_refolded`, the log line and `homesafe_detector_late_sensor_hours_total`. A late
+hour older than the 24-h ring (and not in a re-read window) cannot be told apart and is not seen.
 
 Outdoor temperature: no room in the registry vocabulary is outdoors ("other" may be a cupboard),
 so it comes only from a weather feed passed as `outdoor` (home ids, hour starts → °C, NaN where
@@ -38,10 +41,12 @@ from sqlalchemy.orm import Session
 from detectors import repository
 from detectors.findings import Finding, FleetTask
 from detectors.fleet import (
+    BIT,
     HOUR_S,
     RING_H,
     FleetSettings,
     FleetState,
+    FoldResult,
     HourBatch,
     SiteInfo,
     drift_tasks,
@@ -55,7 +60,7 @@ from ingest.store import TelemetryStore
 log = logging.getLogger(__name__)
 LATE_READINGS = Counter(
     "homesafe_detector_late_sensor_hours_total",
-    "Sensor-hours that received readings after the detectors had folded them (ignored).",
+    "Folded sensor-hours that received readings later: each sensor is rewound and re-folded.",
 )
 
 OutdoorFeed = Callable[[Sequence[str], npt.NDArray[np.int64]], npt.NDArray[np.float64]]
@@ -74,13 +79,21 @@ class SensorSite:
 
 @dataclass(frozen=True)
 class RunnerSettings:
-    """How far each pass reads, and when an hour is final."""
+    """How far each pass reads, how much stored history a first pass folds, and in what bites."""
 
     fetch_h: int = 2
     grace_h: int = 1
-    replay_horizon_h: int = 24 * 35  # the contract refuses readings older than 35 days
-    max_gateway_queries: int = 5000  # beyond this, one wide query replaces per-gateway ones
-    late_check_h: int = 0  # re-read this many folded hours to count late arrivals (costs read time)
+    # The contract refuses readings older than 35 days: a sensor with no state (new sensor,
+    # registry import of homes already reporting, detectors down, a buffered upload) folds up to
+    # this much stored history on its first pass, before going incremental.
+    history_h: int = 24 * 35
+    # Stored history is read gateway set by gateway set, each read at most this many sensor-hours
+    # (about 4 readings each), so a first pass over a whole fleet keeps its memory bounded.
+    history_sensor_hours: int = 400_000
+    late_check_h: int = 0  # re-read this many folded hours of every sensor for late readings
+    # Sensors with gap hours among their last folded hours (a gateway that came back live before
+    # uploading its buffer) have their gateway re-read over the gap: readings found there are late.
+    gap_check_h: int = RING_H
     fleet: FleetSettings = field(default_factory=FleetSettings)
 
 
@@ -92,13 +105,13 @@ class PassResult:
     tasks: list[FleetTask] = field(default_factory=list)
     readings: int = 0
     sensor_hours: int = 0
-    behind_gateways: int = 0
-    late_ignored: int = (
-        0  # sensor-hours already folded that got more readings (see `late_folded_hours`)
-    )
-    cleared: list[tuple[str, str]] = field(
-        default_factory=list
-    )  # sensors heard again after silence
+    behind_gateways: int = 0  # gateways whose sensors folded stored history this pass
+    history_reads: int = 0  # store queries for stored history (gateway sets)
+    late_refolded: int = 0  # folded sensor-hours that got readings later (their sensors re-folded)
+    refolded_sensors: int = 0
+    cleared: list[tuple[str, str]] = field(default_factory=list)  # heard again after silence
+    read_s: float = 0.0
+    fold_s: float = 0.0
 
 
 def hourly_frame(readings: Iterable[Reading]) -> pd.DataFrame:
@@ -111,21 +124,22 @@ def hourly_frame(readings: Iterable[Reading]) -> pd.DataFrame:
     return frame.resample("1h").mean()
 
 
-def hour_batch(
-    state: FleetState,
-    readings: Sequence[Reading],
-    *,
-    now: datetime,
-    sites: Sequence[SiteInfo | None],
-    outdoor: OutdoorFeed | None,
-) -> tuple[HourBatch, npt.NDArray[np.int64]]:
-    """Hourly means of the final hours among `readings` (one row per sensor and hour), and each row's newest ts."""
-    state.late_ignored = 0
+@dataclass(frozen=True)
+class HourlyMeans:
+    """Readings grouped by (state row, hour): each group's means and each row's newest ts."""
+
+    rows: npt.NDArray[np.int64]
+    hour_s: npt.NDArray[np.int64]
+    means: npt.NDArray[np.float64]  # (groups, 4): temperature, RH, %WME, battery
+    latest: npt.NDArray[np.int64]  # per state row (0 where none)
+
+
+def hourly_means(state: FleetState, readings: Sequence[Reading]) -> HourlyMeans:
+    """Hourly means per sensor (state rows added for sensors not seen before)."""
     if not readings:
         empty = np.zeros(0, dtype=np.int64)
-        nan = np.zeros(0)
-        return HourBatch(empty, empty, nan, nan, nan, nan, nan), np.zeros(
-            len(state.keys), dtype=np.int64
+        return HourlyMeans(
+            empty, empty, np.zeros((0, 4)), np.zeros(len(state.keys), dtype=np.int64)
         )
     rows = state.rows([(r.gateway_id, r.sensor) for r in readings])
     ts = np.fromiter((r.ts for r in readings), dtype=np.int64, count=len(readings))
@@ -144,15 +158,27 @@ def hour_batch(
         np.add.at(counts[:, m], inverse, present[:, m])
     with np.errstate(invalid="ignore", divide="ignore"):
         means = sums / counts
-    u_rows = (unique >> 32).astype(np.int64)
-    u_hour = (unique & ((1 << 32) - 1)) * HOUR_S
     latest = np.zeros(len(state.keys), dtype=np.int64)
     np.maximum.at(latest, rows, ts)
+    return HourlyMeans(
+        (unique >> 32).astype(np.int64), (unique & ((1 << 32) - 1)) * HOUR_S, means, latest
+    )
+
+
+def hour_batch(
+    state: FleetState,
+    readings: Sequence[Reading],
+    *,
+    now: datetime,
+    sites: Sequence[SiteInfo | None],
+    outdoor: OutdoorFeed | None,
+) -> tuple[HourBatch, npt.NDArray[np.int64]]:
+    """Hourly means of the final hours among `readings` (one row per sensor and hour), and each row's newest ts."""
+    grouped = hourly_means(state, readings)
+    u_rows, u_hour, means, latest = grouped.rows, grouped.hour_s, grouped.means, grouped.latest
     # Final only once a later reading of the sensor exists: replays come oldest first, so a
     # half-replayed hour waits. A sensor that stops keeps its last hour unfolded until it resumes.
     final = (latest[u_rows] >= u_hour + HOUR_S) & (u_hour + HOUR_S <= int(now.timestamp()))
-    late_hours = late_folded_hours(state, u_rows, u_hour, means)
-    state.late_ignored = int(late_hours.sum())
     u_rows, u_hour, means = u_rows[final], u_hour[final], means[final]
     outdoor_c = np.full(u_rows.size, np.nan)
     if outdoor is not None and u_rows.size:
@@ -205,46 +231,253 @@ def site_table(state: FleetState, sites: Sequence[SensorSite]) -> list[SiteInfo 
     return table
 
 
-def read_new(
+def steady_start_s(state: FleetState, *, now: datetime, settings: RunnerSettings) -> int:
+    """Where the fleet-wide read starts: after the hour most sensors are folded to."""
+    now_hour = now.replace(minute=0, second=0, microsecond=0)
+    fetch_from = now_hour - timedelta(hours=settings.fetch_h)
+    folded = state["through_s"][state["through_s"] > 0]
+    if folded.size:
+        values, counts = np.unique(folded, return_counts=True)
+        usual = datetime.fromtimestamp(int(values[np.argmax(counts)]), UTC)
+        fetch_from = max(fetch_from, min(usual, now_hour))
+    return int(fetch_from.timestamp()) - settings.late_check_h * HOUR_S
+
+
+def gap_starts(
+    state: FleetState, rows: npt.NDArray[np.int64], *, fetch_from_s: int, settings: RunnerSettings
+) -> npt.NDArray[np.int64]:
+    """Per row: the first folded hour with no measurement among its last `gap_check_h` (0: none).
+
+    Only gaps after the first measured hour in the ring count (a new sensor's empty start is not
+    a gap), and only rows that are not behind (those are read from where they stopped anyway).
+    """
+    out = np.zeros(rows.size, dtype=np.int64)
+    through = state["through_s"][rows]
+    width = min(settings.gap_check_h, RING_H)
+    if width <= 0 or rows.size == 0:
+        return out
+    measured = np.zeros((rows.size, width), dtype=bool)
+    for name in ("temperature_ring", "humidity_ring", "wme_ring"):
+        measured |= np.isfinite(state[name][rows, -width:])
+    started = np.maximum.accumulate(measured, axis=1)
+    gap = started & ~measured
+    has = gap.any(axis=1) & (through >= fetch_from_s)
+    first = np.argmax(gap, axis=1)
+    out[has] = through[has] - (width - first[has]) * HOUR_S
+    return out
+
+
+def gateway_groups(
+    starts: dict[str, int], sensors: dict[str, int], *, end_s: int, budget_sensor_hours: int
+) -> list[tuple[int, list[str]]]:
+    """Gateways to read from their start to `end_s`, grouped so each read stays within the budget."""
+    groups: list[tuple[int, list[str]]] = []
+    current: list[str] = []
+    current_start = end_s
+    used = 0
+    for gateway_id in sorted(starts, key=lambda g: (starts[g], g)):
+        start = min(current_start, starts[gateway_id])
+        cost = sensors.get(gateway_id, 1) * max(1, (end_s - start) // HOUR_S)
+        if current and used + cost > budget_sensor_hours:
+            groups.append((current_start, current))
+            current, used, start = [], 0, starts[gateway_id]
+            cost = sensors.get(gateway_id, 1) * max(1, (end_s - start) // HOUR_S)
+        current.append(gateway_id)
+        current_start = start
+        used += cost
+    if current:
+        groups.append((current_start, current))
+    return groups
+
+
+def fold_readings(
+    state: FleetState,
+    readings: Sequence[Reading],
+    table: list[SiteInfo | None],
+    *,
+    now: datetime,
+    settings: RunnerSettings,
+    timezone: str,
+    outdoor: OutdoorFeed | None,
+) -> tuple[FoldResult, npt.NDArray[np.int64]]:
+    """Fold the final hours of `readings`; the fold's output and each row's newest reading ts."""
+    batch, latest = hour_batch(state, readings, now=now, sites=table, outdoor=outdoor)
+    table += [None] * (len(state.keys) - len(table))
+    folded = fold_hours(state, batch, table, timezone=timezone, settings=settings.fleet)
+    return folded, latest
+
+
+def rewind(state: FleetState, rows: npt.NDArray[np.int64]) -> None:
+    """Forget the folded state of these sensors (kept: newest reading and the silence episode)."""
+    if rows.size == 0:
+        return
+    fresh = FleetState(keys=[("", "")] * rows.size)
+    silent = state["active"][rows] & BIT["silent"]
+    latest = state["latest_ts_s"][rows].copy()
+    for name, array in state.arrays.items():
+        array[rows] = fresh.arrays[name]
+    state["active"][rows] = silent
+    state["latest_ts_s"][rows] = latest
+
+
+def run_in_memory(
     store: TelemetryStore,
     state: FleetState,
     sites: Sequence[SensorSite],
     *,
     now: datetime,
-    settings: RunnerSettings,
-) -> tuple[list[Reading], int, int]:
-    """One fleet-wide query for recent hours, plus catch-up queries for gateways that are behind."""
-    fetch_from = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=settings.fetch_h)
-    first_pass = not state.keys or bool((state["through_s"] == 0).all())
-    if not first_pass:  # most sensors are folded up to the same hour: read only after it
-        through = state["through_s"][state["through_s"] > 0]
-        values, counts = np.unique(through, return_counts=True)
-        usual = datetime.fromtimestamp(int(values[np.argmax(counts)]), UTC)
-        fetch_from = max(fetch_from, min(usual, now.replace(minute=0, second=0, microsecond=0)))
-    fetch_from -= timedelta(hours=settings.late_check_h)
-    fetch_from_s = int(fetch_from.timestamp())
-    readings = list(store.query(start=fetch_from, end=now))
-    horizon_s = int(now.timestamp()) - settings.replay_horizon_h * HOUR_S
-    behind: dict[str, int] = {}
-    if first_pass:
-        behind = {"*": fetch_from_s - 24 * HOUR_S}
-    else:
-        rows = state.rows([(s.gateway_id, s.sensor_id) for s in sites])
-        through = state["through_s"][rows]
-        for site, t in zip(sites, through.tolist(), strict=True):
-            if t < fetch_from_s:
-                start = max(t if t > 0 else fetch_from_s - 24 * HOUR_S, horizon_s)
-                behind[site.gateway_id] = min(behind.get(site.gateway_id, start), start)
-    if len(behind) > settings.max_gateway_queries:
-        behind = {"*": min(behind.values())}
-    for gateway_id, start_s in behind.items():
-        if start_s >= fetch_from_s:
+    settings: RunnerSettings = RunnerSettings(),
+    timezone: str = "Europe/London",
+    outdoor: OutdoorFeed | None = None,
+) -> PassResult:
+    """One pass on a state in memory: read, re-fold late sensors, fold stored history, fold new hours.
+
+    1. One fleet-wide read of the recent hours; the gateways of sensors with gap hours in their
+       last folded day are re-read over the gap.
+    2. A sensor with readings in an hour it already folded (the mean differs from the ring) is
+       rewound to a fresh state and re-folded from the stored history; findings it raised before
+       the late hour are not raised again.
+    3. Sensors with no state or behind the read (new, imported, detectors down, gateway offline)
+       fold the store's history from where they stopped (at most `history_h`), gateway set by
+       gateway set, in time order.
+    4. The recent read is folded; drift on completed days, silence, cleared sensors.
+    """
+    clock = time.perf_counter
+    result = PassResult()
+    table = site_table(state, sites)
+    days_before = state["day_ordinal"].copy()
+    now_s = int(now.timestamp())
+    fetch_from_s = steady_start_s(state, now=now, settings=settings)
+    t0 = clock()
+    steady = store.query(start=datetime.fromtimestamp(fetch_from_s, UTC), end=now)
+    site_rows = state.rows([(s.gateway_id, s.sensor_id) for s in sites])
+    gaps = gap_starts(state, site_rows, fetch_from_s=fetch_from_s, settings=settings)
+    gap_from: dict[str, int] = {}
+    for site, start in zip(sites, gaps.tolist(), strict=True):
+        if start:
+            gap_from[site.gateway_id] = min(gap_from.get(site.gateway_id, start), start)
+    sensors_of: dict[str, int] = {}
+    for site in sites:
+        sensors_of[site.gateway_id] = sensors_of.get(site.gateway_id, 0) + 1
+    checked: list[Reading] = []
+    for start_s, gateways in gateway_groups(
+        gap_from, sensors_of, end_s=fetch_from_s, budget_sensor_hours=settings.history_sensor_hours
+    ):
+        if start_s < fetch_from_s:
+            checked += store.query(
+                start=datetime.fromtimestamp(start_s, UTC),
+                end=datetime.fromtimestamp(fetch_from_s, UTC),
+                gateway_ids=gateways,
+            )
+    result.read_s += clock() - t0
+    t1 = clock()
+
+    # Late readings: rewind those sensors; they fold their stored history below.
+    grouped = hourly_means(state, [*steady, *checked])
+    table += [None] * (len(state.keys) - len(table))
+    late = late_folded_hours(state, grouped.rows, grouped.hour_s, grouped.means)
+    late_rows = grouped.rows[late]
+    first_late: dict[int, int] = {}
+    for row, hour in zip(late_rows.tolist(), grouped.hour_s[late].tolist(), strict=True):
+        first_late[row] = min(first_late.get(row, hour), hour)
+    result.late_refolded = int(late.sum())
+    result.refolded_sensors = len(first_late)
+    before_rewind = {row: int(state["active"][row]) for row in first_late}
+    rewind(state, np.fromiter(first_late, dtype=np.int64, count=len(first_late)))
+
+    # Sensors behind the fleet-wide read fold the store's history from where they stopped.
+    horizon_s = now_s - settings.history_h * HOUR_S
+    through = state["through_s"]
+    history_from: dict[str, int] = {}
+    for row in range(len(state.keys)):
+        if table[row] is None and row not in first_late:
             continue
-        start = datetime.fromtimestamp(start_s, UTC)
-        readings += store.query(
-            start=start, end=fetch_from, gateway_id=None if gateway_id == "*" else gateway_id
+        t = int(through[row])
+        if t >= fetch_from_s:
+            continue
+        start = max(t if t > 0 else horizon_s, horizon_s)
+        gateway_id = state.keys[row][0]
+        history_from[gateway_id] = min(history_from.get(gateway_id, start), start)
+    result.behind_gateways = len(history_from)
+    latest = np.zeros(len(state.keys), dtype=np.int64)
+    result.fold_s += clock() - t1
+    for start_s, gateways in gateway_groups(
+        history_from, sensors_of, end_s=now_s, budget_sensor_hours=settings.history_sensor_hours
+    ):
+        t2 = clock()
+        readings = store.query(
+            start=datetime.fromtimestamp(start_s, UTC), end=now, gateway_ids=gateways
         )
-    return readings, fetch_from_s, len(behind)
+        t3 = clock()
+        result.read_s += t3 - t2
+        result.history_reads += 1
+        result.readings += len(readings)
+        folded, seen = fold_readings(
+            state,
+            readings,
+            table,
+            now=now,
+            settings=settings,
+            timezone=timezone,
+            outdoor=outdoor,
+        )
+        latest = _merge_latest(latest, seen)
+        _collect(result, folded, first_late, before_rewind)
+        result.fold_s += clock() - t3
+
+    t4 = clock()
+    folded, seen = fold_readings(
+        state, steady, table, now=now, settings=settings, timezone=timezone, outdoor=outdoor
+    )
+    latest = _merge_latest(latest, seen)
+    _collect(result, folded, first_late, before_rewind)
+    result.readings += len(steady)
+    if (state["day_ordinal"][: days_before.size] != days_before).any():  # a local day completed
+        result.tasks += drift_tasks(state, table, now=now)
+    silent, cleared = update_silence(state, table, now=now, latest_ts_s=latest)
+    result.tasks += silent
+    result.cleared = [state.keys[r] for r in cleared]
+    result.fold_s += clock() - t4
+    return result
+
+
+def _merge_latest(
+    latest: npt.NDArray[np.int64], seen: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
+    if seen.size > latest.size:
+        latest = np.concatenate([latest, np.zeros(seen.size - latest.size, dtype=np.int64)])
+    latest[: seen.size] = np.maximum(latest[: seen.size], seen)
+    return latest
+
+
+def _collect(
+    result: PassResult,
+    folded: FoldResult,
+    first_late: dict[int, int],
+    before_rewind: dict[int, int],
+) -> None:
+    """Add a fold's findings and tasks, leaving out what a re-folded sensor had already raised.
+
+    A re-folded sensor's rising edges before its first late hour are those it raised then; after
+    it, a rule that was in an episode when the sensor was rewound is not raised again.
+    """
+    result.sensor_hours += folded.hours_folded
+    for (row, hour_s), finding in zip(folded.finding_at, folded.findings, strict=True):
+        if _raised_before(row, hour_s, finding.rule_key, first_late, before_rewind):
+            continue
+        result.findings.append(finding)
+    for (row, hour_s), task in zip(folded.task_at, folded.tasks, strict=True):
+        if _raised_before(row, hour_s, task.rule_key, first_late, before_rewind):
+            continue
+        result.tasks.append(task)
+
+
+def _raised_before(
+    row: int, hour_s: int, key: str, first_late: dict[int, int], before_rewind: dict[int, int]
+) -> bool:
+    if row not in first_late:
+        return False
+    return hour_s < first_late[row] or bool(before_rewind[row] & BIT.get(key, 0))
 
 
 def advance(
@@ -257,32 +490,21 @@ def advance(
     timezone: str = "Europe/London",
     outdoor: OutdoorFeed | None = None,
 ) -> PassResult:
-    """Fold the final hours of `readings` into the state; findings and tasks on rising edges."""
+    """Fold the final hours of `readings` into the state (no store reads); findings and tasks on rising edges."""
     table = site_table(state, sites)
-    batch, latest = hour_batch(
-        state,
-        readings,
-        now=now,
-        sites=table,
-        outdoor=outdoor,
-    )
-    table += [None] * (len(state.keys) - len(table))
     days_before = state["day_ordinal"].copy()
-    folded = fold_hours(state, batch, table, timezone=timezone, settings=settings.fleet)
+    folded, latest = fold_readings(
+        state, readings, table, now=now, settings=settings, timezone=timezone, outdoor=outdoor
+    )
     result = PassResult(
         findings=folded.findings,
         tasks=folded.tasks,
         readings=len(readings),
         sensor_hours=folded.hours_folded,
-        late_ignored=state.late_ignored,
     )
-    if (
-        state["day_ordinal"][: days_before.size] != days_before
-    ).any():  # a local day completed somewhere
+    if (state["day_ordinal"][: days_before.size] != days_before).any():
         result.tasks += drift_tasks(state, table, now=now)
-    silent, cleared = update_silence(
-        state, table, now=now, latest_ts_s=latest, settings=settings.fleet
-    )
+    silent, cleared = update_silence(state, table, now=now, latest_ts_s=latest)
     result.tasks += silent
     result.cleared = [state.keys[r] for r in cleared]
     return result
@@ -324,19 +546,10 @@ def stored_pass(
     stored = repository.load_state(session)
     state = FleetState.from_records(stored.keys, stored.records)
     t1 = clock()
-    readings, _fetch_from_s, behind = read_new(store, state, sites, now=now, settings=settings)
-    t2 = clock()
-    result = advance(
-        state,
-        readings,
-        sites,
-        now=now,
-        settings=settings,
-        timezone=timezone,
-        outdoor=outdoor,
+    result = run_in_memory(
+        store, state, sites, now=now, settings=settings, timezone=timezone, outdoor=outdoor
     )
-    result.behind_gateways = behind
-    LATE_READINGS.inc(result.late_ignored)
+    LATE_READINGS.inc(result.late_refolded)
     t3 = clock()
     for finding in result.findings:
         emit(finding)
@@ -356,14 +569,26 @@ def stored_pass(
         session, [state.keys[i] for i in changed.tolist()], records[changed]
     )
     t5 = clock()
-    stats = PassStats(result, len(state.keys), written, t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)
+    stats = PassStats(
+        result,
+        len(state.keys),
+        written,
+        t1 - t0,
+        result.read_s,
+        (t3 - t1) - result.read_s,
+        t4 - t3,
+        t5 - t4,
+    )
     log.info(
-        "detector pass: %d readings, %d sensor-hours, %d behind gateways, %d late sensor-hours ignored, "
-        "%d findings, %d tasks, %d of %d states written; %.1f s",
+        "detector pass: %d readings, %d sensor-hours, %d gateways folding stored history "
+        "(%d reads), %d late sensor-hours re-folded (%d sensors), %d findings, %d tasks, "
+        "%d of %d states written; %.1f s",
         result.readings,
         result.sensor_hours,
-        behind,
-        result.late_ignored,
+        result.behind_gateways,
+        result.history_reads,
+        result.late_refolded,
+        result.refolded_sensors,
         len(result.findings),
         len(result.tasks),
         written,

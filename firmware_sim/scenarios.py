@@ -28,7 +28,7 @@ class Scenario:
     season: str | None = (
         None  # "heating" | "summer": the hazard can only hold then (None: any time)
     )
-    heating: str = "sap"  # "sap" | "minimal" | "off"
+    heating: str = "sap"  # "sap" | "minimal" | "constant" (no controls: always on) | "off"
     living_setpoint_c: float = LIVING_SETPOINT_C
     other_setpoint_c: float | None = None  # None: SAP 10.2 Th2 from the home's heat-loss parameter
     infiltration_ach: float = (
@@ -158,6 +158,18 @@ SCENARIOS: tuple[Scenario, ...] = (
         gateway_offline_s=3 * 86400,
     ),
     Scenario("clock_skew", "gateway clock an hour slow", 0.02, ("clock_skew",), clock_skew_s=-3600),
+    # Not in the mix (weight 0): a named home for end-to-end tests.
+    Scenario(
+        "frugal",
+        "heated modestly (19 °C living, 18 °C elsewhere) and kept dry: one occupant, good "
+        "ventilation; cool but no hazard",
+        0.0,
+        (),
+        living_setpoint_c=19.0,
+        other_setpoint_c=18.0,
+        occupants=1,
+        infiltration_ach=0.9,
+    ),
 )
 SCENARIO_BY_KEY = {s.key: s for s in SCENARIOS}
 

@@ -346,7 +346,7 @@ class FleetPhysics:
         if not heating_months:
             max_power_w = np.zeros(self.room_count)
         else:
-            periods = np.zeros(self.room_count, dtype=bool)
+            periods = heating == "constant"  # communal heating with no controls: always on
             if sap_period:
                 periods |= heating == "sap"
             if minimal_period:

@@ -252,6 +252,13 @@ def ingest_service(
     )
 
 
+CONDITION_WORDS = {
+    "surface_model": "surface model (outdoor temperature)",
+    "room_air_fallback": "room-air fallback (no outdoor temperature)",
+    "room_air": "room air",
+}
+
+
 def finding_for_compliance(finding: Finding, *, detected_at: datetime) -> FindingIn:
     """A detector finding as compliance takes it; a leak is damp until an investigation says otherwise."""
     from compliance.schemas import FindingIn
@@ -269,8 +276,15 @@ def finding_for_compliance(finding: Finding, *, detected_at: datetime) -> Findin
         rule_version=str(finding.rule_version),
         window_start=finding.window_start,
         window_end=finding.window_end,
-        figures={**finding.figures, "confidence": finding.confidence},
-        description=f"{finding.rule_key} v{finding.rule_version} ({finding.evidence_basis})",
+        figures={
+            **finding.figures,
+            "confidence": finding.confidence,
+            "conditions": finding.conditions,
+        },
+        description=(
+            f"{finding.rule_key} v{finding.rule_version}; {CONDITION_WORDS[finding.conditions]} "
+            f"({finding.evidence_basis})"
+        ),
     )
 
 

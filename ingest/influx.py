@@ -209,10 +209,11 @@ class InfluxTelemetryStore:
         home_id: str | None = None,
         gateway_id: str | None = None,
         sensor: str | None = None,
+        gateway_ids: Sequence[str] | None = None,
     ) -> list[Reading]:
         """Readings with start <= ts < end, ordered by ts, sensor, gateway_id."""
         low_s, high_s = epoch_bounds_s(start, end)
-        if high_s <= low_s:
+        if high_s <= low_s or (gateway_ids is not None and not gateway_ids):
             return []
         columns = ", ".join(
             quote_identifier(c) for c in (*MEASUREMENTS, "gateway_id", "sensor", "home_id")
@@ -221,6 +222,9 @@ class InfluxTelemetryStore:
         for tag, value in (("home_id", home_id), ("gateway_id", gateway_id), ("sensor", sensor)):
             if value is not None:
                 where.append(f"{quote_identifier(tag)} = {quote_string(value)}")
+        if gateway_ids is not None:
+            tag = quote_identifier("gateway_id")
+            where.append("(" + " OR ".join(f"{tag} = {quote_string(g)}" for g in gateway_ids) + ")")
         statement = (
             f"SELECT {columns} FROM {quote_identifier(MEASUREMENT)} WHERE {' AND '.join(where)}"
         )

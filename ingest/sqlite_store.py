@@ -138,6 +138,7 @@ class SqliteTelemetryStore:
         home_id: str | None = None,
         gateway_id: str | None = None,
         sensor: str | None = None,
+        gateway_ids: Sequence[str] | None = None,
     ) -> list[Reading]:
         """Readings with start <= ts < end, ordered by ts, sensor, gateway_id."""
         low_s, high_s = epoch_bounds_s(start, end)
@@ -147,6 +148,11 @@ class SqliteTelemetryStore:
             if value is not None:
                 sql += f" AND {column} = ?"
                 params.append(value)
+        if gateway_ids is not None:
+            if not gateway_ids:
+                return []
+            sql += f" AND gateway_id IN ({', '.join('?' * len(gateway_ids))})"
+            params.extend(gateway_ids)
         sql += " ORDER BY ts, sensor, gateway_id"
         try:
             with self._reader() as connection:

@@ -37,8 +37,13 @@ class TelemetryStore(Protocol):
         home_id: str | None = None,
         gateway_id: str | None = None,
         sensor: str | None = None,
+        gateway_ids: Sequence[str] | None = None,
     ) -> list[Reading]:
-        """Readings with start <= ts < end, ordered by ts then sensor (then gateway_id)."""
+        """Readings with start <= ts < end, ordered by ts then sensor (then gateway_id).
+
+        `gateway_ids` reads a set of gateways in one query (the detectors' first pass reads
+        stored history gateway set by gateway set, so memory stays bounded).
+        """
         ...
 
     def ping(self) -> bool:

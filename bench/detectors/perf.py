@@ -1,11 +1,15 @@
-"""Detector pass performance: 100,000 homes (400,000 sensors), one hour of new data each.
+"""Detector pass performance: 100,000 homes (400,000 sensors) by default.
 
-    .venv/bin/python -m bench.detectors.perf --homes 100000
+    .venv/bin/python -m bench.detectors.perf --homes 100000 --store influx --db postgresql
 
-Sets up a SQLite telemetry store with the previous hours (so every sensor has state) and one
-new hour of 15-minute readings, then times one incremental pass: the store query, hourly means,
-folding, findings and tasks — in memory, then stored: loading every sensor's state row and writing
-back the changed ones, on SQLite and on PostgreSQL (127.0.0.1:5432, a scratch database).
+Writes `--history-days` of 15-minute readings of every sensor into the telemetry store (SQLite,
+or a real influxd started as the tests start it) plus the new hour's first reading, then on each
+case database (SQLite, or PostgreSQL on 127.0.0.1:5432, a scratch database) times:
+- the first pass: no state, every sensor folds the stored history (issue 15), gateway set by
+  gateway set;
+- the steady pass: one new hour final for every sensor (load states, read, fold, emit, write the
+  changed states);
+- a pass with nothing final.
 """
 
 from __future__ import annotations
@@ -15,17 +19,18 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 
-from detectors.fleet import FleetState
-from detectors.runner import RunnerSettings, SensorSite, advance, read_new, stored_pass
+from detectors.runner import SensorSite, stored_pass
 from homesafe.database import make_engine, make_sessionmaker
 from homesafe.migrate import upgrade
 from ingest.contract import Reading
 from ingest.sqlite_store import SqliteTelemetryStore
+from ingest.store import TelemetryStore, open_telemetry_store
 
 ROOMS = ("living", "bedroom", "kitchen", "bathroom")
 
@@ -66,21 +71,24 @@ def _drop_postgres(url: str) -> None:
         conn.execute(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
 
 
-def stored(store: SqliteTelemetryStore, sites: list[SensorSite], url: str, now: datetime) -> str:
+def stored(store: TelemetryStore, sites: list[SensorSite], url: str, now: datetime) -> str:
     """Two passes on a case database: the previous hour (first write: inserts), then the timed one."""
     engine = make_engine(url)
     upgrade(engine)
     sessions = make_sessionmaker(engine)
     warm_now = now.replace(minute=0) - timedelta(minutes=40)
     lines = []
-    for label, at in (("previous pass (all rows inserted)", warm_now), ("timed pass", now)):
+    for label, at in (
+        ("first pass (no state: stored history folded, all rows inserted)", warm_now),
+        ("steady pass (one new hour)", now),
+    ):
         with sessions.begin() as session:
             stats = stored_pass(session, store=store, sites=sites, now=at, emit=lambda _f: None)
             t0 = time.perf_counter()
         commit_s = time.perf_counter() - t0
         lines.append(
             f"  {label}: load {stats.load_s:.1f} s, read {stats.read_s:.1f} s "
-            f"({stats.result.readings} readings), fold {stats.fold_s:.1f} s ({stats.result.sensor_hours} sensor-hours), "
+            f"({stats.result.readings} readings, {stats.result.history_reads} history reads), fold {stats.fold_s:.1f} s ({stats.result.sensor_hours} sensor-hours), "
             f"emit {stats.emit_s:.1f} s, state write {stats.state_rows_written} rows {stats.write_s:.1f} s, "
             f"commit {commit_s:.1f} s; TOTAL {stats.total_s + commit_s:.1f} s"
         )
@@ -95,12 +103,37 @@ def stored(store: SqliteTelemetryStore, sites: list[SensorSite], url: str, now: 
     return "\n".join(lines)
 
 
+def open_store(kind: str, tmp: Path) -> tuple[TelemetryStore, Callable[[], None]]:
+    """The telemetry store to bench, and how to shut it down."""
+    if kind == "sqlite":
+        sqlite = SqliteTelemetryStore(str(tmp / "telemetry.db"))
+        return sqlite, sqlite.close
+    from tests.servers import start_influxd
+
+    server = start_influxd(tmp / "influxd")
+    influx = open_telemetry_store(server.url)
+
+    def close() -> None:
+        influx.close()
+        server.stop()
+
+    return influx, close
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Set up and time one pass: in memory, then stored on SQLite and on PostgreSQL."""
+    """Set up the store, then time the first and the steady pass on each case database."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--homes", type=int, default=100_000)
+    parser.add_argument("--store", choices=("sqlite", "influx"), default="sqlite")
     parser.add_argument(
-        "--databases", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql"
+        "--db",
+        "--databases",
+        dest="databases",
+        default="sqlite,postgresql",
+        help="comma-separated: sqlite, postgresql",
+    )
+    parser.add_argument(
+        "--history-days", type=float, default=7.0, help="stored history before the first pass"
     )
     args = parser.parse_args(argv)
     now = datetime(2026, 1, 15, 12, 20, tzinfo=UTC)
@@ -110,47 +143,35 @@ def main(argv: list[str] | None = None) -> int:
         for h in range(args.homes)
         for i, room in enumerate(ROOMS)
     ]
-    settings = RunnerSettings()
+    history_h = max(2, int(args.history_days * 24))
     with tempfile.TemporaryDirectory() as tmp:
-        store = SqliteTelemetryStore(str(Path(tmp) / "telemetry.db"))
-        t0 = time.perf_counter()
-        for k, start in enumerate((hour - timedelta(hours=2), hour - timedelta(hours=1))):
-            store.write(readings_for(args.homes, start, 1, k))
-        store.write(
-            readings_for(args.homes, hour, 1, 9)[: len(sites)]
-        )  # the new hour's first reading
-        sys.stdout.write(
-            f"setup: {len(sites)} sensors, 2 h of readings written in {time.perf_counter() - t0:.0f} s\n"
-        )
-        state = FleetState()
-        warm_now = hour - timedelta(minutes=40)  # the previous pass: folds the hour before
-        readings, _, _ = read_new(store, state, sites, now=warm_now, settings=settings)
-        advance(state, readings, sites, now=warm_now, settings=settings)
-        t0 = time.perf_counter()
-        readings, _fetch_from_s, behind = read_new(store, state, sites, now=now, settings=settings)
-        t_read = time.perf_counter() - t0
-        result = advance(state, readings, sites, now=now, settings=settings)
-        t_fold = time.perf_counter() - t0 - t_read
-        records = state.records()
-        t_total = time.perf_counter() - t0
-        sys.stdout.write(
-            f"in memory, {args.homes} homes ({len(sites)} sensors): {result.readings} readings read in {t_read:.1f} s "
-            f"({behind} catch-up queries), {result.sensor_hours} sensor-hours folded in {t_fold:.1f} s, "
-            f"state {records.nbytes / 1e6:.0f} MB ({records.dtype.itemsize} B per sensor); total {t_total:.1f} s\n"
-        )
-        for database in args.databases.split(","):
-            if database == "sqlite":
-                url = f"sqlite:///{Path(tmp) / 'cases.db'}"
-                sys.stdout.write(f"stored on SQLite ({url}):\n{stored(store, sites, url, now)}\n")
-            elif database == "postgresql":
-                url = _postgres_url()
-                try:
+        store, close = open_store(args.store, Path(tmp))
+        try:
+            t0 = time.perf_counter()
+            for k in range(history_h, 0, -6):  # six hours a write: memory stays bounded
+                hours = min(6, k)
+                store.write(readings_for(args.homes, hour - timedelta(hours=k), hours, k))
+            store.write(readings_for(args.homes, hour, 1, 9)[: len(sites)])  # the new hour's first
+            sys.stdout.write(
+                f"setup: {len(sites)} sensors, {history_h} h of 15-minute readings in {args.store} "
+                f"({len(sites) * history_h * 4} readings) written in {time.perf_counter() - t0:.0f} s\n"
+            )
+            for database in args.databases.split(","):
+                if database == "sqlite":
+                    url = f"sqlite:///{Path(tmp) / 'cases.db'}"
                     sys.stdout.write(
-                        f"stored on PostgreSQL ({url}):\n{stored(store, sites, url, now)}\n"
+                        f"stored on SQLite ({url}):\n{stored(store, sites, url, now)}\n"
                     )
-                finally:
-                    _drop_postgres(url)
-        store.close()
+                elif database == "postgresql":
+                    url = _postgres_url()
+                    try:
+                        sys.stdout.write(
+                            f"stored on PostgreSQL ({url}):\n{stored(store, sites, url, now)}\n"
+                        )
+                    finally:
+                        _drop_postgres(url)
+        finally:
+            close()
     return 0
 
 

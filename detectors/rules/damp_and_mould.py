@@ -181,6 +181,7 @@ def evaluate_mould_growth(
                 confidence=confidence,
                 evidence_basis=f"VTT mould index ({s.sensitivity}, {trigger}) on {conditions.evidence_basis}"
                 + (f", fRsi {s.f_rsi}" if conditions.surface_hours_h else ""),
+                conditions=conditions.conditions,
             ),
         ),
         new_state,
@@ -241,6 +242,7 @@ def evaluate_surface_humidity(
                 },
                 confidence=0.7 if conditions.room_air_hours_h == 0 else 0.5,
                 evidence_basis=week_conditions.evidence_basis,
+                conditions=week_conditions.conditions,
             ),
         )
     )

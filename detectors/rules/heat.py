@@ -128,8 +128,16 @@ class AdaptiveSettings:
 
     def occupied(self, room: str) -> tuple[int, int] | None:
         """Occupied local hours of a room (TM59: bedrooms all day, living/kitchen 09–22)."""
-        table = self.occupied_hours or {"bedroom": (0, 24), "living": (9, 22), "kitchen": (9, 22)}
-        return table.get(room)
+        return self._occupied_table.get(room)
+
+    @property
+    def _occupied_table(self) -> dict[str, tuple[int, int]]:
+        return self.occupied_hours or {"bedroom": (0, 24), "living": (9, 22), "kitchen": (9, 22)}
+
+    @property
+    def rooms(self) -> tuple[str, ...]:
+        """The rooms the criterion assesses: those with occupied hours."""
+        return tuple(self._occupied_table)
 
 
 def running_mean_outdoor_c(daily_mean_c: pd.Series, alpha: float) -> pd.Series:

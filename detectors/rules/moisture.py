@@ -23,6 +23,7 @@ class DampSettings:
     window_h: int = 24
     min_hours_h: int = 20
     trend_h: int = 24 * 7
+    saturated_wme_pct: float = 28.0  # fibre saturation: a probe held above it reads soaked
 
     @property
     def lookback_h(self) -> int:
@@ -64,7 +65,7 @@ def evaluate_damp(
                     "wme_pct_trend_per_day": wme_trend_pct_per_day(wme),
                     "threshold_wme_pct": s.threshold_wme_pct,
                 },
-                confidence=0.8 if float(day.min()) >= 28.0 else 0.6,
+                confidence=0.8 if float(day.min()) >= s.saturated_wme_pct else 0.6,
                 evidence_basis="damp probe (%WME; on masonry qualitative, salts read high)",
             ),
         )

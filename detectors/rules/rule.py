@@ -12,14 +12,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from detectors.findings import Category, Finding, FleetTask, SensorRef
+from detectors.findings import Category, Conditions, Finding, FleetTask, SensorRef, finite_figures
 from detectors.psychro import surface_rh_pct, surface_temperature_c
+
+if TYPE_CHECKING:
+    from detectors.engine.context import Edge, Figures, HourView
 
 HOUR = timedelta(hours=1)
 MEASUREMENTS = ("temperature_c", "humidity_pct", "wme_pct", "battery_pct")
@@ -74,13 +77,26 @@ class Evaluation:
 
 @dataclass(frozen=True)
 class Rule(Generic[SettingsT]):
-    """A hazard rule as data: key, version, hazard, thresholds and the function that applies them."""
+    """A hazard rule as data: key, version, hazard, thresholds and the functions that apply them.
+
+    `evaluate` applies it to one sensor's frame; `holds` and `figures` are its behaviour in the
+    engine that production runs (`detectors.engine`): which folded rows meet the condition after
+    an hour, and what a finding on a rising edge reports. `rooms` says where it applies (None:
+    every room); an `occupied_only` rule does not run in unheated spaces (registry room "other"),
+    where `unoccupied_raises`, if given, decides; a rule that does not `raise` is tracked only.
+    """
 
     key: str
     version: int
     hazard: str
     thresholds: SettingsT
     evaluate: Callable[[pd.DataFrame, SensorContext, Rule[SettingsT], Any], Evaluation]
+    holds: Callable[[HourView, Any], npt.NDArray[np.bool_]] | None = None
+    figures: Callable[[Edge, Any], Figures] | None = None
+    rooms: tuple[str, ...] | None = None
+    occupied_only: bool = True
+    unoccupied_raises: Callable[[HourView, Any, int], bool] | None = None
+    raises: bool = True
 
     @property
     def lookback_h(self) -> int:
@@ -101,6 +117,7 @@ class Rule(Generic[SettingsT]):
         confidence: float,
         evidence_basis: str,
         category: Category = "potential",
+        conditions: Conditions = "room_air",
     ) -> Finding:
         """A finding of this rule about the context's sensor."""
         return Finding(
@@ -111,22 +128,32 @@ class Rule(Generic[SettingsT]):
             category=category,
             window_start=window_start,
             window_end=window_end,
-            figures={name: round(float(value), 4) for name, value in figures.items()},
+            figures=finite_figures(figures),
             confidence=round(min(max(confidence, 0.0), 1.0), 3),
             rule_key=self.key,
             rule_version=self.version,
             evidence_basis=evidence_basis,
+            conditions=conditions,
         )
 
 
 @dataclass(frozen=True)
 class FleetRule(Generic[SettingsT]):
-    """A sensor-health rule over one sensor's frame: fleet tasks, not hazard findings."""
+    """A sensor-health rule over one sensor's frame: fleet tasks, not hazard findings.
+
+    `holds` and `task` are its behaviour in the engine (None: run outside the hourly fold).
+    """
 
     key: str
     version: int
     thresholds: SettingsT
     evaluate: Callable[[pd.DataFrame, SensorContext, FleetRule[SettingsT]], tuple[FleetTask, ...]]
+    holds: Callable[[HourView, Any], npt.NDArray[np.bool_]] | None = None
+    task: Callable[[Edge, Any, SensorRef], FleetTask] | None = None
+    rooms: tuple[str, ...] | None = None
+    occupied_only: bool = False
+    unoccupied_raises: Callable[[HourView, Any, int], bool] | None = None
+    raises: bool = True
 
     @property
     def lookback_h(self) -> int:
@@ -212,6 +239,11 @@ class SurfaceConditions:
     humidity_pct: npt.NDArray[np.float64]  # may exceed 100 (condensation)
     surface_hours_h: int  # hours computed from outdoor temperature
     room_air_hours_h: int  # hours that fell back to room air
+
+    @property
+    def conditions(self) -> Conditions:
+        """The surface model when any hour had outdoor temperature, else the room-air fallback."""
+        return "surface_model" if self.room_air_hours_h == 0 else "room_air_fallback"
 
     @property
     def evidence_basis(self) -> str:

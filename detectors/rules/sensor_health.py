@@ -227,6 +227,7 @@ class DriftSettings:
     edge_days: int = 3
     max_change_pa: float = 150.0
     min_other_sensors: int = 2
+    min_hours_per_day_h: int = 12  # a day's mean vapour pressure counts with this many hours
 
     @property
     def lookback_h(self) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from detectors.engine import conditions, emit, health
 from detectors.findings import DAMP_AND_MOULD, EXCESS_COLD, EXCESS_HEAT, LEAK
 from detectors.rules.cold import ExcessColdSettings, evaluate_excess_cold
 from detectors.rules.damp_and_mould import (
@@ -43,46 +44,132 @@ SUSTAINED_HUMIDITY: Rule[SustainedHumiditySettings] = Rule(
     DAMP_AND_MOULD,
     SustainedHumiditySettings(),
     evaluate_sustained_humidity,
+    holds=conditions.sustained_humidity,
+    figures=emit.sustained_humidity,
 )
+# In an unheated space (registry room "other") the index runs on the space's own air and is
+# raised only once it reaches its level (roof timber cycles: trend findings there were noise).
 MOULD_GROWTH: Rule[MouldGrowthSettings] = Rule(
-    "mould_growth", 1, DAMP_AND_MOULD, MouldGrowthSettings(), evaluate_mould_growth
+    "mould_growth",
+    1,
+    DAMP_AND_MOULD,
+    MouldGrowthSettings(),
+    evaluate_mould_growth,
+    holds=conditions.mould_growth,
+    figures=emit.mould_growth,
+    occupied_only=False,
+    unoccupied_raises=conditions.mould_raised_in_unoccupied,
 )
 SURFACE_HUMIDITY: Rule[SurfaceHumiditySettings] = Rule(
-    "surface_humidity", 1, DAMP_AND_MOULD, SurfaceHumiditySettings(), evaluate_surface_humidity
+    "surface_humidity",
+    1,
+    DAMP_AND_MOULD,
+    SurfaceHumiditySettings(),
+    evaluate_surface_humidity,
+    holds=conditions.surface_humidity,
+    figures=emit.surface_humidity,
 )
+# Approved Document F: tracked (its figures), never raised as a case: too noisy on its own.
 VENTILATION: Rule[VentilationSettings] = Rule(
-    "ventilation_adf", 1, DAMP_AND_MOULD, VentilationSettings(), evaluate_ventilation
+    "ventilation_adf",
+    1,
+    DAMP_AND_MOULD,
+    VentilationSettings(),
+    evaluate_ventilation,
+    holds=conditions.ventilation_adf,
+    figures=emit.ventilation_adf,
+    raises=False,
 )
 EXCESS_COLD_RULE: Rule[ExcessColdSettings] = Rule(
-    "excess_cold", 2, EXCESS_COLD, ExcessColdSettings(), evaluate_excess_cold
+    "excess_cold",
+    2,
+    EXCESS_COLD,
+    ExcessColdSettings(),
+    evaluate_excess_cold,
+    holds=conditions.excess_cold,
+    figures=emit.excess_cold,
+    rooms=ExcessColdSettings().rooms,
 )
 BEDROOM_NIGHT_HEAT: Rule[BedroomNightSettings] = Rule(
-    "tm59_bedroom_night", 1, EXCESS_HEAT, BedroomNightSettings(), evaluate_bedroom_night
+    "tm59_bedroom_night",
+    1,
+    EXCESS_HEAT,
+    BedroomNightSettings(),
+    evaluate_bedroom_night,
+    holds=conditions.tm59_bedroom_night,
+    figures=emit.tm59_bedroom_night,
+    rooms=BedroomNightSettings().rooms,
 )
 ADAPTIVE_HEAT: Rule[AdaptiveSettings] = Rule(
-    "tm59_adaptive", 1, EXCESS_HEAT, AdaptiveSettings(), evaluate_adaptive
+    "tm59_adaptive",
+    1,
+    EXCESS_HEAT,
+    AdaptiveSettings(),
+    evaluate_adaptive,
+    holds=conditions.tm59_adaptive,
+    figures=emit.tm59_adaptive,
+    rooms=AdaptiveSettings().rooms,
 )
-DAMP: Rule[DampSettings] = Rule("damp_wme", 1, DAMP_AND_MOULD, DampSettings(), evaluate_damp)
-LEAK_STEP: Rule[LeakSettings] = Rule("leak_step", 1, LEAK, LeakSettings(), evaluate_leak)
+DAMP: Rule[DampSettings] = Rule(
+    "damp_wme",
+    1,
+    DAMP_AND_MOULD,
+    DampSettings(),
+    evaluate_damp,
+    holds=conditions.damp_wme,
+    figures=emit.damp_wme,
+    occupied_only=False,
+)
+LEAK_STEP: Rule[LeakSettings] = Rule(
+    "leak_step",
+    1,
+    LEAK,
+    LeakSettings(),
+    evaluate_leak,
+    holds=conditions.leak_step,
+    figures=emit.leak_step,
+    occupied_only=False,
+)
 
+# The order the engine runs and raises them in (and the runner emits findings in).
 RULES: tuple[Rule[Any], ...] = (
     SUSTAINED_HUMIDITY,
-    MOULD_GROWTH,
-    SURFACE_HUMIDITY,
     VENTILATION,
-    EXCESS_COLD_RULE,
-    BEDROOM_NIGHT_HEAT,
-    ADAPTIVE_HEAT,
+    MOULD_GROWTH,
     DAMP,
     LEAK_STEP,
+    EXCESS_COLD_RULE,
+    BEDROOM_NIGHT_HEAT,
+    SURFACE_HUMIDITY,
+    ADAPTIVE_HEAT,
 )
 
-FLEET_RULES: tuple[FleetRule[Any], ...] = (
-    FleetRule("stuck_value", 1, StuckSettings(), evaluate_stuck),
-    FleetRule("out_of_range", 1, OutOfRangeSettings(), evaluate_out_of_range),
-    FleetRule("flat_battery", 1, BatterySettings(), evaluate_battery),
-    FleetRule("silent", 1, SilenceSettings(), evaluate_silence),
+STUCK: FleetRule[StuckSettings] = FleetRule(
+    "stuck_value",
+    1,
+    StuckSettings(),
+    evaluate_stuck,
+    holds=health.stuck_value,
+    task=health.stuck_task,
 )
+OUT_OF_RANGE: FleetRule[OutOfRangeSettings] = FleetRule(
+    "out_of_range",
+    1,
+    OutOfRangeSettings(),
+    evaluate_out_of_range,
+    holds=health.out_of_range,
+    task=health.out_of_range_task,
+)
+FLAT_BATTERY: FleetRule[BatterySettings] = FleetRule(
+    "flat_battery",
+    1,
+    BatterySettings(),
+    evaluate_battery,
+    holds=health.flat_battery,
+    task=health.flat_battery_task,
+)
+SILENCE: FleetRule[SilenceSettings] = FleetRule("silent", 1, SilenceSettings(), evaluate_silence)
+FLEET_RULES: tuple[FleetRule[Any], ...] = (STUCK, OUT_OF_RANGE, FLAT_BATTERY, SILENCE)
 
 DRIFT: HomeFleetRule[DriftSettings] = HomeFleetRule(
     "humidity_drift", 1, DriftSettings(), evaluate_drift

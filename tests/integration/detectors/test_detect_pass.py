@@ -31,7 +31,7 @@ def _readings(hours: int) -> list[Reading]:
         ts = int(START.timestamp()) + k * 900
         wme = 15.0 if k < 80 else 35.0
         out.append(
-            Reading("gw-0001", "s3", ts, 19.0 + (k % 3) * 0.1, 55.0 + (k % 4) * 0.2, wme, 80.0)
+            Reading("gw-0001", "s3", ts, 19.0 + (k % 3) * 0.1, 55.0 + (k % 5) * 0.2, wme, 80.0)
         )
         if k < 40:
             out.append(

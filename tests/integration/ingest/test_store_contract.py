@@ -165,6 +165,21 @@ def test_filters_by_home_gateway_and_sensor(store: TelemetryStore) -> None:
     assert everything(store, home_id="nowhere") == []
 
 
+def test_a_set_of_gateways_is_read_in_one_query(store: TelemetryStore) -> None:
+    store.write(
+        [
+            r("s1", T0, gateway_id="gw-a"),
+            r("s1", T0, gateway_id="gw-b"),
+            r("s2", T0 + 5, gateway_id="gw-c"),
+            r("s1", T0 + 9, gateway_id="gw-b"),
+        ]
+    )
+    got = everything(store, gateway_ids=["gw-b", "gw-c", "gw-x' OR '1'='1"])
+    assert [(x.gateway_id, x.ts) for x in got] == [("gw-b", T0), ("gw-c", T0 + 5), ("gw-b", T0 + 9)]
+    assert everything(store, gateway_ids=[]) == []
+    assert [x.gateway_id for x in everything(store, gateway_ids=["gw-a"], sensor="s1")] == ["gw-a"]
+
+
 ODD_HOME_IDS = [
     "home with spaces",
     "a,b=c",

@@ -7,7 +7,7 @@ import pytest
 
 from detectors.fleet import BIT, FleetState, HourBatch, SiteInfo, fold_hours
 from detectors.mould import mould_index
-from detectors.runner import RunnerSettings, SensorSite, advance, read_new
+from detectors.runner import RunnerSettings, SensorSite, run_in_memory
 from ingest.contract import Reading
 
 pytestmark = pytest.mark.unit
@@ -123,7 +123,7 @@ class VisibleStore:
         self.readings = readings
         self.now_s = 0
 
-    def query(self, *, start, end, _home_id=None, gateway_id=None, _sensor=None):
+    def query(self, *, start, end, _home_id=None, gateway_id=None, _sensor=None, gateway_ids=None):
         lo, hi = int(start.timestamp()), int(end.timestamp())
         return sorted(
             (
@@ -132,6 +132,7 @@ class VisibleStore:
                 if arrive <= self.now_s
                 and lo <= r.ts < hi
                 and (gateway_id is None or r.gateway_id == gateway_id)
+                and (gateway_ids is None or r.gateway_id in gateway_ids)
             ),
             key=lambda r: (r.ts, r.sensor, r.gateway_id),
         )
@@ -169,8 +170,7 @@ def _run(offline):
     settings = RunnerSettings()
     while now <= START + timedelta(days=5, hours=2):
         store.now_s = int(now.timestamp())
-        readings, _fetch_from_s, _ = read_new(store, state, sites, now=now, settings=settings)
-        result = advance(state, readings, sites, now=now, settings=settings)
+        result = run_in_memory(store, state, sites, now=now, settings=settings)
         findings += result.findings
         tasks += result.tasks
         now += timedelta(minutes=15)
@@ -192,7 +192,7 @@ def test_a_three_day_replay_gives_the_same_state_and_findings_as_on_time():
     assert any(f.rule_key == "leak_step" and f.home_id == "H2" for f in found_late)
 
 
-def test_late_readings_into_a_folded_hour_are_counted_not_folded():
+def test_late_readings_into_a_folded_hour_are_refolded():
     start_s = int(START.timestamp())
     readings = [
         (start_s + k * 900, Reading("gw-1", "s1", start_s + k * 900, 20.0, 50.0, 15.0, 80.0))
@@ -208,10 +208,57 @@ def test_late_readings_into_a_folded_hour_are_counted_not_folded():
     counts = []
     for now in (START + timedelta(hours=2, minutes=20), START + timedelta(hours=2, minutes=45)):
         store.now_s = int(now.timestamp())
-        got, _fetch_from_s, _ = read_new(store, state, sites, now=now, settings=settings)
-        counts.append(advance(state, got, sites, now=now, settings=settings).late_ignored)
-    assert counts == [
-        0,
-        1,
-    ]  # the re-read of whole folded hours is not late; the one added reading is
-    assert float(state["temperature_ring"][0, -1]) == 20.0  # hour 01 was not refolded
+        counts.append(run_in_memory(store, state, sites, now=now, settings=settings).late_refolded)
+    assert counts == [0, 1]  # the re-read of whole folded hours is not late; the added reading is
+    assert float(state["temperature_ring"][0, -1]) == 22.0  # hour 01 re-folded: (3 × 20 + 30) / 4
+    assert int(state["through_s"][0]) == start_s + 2 * H
+
+
+def test_gap_hours_filled_later_are_refolded_and_raise_what_they_imply():
+    start_s = int(START.timestamp())
+    sites = [SensorSite("H1", "gw-1", "s1", "bathroom")]
+
+    def at(hour: int, rh: float, arrive_h: int) -> list[tuple[int, Reading]]:
+        return [
+            (
+                start_s + arrive_h * H,
+                Reading("gw-1", "s1", start_s + hour * H + q * 900, 21.0, rh, None, 90.0),
+            )
+            for q in range(4)
+        ]
+
+    readings = [r for h in range(0, 10) for r in at(h, 55.0, h)]
+    readings += [r for h in range(16, 20) for r in at(h, 55.0, h)]  # live again first
+    readings += [r for h in range(10, 16) for r in at(h, 90.0, 19)]  # the buffer, uploaded after
+    store = VisibleStore(readings)
+    state = FleetState()
+    found = []
+    for now in (START + timedelta(hours=18, minutes=30), START + timedelta(hours=19, minutes=30)):
+        store.now_s = int(now.timestamp())
+        result = run_in_memory(store, state, sites, now=now)
+        found.append(sorted(f.rule_key for f in result.findings))
+    assert found == [[], ["sustained_humidity"]]
+    assert result.late_refolded == 6
+
+
+@pytest.mark.parametrize(
+    ("outdoor_c", "conditions"), [(None, "room_air_fallback"), (2.0, "surface_model")]
+)
+def test_a_mould_finding_names_its_rule_version_figures_and_the_model_it_used(
+    outdoor_c, conditions
+):
+    from detectors.findings import evidence
+    from detectors.rules.table import MOULD_GROWTH
+
+    hours = 24 * 7 * 4
+    outdoor = None if outdoor_c is None else np.full(hours, outdoor_c)
+    _, findings = _fold_series(np.full(hours, 20.0), np.full(hours, 85.0), outdoor=outdoor)
+    (mould,) = [f for _, f in findings if f.rule_key == "mould_growth"]
+    record = evidence(mould)
+    assert record["rule"] == "mould_growth"
+    assert record["rule_version"] == MOULD_GROWTH.version
+    assert record["conditions"] == conditions
+    assert record["figures"]["mould_index"] > 0  # type: ignore[index]
+    _, findings = _fold_series(np.full(hours, 14.0), np.full(hours, 60.0), room="living")
+    (cold,) = [f for _, f in findings if f.rule_key == "excess_cold"]
+    assert evidence(cold)["conditions"] == "room_air"
