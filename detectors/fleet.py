@@ -52,6 +52,7 @@ from detectors.findings import (
 )
 from detectors.mould import MouldState, step_mould
 from detectors.psychro import surface_rh_pct, surface_temperature_c, vapour_pressure_pa
+from detectors.rules.sensor_health import drift_figures, drift_holds
 from detectors.rules.table import (
     ADAPTIVE_HEAT,
     BEDROOM_NIGHT_HEAT,
@@ -803,6 +804,9 @@ HAZARD_RULES: dict[str, Any] = {
     "tm59_adaptive": ADAPTIVE_HEAT,
 }
 TASK_KINDS = ("stuck_value", "out_of_range", "flat_battery")
+# Rules that read the sensor's air temperature or humidity: not raised while the sensor is under a
+# humidity-drift task (its vapour pressure, from both, has left its home's); re-checked each hour.
+AIR_RULES = frozenset(HAZARD_RULES) - {"damp_wme", "leak_step"}
 
 
 def _emit(
@@ -840,6 +844,9 @@ def _emit(
             if site is None:
                 continue
             if key in room_ok and site.room not in room_ok[key]:
+                continue
+            if key in AIR_RULES and active[j] & BIT["humidity_drift"]:
+                active[j] &= ~bit  # a drifting sensor's air readings are not evidence
                 continue
             if site.room in UNOCCUPIED_ROOMS and (
                 key in OCCUPIED_ONLY
@@ -1158,12 +1165,13 @@ DRIFT_MIN_HOURS_PER_DAY_H = 12  # a day's mean vapour pressure counts with this 
 
 def drift_offsets(
     state: FleetState, sites: Sequence[SiteInfo | None]
-) -> tuple[npt.NDArray[np.int64], F]:
-    """Rows assessed for humidity drift, and each one's change of offset from its home's others (Pa).
+) -> tuple[npt.NDArray[np.int64], F, F, npt.NDArray[np.int64]]:
+    """Rows assessed for humidity drift, each one's change of offset from its home's others (Pa),
+    the recent day-to-day rate of that offset (Pa a day) and how many recent days it moved the
+    change's way (`rules.sensor_health.drift_figures`).
 
     Daily mean vapour pressure over the last complete days; a sensor's offset is its mean minus the
-    median of the home's other sensors that day (≥ `min_other_sensors` of them); the change is the
-    mean offset of the last `edge_days` minus that of the first (each edge needs 2 days).
+    median of the home's other sensors that day (≥ `min_other_sensors` of them).
     """
     th = DRIFT.thresholds
     days = th.window_days
@@ -1171,7 +1179,7 @@ def drift_offsets(
     n = len(state.keys)
     registered = [(row, site.home_id) for row, site in enumerate(sites[:n]) if site is not None]
     if not registered:
-        return np.zeros(0, dtype=np.int64), np.zeros(0)
+        return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64)
     rows = np.array([r for r, _ in registered], dtype=np.int64)
     homes, home_idx = np.unique(np.array([h for _, h in registered]), return_inverse=True)
     ordinal = s["day_ordinal"][rows]
@@ -1189,7 +1197,7 @@ def drift_offsets(
     width = int(slot.max()) + 1
     grid = np.full((homes.size, width, days), np.nan)
     grid[sorted_home, slot] = pv[order]
-    change = np.full(rows.size, np.nan)
+    offsets = np.full((rows.size, days), np.nan)
     for k in range(width):
         others = np.delete(grid, k, axis=1)
         present = np.isfinite(others).sum(1)
@@ -1199,26 +1207,27 @@ def drift_offsets(
                 np.nanmedian(others, axis=1) if width > 1 else np.full((homes.size, days), np.nan)
             )
             offset = np.where(present >= th.min_other_sensors, grid[:, k] - median, np.nan)
-            head, tail = offset[:, : th.edge_days], offset[:, -th.edge_days :]
-            ok = (np.isfinite(head).sum(1) >= 2) & (np.isfinite(tail).sum(1) >= 2)
-            moved = np.where(ok, np.nanmean(tail, axis=1) - np.nanmean(head, axis=1), np.nan)
         here = np.flatnonzero(slot == k)
-        change[order[here]] = moved[sorted_home[here]]
-    return rows, change
+        offsets[order[here]] = offset[sorted_home[here]]
+    change, rate, moving = drift_figures(offsets, th)
+    return rows, change, rate, moving
 
 
 def drift_tasks(
     state: FleetState, sites: Sequence[SiteInfo | None], *, now: datetime
 ) -> list[FleetTask]:
-    """Fleet tasks for sensors whose humidity drifts from their home's others (once per episode)."""
+    """Fleet tasks for sensors whose humidity drifts from their home's others (once per episode).
+
+    A sensor already under a stuck-value task is not assessed: its offset wanders with the weather
+    because it no longer measures, and it has its task.
+    """
     th = DRIFT.thresholds
-    rows, change = drift_offsets(state, sites)
+    rows, change, rate, moving = drift_offsets(state, sites)
     s = state.arrays
     bit = BIT["humidity_drift"]
-    assessed = np.isfinite(change)
-    with np.errstate(invalid="ignore"):
-        holds = assessed & (np.abs(change) >= th.max_change_pa)
     active = s["active"][rows]
+    assessed = np.isfinite(change) & np.isfinite(rate) & ((active & BIT["stuck_value"]) == 0)
+    holds = assessed & drift_holds(change, moving, th)
     rising = holds & ((active & bit) == 0)
     s["active"][rows] = np.where(holds, active | bit, np.where(assessed, active & ~bit, active))
     tasks = []
@@ -1234,12 +1243,17 @@ def drift_tasks(
                 detected_at=now,
                 window_start=now - timedelta(days=th.window_days + 1),
                 window_end=now,
-                description=f"humidity drifting: offset from the home's other sensors moved {change[j]:+.0f} Pa",
-                rule_key="humidity_drift",
-                rule_version=1,
+                description=(
+                    f"humidity drifting: offset from the home's other sensors moved "
+                    f"{change[j]:+.0f} Pa and is still moving {rate[j]:+.0f} Pa a day"
+                ),
+                rule_key=DRIFT.key,
+                rule_version=DRIFT.version,
                 figures={
                     "vapour_pressure_offset_change_pa": round(float(change[j]), 1),
+                    "vapour_pressure_offset_rate_pa_per_day": round(float(rate[j]), 1),
                     "max_change_pa": th.max_change_pa,
+                    "min_rate_pa_per_day": th.min_rate_pa_per_day,
                 },
             )
         )

@@ -85,7 +85,7 @@ FLEET_RULES: tuple[FleetRule[Any], ...] = (
 )
 
 DRIFT: HomeFleetRule[DriftSettings] = HomeFleetRule(
-    "humidity_drift", 1, DriftSettings(), evaluate_drift
+    "humidity_drift", 2, DriftSettings(), evaluate_drift
 )
 
 HOME_FLEET_RULES: tuple[HomeFleetRule[Any], ...] = (DRIFT,)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from detectors.fleet import (
+    BIT,
     FleetState,
     HourBatch,
     SiteInfo,
@@ -159,28 +160,59 @@ def test_tm59_adaptive_is_skipped_without_outdoor_temperature_and_out_of_season(
     assert _first(found, "tm59_adaptive") is None  # May–September only
 
 
-def _home(step_rh: float):
+def _home(rh_of_sensor_0, *, stuck_from_h: int | None = None):
+    """Three sensors at 20 °C / 50 % for 17 days; sensor 0's RH from a function of the hour."""
     days = 17
     hours = 24 * days
     t = np.full((hours, 3), 20.0)
     rh = np.full((hours, 3), 50.0)
-    rh[24 * 10 :, 0] = 50.0 + step_rh  # sensor 0 reads high from day 10
+    rh[:, 0] = [rh_of_sensor_0(h) for h in range(hours)]
+    if stuck_from_h is not None:  # a wet spell from day 8; sensor 0 repeats one value
+        wet = 50.0 + 1.5 * np.maximum(np.arange(hours) - 24 * 8, 0) / 24
+        rh[:, 1:] = wet[:, None]
+        rh[:, 0] = np.where(np.arange(hours) < stuck_from_h, wet, wet[stuck_from_h])
     sites = [SiteInfo("home", room) for room in ("kitchen", "living", "bedroom")]
     state, _ = _fold(t, rh, sites=sites, rows_n=3)
     return state, sites
 
 
-def test_humidity_drift_against_the_home_s_other_sensors():
-    # psat(20 °C) = 2336.9 Pa: an 8 % RH step is 187 Pa (≥ 150: drift); the others move by half of it.
-    state, sites = _home(8.0)
-    tasks = drift_tasks(state, sites, now=datetime(2026, 1, 22, tzinfo=UTC))
+NOW = datetime(2026, 1, 22, tzinfo=UTC)
+PSAT_20 = 2336.9  # Pa at 20 °C (ISO 13788)
+
+
+def test_humidity_drift_is_a_steady_move_away_from_the_home_s_other_sensors():
+    # +1.5 % RH a day from day 3 (the simulator's drift): 35 Pa a day at 20 °C, every day.
+    state, sites = _home(lambda h: 50.0 + 1.5 * max(h - 72, 0) / 24)
+    tasks = drift_tasks(state, sites, now=NOW)
     assert [t.sensor.sensor_id for t in tasks] == ["s0"]
-    assert tasks[0].figures["vapour_pressure_offset_change_pa"] == pytest.approx(
-        0.08 * 2336.9, abs=1.0
+    (task,) = tasks
+    assert task.kind == "drift"
+    assert task.rule_version == 2
+    # The window is the 14 complete days before today (days 2–15): head days 2–4, tail days 13–15.
+    head = np.mean([max(24 * d + 11.5 - 72, 0) for d in (2, 3, 4)]) / 24 * 1.5
+    tail = np.mean([24 * d + 11.5 - 72 for d in (13, 14, 15)]) / 24 * 1.5
+    expected = (tail - head) / 100 * PSAT_20
+    assert task.figures["vapour_pressure_offset_change_pa"] == pytest.approx(expected, abs=2.0)
+    assert task.figures["vapour_pressure_offset_rate_pa_per_day"] == pytest.approx(
+        0.015 * PSAT_20, abs=1.0
     )
-    assert tasks[0].kind == "drift"
-    assert (
-        drift_tasks(state, sites, now=datetime(2026, 1, 22, tzinfo=UTC)) == []
-    )  # once per episode
-    state, sites = _home(5.0)  # 117 Pa: within tolerance
-    assert drift_tasks(state, sites, now=datetime(2026, 1, 22, tzinfo=UTC)) == []
+    assert drift_tasks(state, sites, now=NOW) == []  # once per episode
+
+
+def test_a_step_in_one_room_is_a_moisture_source_not_drift():
+    # 8 % RH (187 Pa) more from day 10 and then steady: a leak or clothes drying in that room.
+    state, sites = _home(lambda h: 58.0 if h >= 24 * 10 else 50.0)
+    assert drift_tasks(state, sites, now=NOW) == []
+
+
+def test_slow_or_small_moves_are_within_tolerance():
+    # 0.4 % RH a day (9 Pa a day): under 150 Pa over the window's edges.
+    state, sites = _home(lambda h: 50.0 + 0.4 * h / 24)
+    assert drift_tasks(state, sites, now=NOW) == []
+
+
+def test_a_stuck_sensor_is_left_to_its_stuck_task():
+    # Its offset falls steadily as the home gets wetter around it, but it has its stuck task.
+    state, sites = _home(lambda _h: 50.0, stuck_from_h=24 * 4)
+    assert state["active"][0] & BIT["stuck_value"]
+    assert drift_tasks(state, sites, now=NOW) == []
