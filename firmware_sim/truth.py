@@ -21,6 +21,10 @@ Europe/London, and the real calendar of the timestamps:
         social-housing practice in docs/detectors.md) — every living room and bedroom of the home; or
     (b) the room averaged at least 12 h a day below 16 °C (HHSRS 'serious' band, sustained
         for the week) — that room.
+  Both thresholds are 1 °C higher (19 and 17 °C) in a vulnerable household (someone over 65, a
+  child under 5 or a respiratory condition, `homes.vulnerable_household` of the household row the
+  simulator writes): WHO 2018 "higher for older people and the sick", HHSRS's most vulnerable
+  group; the `excess_cold` rule raises its thresholds by the same 1 °C.
   Evidence: mean hours a day below 19, 18, 16 and 10 °C over the interval (HHSRS / WHO bands).
 - excess_heat (CIBSE TM59, docs/detectors.md), counted per calendar year from the start of the run:
     (a) adaptive: hours with T − Tmax ≥ 1 K, Tmax = 0.33·Trm + 21.8, Trm the running mean of
@@ -41,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from firmware_sim.homes import households_rows, vulnerable_household
 from firmware_sim.physics.damp_probe import WME_WET_PCT
 from firmware_sim.physics.mould import MOULD_INDEX_GROWTH_STARTS
 from firmware_sim.scenarios import HEATING_SEASON_MONTHS, TM59_SEASON_MONTHS
@@ -51,6 +56,9 @@ WHO_MINIMUM_C = 18.0  # WHO Housing and Health Guidelines (2018)
 HHSRS_SERIOUS_C = 16.0  # HHSRS: serious risk below 16 °C
 HHSRS_RISK_C = 19.0  # HHSRS: health risk rises below 19 °C
 HHSRS_HYPOTHERMIA_C = 10.0  # HHSRS: hypothermia risk below 10 °C
+VULNERABLE_RAISE_C = (
+    1.0  # = detectors' ExcessColdSettings.vulnerable_raise_c (a test keeps them equal)
+)
 COLD_HOURS_PER_DAY_BELOW_SERIOUS = 12.0  # (b): half of every day, sustained over the 7 days
 # Surface criterion (a): the values of detectors.rules.damp_and_mould.SurfaceHumiditySettings
 # (a test keeps them equal; firmware_sim imports nothing of the detectors).
@@ -102,6 +110,11 @@ class TruthRecorder:
         self._adaptive_h, self._night_h = np.zeros(n), np.zeros(n)
         self._heat_failed = np.zeros(n, dtype=bool)
         self.mould_1_ts = np.full(n, -1, dtype=np.int64)  # first hour with M ≥ 1 (−1: not yet)
+        households = households_rows(self.physics.plans, self.physics.seed)
+        self.vulnerable_home = np.array([vulnerable_household(h) for h in households], dtype=bool)
+        raise_c = np.where(self.vulnerable_home, VULNERABLE_RAISE_C, 0.0)
+        self._health_c = WHO_MINIMUM_C + raise_c  # per home
+        self._serious_c = (HHSRS_SERIOUS_C + raise_c)[self.physics.home_of_room]  # per room
         # The last 30 days of hourly cold-corner RH (capped at 100) and temperature, spin-up included,
         # with running sums, so the 7-day hours over 80 % and the 30-day means cost O(rooms) an hour.
         self._surface_rh = np.full((SURFACE_MONTH_H, n), np.nan, dtype=np.float32)
@@ -163,8 +176,8 @@ class TruthRecorder:
             room_max = np.where(living_or_bed, self._week.max(axis=0), -np.inf)
             home_max = np.full(len(p.plans), -np.inf)
             np.maximum.at(home_max, p.home_of_room, room_max)
-            never_18 = home_max[p.home_of_room] < WHO_MINIMUM_C
-            below_16 = (self._week < HHSRS_SERIOUS_C).sum(
+            never_18 = (home_max < self._health_c)[p.home_of_room]
+            below_16 = (self._week < self._serious_c).sum(
                 axis=0
             ) >= COLD_HOURS_PER_DAY_BELOW_SERIOUS * 7
             cold = living_or_bed & (never_18 | below_16)
@@ -258,9 +271,14 @@ class TruthRecorder:
             }
         if hazard == "excess_cold":
             days = max(len(temps) / 24.0, 1e-9)
+            vulnerable = bool(self.vulnerable_home[p.home_of_room[room]])
             return {
-                f"hours_per_day_below_{int(t)}c": round(float((temps < t).sum()) / days, 1)
-                for t in (HHSRS_RISK_C, WHO_MINIMUM_C, HHSRS_SERIOUS_C, HHSRS_HYPOTHERMIA_C)
+                **{
+                    f"hours_per_day_below_{int(t)}c": round(float((temps < t).sum()) / days, 1)
+                    for t in (HHSRS_RISK_C, WHO_MINIMUM_C, HHSRS_SERIOUS_C, HHSRS_HYPOTHERMIA_C)
+                },
+                "vulnerable_household": vulnerable,
+                "thresholds_raised_by_c": VULNERABLE_RAISE_C if vulnerable else 0.0,
             }
         if hazard == "excess_heat":
             return {

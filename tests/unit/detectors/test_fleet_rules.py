@@ -14,7 +14,7 @@ from detectors.fleet import (
     fold_hours,
     running_mean_update,
 )
-from detectors.psychro import psat_pa
+from detectors.psychro import humidity_from_wme_pct, psat_pa
 
 pytestmark = pytest.mark.unit
 
@@ -24,7 +24,17 @@ SUMMER = datetime(2026, 7, 1, 23, tzinfo=UTC)  # local midnight of 2 July (BST)
 
 
 def _fold(
-    t, rh, *, start=WINTER, outdoor=None, room="kitchen", vulnerable=False, sites=None, rows_n=1
+    t,
+    rh,
+    *,
+    start=WINTER,
+    outdoor=None,
+    room="kitchen",
+    vulnerable=False,
+    sites=None,
+    rows_n=1,
+    wme=None,
+    active_bits=0,
 ):
     """Fold one sensor's hourly series (or several sensors' columns); findings with their hour index."""
     t, rh = np.atleast_2d(np.asarray(t, float).T).T, np.atleast_2d(np.asarray(rh, float).T).T
@@ -33,6 +43,7 @@ def _fold(
     state = FleetState()
     keys = [("gw", f"s{k}") for k in range(t.shape[1])]
     rows = state.rows(keys)
+    state["active"][rows] |= active_bits
     sites = sites or [SiteInfo("home", room, vulnerable)]
     found = []
     start_s = int(start.timestamp())
@@ -44,7 +55,7 @@ def _fold(
             np.full(n, start_s + i * H, dtype=np.int64),
             t[i],
             rh[i],
-            np.full(n, np.nan),
+            np.full(n, np.nan) if wme is None else np.full(n, wme[i]),
             np.full(n, np.nan),
             out,
         )
@@ -96,6 +107,32 @@ def test_surface_rh_uses_surface_conditions_with_outdoor_temperature():
     assert 60.0 * float(psat_pa(20.0)) / float(psat_pa(15.0)) == pytest.approx(82.0, abs=0.3)
     _, found = _fold(np.full(hours, 20.0), np.full(hours, 60.0), outdoor=np.full(hours, 0.0))
     assert _first(found, "surface_humidity") == 83
+
+
+def test_a_wall_probe_reads_the_surface_a_junction_worse_than_the_critical_fsi_hides():
+    # 20 °C, 60 %, outdoors 5 °C: RHsi ≈ 75.9 % at fRsi 0.75, nothing from the air alone; a damp
+    # probe on that wall reading 17 %WME implies ≈ 82 % at the surface (16.25 °C, Wood Handbook
+    # EMC), so the surface criterion holds from hour 84. A probe at 14 %WME (≈ 73 %) adds nothing.
+    hours = 100
+    air = (np.full(hours, 20.0), np.full(hours, 60.0))
+    out = np.full(hours, 5.0)
+    assert float(humidity_from_wme_pct(16.25, 17.0)) == pytest.approx(82.2, abs=0.1)
+    _, found = _fold(*air, outdoor=out, wme=np.full(hours, 14.0), room="bedroom")
+    assert _first(found, "surface_humidity") is None
+    _, found = _fold(*air, outdoor=out, wme=np.full(hours, 17.0), room="bedroom")
+    assert _first(found, "surface_humidity") == 83
+
+
+def test_a_sensor_under_a_drift_task_raises_no_air_finding_but_its_probe_still_counts():
+    hours = 100
+    humid = (np.full(hours, 20.0), np.full(hours, 85.0))
+    _, found = _fold(*humid, active_bits=BIT["humidity_drift"])
+    assert found == []
+    _, found = _fold(*humid)
+    assert {f.rule_key for _, f in found} >= {"sustained_humidity", "surface_humidity"}
+    wet = np.full(hours, 30.0)
+    _, found = _fold(*humid, wme=wet, active_bits=BIT["humidity_drift"])
+    assert {f.rule_key for _, f in found} == {"damp_wme"}
 
 
 def test_running_mean_outdoor_temperature_update():
