@@ -144,3 +144,16 @@ def test_sustained_serious_cold_uses_17c_for_a_vulnerable_household():
         for room in ("living", "bedroom")
     }
     assert cold == expected
+
+
+def test_households_of_one_scenario_make_different_amounts_of_moisture():
+    from firmware_sim.simulation import HOUSEHOLD_MOISTURE_SPREAD
+
+    plans = plan_homes([scenario_for("under_heated")] * 20, 3)
+    scale = FleetPhysics(plans, seed=3, window_start_s=JAN_S, window_end_s=JAN_S + 86400)
+    again = FleetPhysics(plans, seed=3, window_start_s=JAN_S, window_end_s=JAN_S + 86400)
+    per_home = scale.moisture_scale[::4]
+    assert np.all(np.abs(per_home - 1.0) <= HOUSEHOLD_MOISTURE_SPREAD)
+    assert per_home.std() > 0.05  # homes differ …
+    np.testing.assert_array_equal(scale.moisture_scale, again.moisture_scale)  # … the same per seed
+    assert np.all(scale.moisture_scale.reshape(20, 4) == per_home[:, None])  # one factor a home
