@@ -1175,10 +1175,11 @@ DRIFT_MIN_HOURS_PER_DAY_H = 12  # a day's mean vapour pressure counts with this 
 
 def drift_offsets(
     state: FleetState, sites: Sequence[SiteInfo | None]
-) -> tuple[npt.NDArray[np.int64], F, F, npt.NDArray[np.int64]]:
+) -> tuple[npt.NDArray[np.int64], F, F, npt.NDArray[np.int64], F]:
     """Rows assessed for humidity drift, each one's change of offset from its home's others (Pa),
-    the recent day-to-day rate of that offset (Pa a day) and how many recent days it moved the
-    change's way (`rules.sensor_health.drift_figures`).
+    the recent day-to-day rate of that offset (Pa a day), how many recent days it moved the
+    change's way (`rules.sensor_health.drift_figures`) and its mean offset over the last
+    `edge_days` (Pa).
 
     Daily mean vapour pressure over the last complete days; a sensor's offset is its mean minus the
     median of the home's other sensors that day (≥ `min_other_sensors` of them).
@@ -1189,7 +1190,8 @@ def drift_offsets(
     n = len(state.keys)
     registered = [(row, site.home_id) for row, site in enumerate(sites[:n]) if site is not None]
     if not registered:
-        return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64)
+        empty = np.zeros(0)
+        return np.zeros(0, dtype=np.int64), empty, empty, np.zeros(0, dtype=np.int64), empty
     rows = np.array([r for r, _ in registered], dtype=np.int64)
     homes, home_idx = np.unique(np.array([h for _, h in registered]), return_inverse=True)
     ordinal = s["day_ordinal"][rows]
@@ -1220,7 +1222,10 @@ def drift_offsets(
         here = np.flatnonzero(slot == k)
         offsets[order[here]] = offset[sorted_home[here]]
     change, rate, moving = drift_figures(offsets, th)
-    return rows, change, rate, moving
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        recent = np.nanmean(offsets[:, -th.edge_days :], axis=1)
+    return rows, change, rate, moving, recent
 
 
 def drift_tasks(
@@ -1229,17 +1234,21 @@ def drift_tasks(
     """Fleet tasks for sensors whose humidity drifts from their home's others (once per episode).
 
     A sensor already under a stuck-value task is not assessed: its offset wanders with the weather
-    because it no longer measures, and it has its task.
+    because it no longer measures, and it has its task. An episode ends only when the sensor reads
+    with its home again (no large change over the window and a recent offset within
+    `max_change_pa`): a drifted sensor that stops moving — pinned at 100 % — is still wrong.
     """
     th = DRIFT.thresholds
-    rows, change, rate, moving = drift_offsets(state, sites)
+    rows, change, rate, moving, recent = drift_offsets(state, sites)
     s = state.arrays
     bit = BIT["humidity_drift"]
     active = s["active"][rows]
     assessed = np.isfinite(change) & np.isfinite(rate) & ((active & BIT["stuck_value"]) == 0)
     holds = assessed & drift_holds(change, moving, th)
     rising = holds & ((active & bit) == 0)
-    s["active"][rows] = np.where(holds, active | bit, np.where(assessed, active & ~bit, active))
+    with np.errstate(invalid="ignore"):
+        back = assessed & (np.abs(change) < th.max_change_pa) & (np.abs(recent) < th.max_change_pa)
+    s["active"][rows] = np.where(holds, active | bit, np.where(back, active & ~bit, active))
     tasks = []
     for j in np.flatnonzero(rising).tolist():
         row = int(rows[j])

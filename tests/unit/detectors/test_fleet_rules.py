@@ -197,19 +197,24 @@ def test_tm59_adaptive_is_skipped_without_outdoor_temperature_and_out_of_season(
     assert _first(found, "tm59_adaptive") is None  # May–September only
 
 
+ROOMS = ("living", "bedroom", "kitchen", "bathroom")
+
+
 def _home(rh_of_sensor_0, *, stuck_from_h: int | None = None):
-    """Three sensors at 20 °C / 50 % for 17 days; sensor 0's RH from a function of the hour."""
+    """Four sensors at 20 °C / 50 % (with a little noise: real sensors are never stuck) for 17
+    days; sensor 0's RH from a function of the hour."""
     days = 17
     hours = 24 * days
-    t = np.full((hours, 3), 20.0)
-    rh = np.full((hours, 3), 50.0)
-    rh[:, 0] = [rh_of_sensor_0(h) for h in range(hours)]
+    t = np.full((hours, 4), 20.0)
+    rh = 50.0 + np.random.default_rng(0).normal(0.0, 0.3, (hours, 4))
+    rh[:, 0] += [rh_of_sensor_0(h) - 50.0 for h in range(hours)]
     if stuck_from_h is not None:  # a wet spell from day 8; sensor 0 repeats one value
-        wet = 50.0 + 1.5 * np.maximum(np.arange(hours) - 24 * 8, 0) / 24
-        rh[:, 1:] = wet[:, None]
-        rh[:, 0] = np.where(np.arange(hours) < stuck_from_h, wet, wet[stuck_from_h])
-    sites = [SiteInfo("home", room) for room in ("kitchen", "living", "bedroom")]
-    state, _ = _fold(t, rh, sites=sites, rows_n=3)
+        wet = 1.5 * np.maximum(np.arange(hours) - 24 * 8, 0) / 24
+        rh[:, 1:] += wet[:, None]
+        rh[:, 0] += wet
+        rh[stuck_from_h:, 0] = rh[stuck_from_h, 0]
+    sites = [SiteInfo("home", room) for room in ROOMS]
+    state, _ = _fold(t, rh, sites=sites, rows_n=4)
     return state, sites
 
 
@@ -253,3 +258,38 @@ def test_a_stuck_sensor_is_left_to_its_stuck_task():
     state, sites = _home(lambda _h: 50.0, stuck_from_h=24 * 4)
     assert state["active"][0] & BIT["stuck_value"]
     assert drift_tasks(state, sites, now=NOW) == []
+
+
+def test_a_drifted_sensor_that_stops_moving_stays_under_its_task_until_it_reads_with_its_home():
+    # Sensor 0 drifts +1.5 % RH a day from day 3, pins at 80 % (day 23) and is replaced on day 45.
+    state = FleetState()
+    rows = state.rows([("gw", f"s{k}") for k in range(4)])
+    sites = [SiteInfo("home", room) for room in ROOMS]
+    start_s = int(WINTER.timestamp())
+    raised, drifting_at = [], {}
+    noise = np.random.default_rng(0).normal(0.0, 0.3, (24 * 60, 4))  # real sensors: never stuck
+    for h in range(24 * 60):
+        rh0 = 50.0 if h >= 24 * 45 else min(50.0 + 1.5 * max(h - 72, 0) / 24, 80.0)
+        batch = HourBatch(
+            rows,
+            np.full(4, start_s + h * H, dtype=np.int64),
+            np.full(4, 20.0),
+            np.array([rh0, 50.0, 50.0, 50.0]) + noise[h],
+            np.full(4, np.nan),
+            np.full(4, np.nan),
+            np.full(4, np.nan),
+        )
+        fold_hours(state, batch, sites)
+        if (h + 1) % 24 == 0:
+            day = (h + 1) // 24
+            now = datetime.fromtimestamp(start_s + (h + 1) * H, UTC)
+            raised += [(day, t.sensor.sensor_id) for t in drift_tasks(state, sites, now=now)]
+            drifting_at[day] = bool(state["active"][0] & BIT["humidity_drift"])
+    assert len(raised) == 1  # one task for the whole episode …
+    first = raised[0][0]
+    assert raised[0][1] == "s0"
+    assert first == 14  # the first day whose 14-day window has its head days measured
+    # … and the sensor stays under it while pinned (day 23 on; the window is flat from day 38),
+    assert all(drifting_at[d] for d in range(first, 46))
+    # then reads with its home again once replaced, after the window has forgotten the drift.
+    assert not drifting_at[60]
