@@ -78,3 +78,38 @@ def is_condensing(
     theta_si = surface_temperature_c(theta_i, theta_e, f_rsi)
     result: npt.NDArray[Any] = theta_si <= dew_point_c(theta_i, rh_i)
     return np.asarray(result, dtype=np.bool_)
+
+
+def wood_emc_pct(temperature_c: npt.ArrayLike, humidity_pct: npt.ArrayLike) -> FloatArray:
+    """Wood equilibrium moisture content in % at a temperature and RH (Hailwood–Horrobin, USDA
+    Wood Handbook FPL-GTR-190 (2010) Eq. 4-5, SI coefficients): what a %WME probe reads on a
+    surface in equilibrium with that air, with no liquid water."""
+    t = _as_float(temperature_c)
+    h = np.clip(_as_float(humidity_pct) / 100.0, 0.0, 0.98)
+    w = 349.0 + 1.29 * t + 0.0135 * t**2
+    k = 0.805 + 0.000736 * t - 0.00000273 * t**2
+    k1 = 6.27 - 0.00938 * t - 0.000303 * t**2
+    k2 = 1.91 + 0.0407 * t - 0.000293 * t**2
+    kh = k * h
+    return np.asarray(
+        1800.0
+        / w
+        * (kh / (1.0 - kh) + (k1 * kh + 2.0 * k1 * k2 * kh**2) / (1.0 + k1 * kh + k1 * k2 * kh**2)),
+        dtype=np.float64,
+    )
+
+
+def humidity_from_wme_pct(temperature_c: npt.ArrayLike, wme_pct: npt.ArrayLike) -> FloatArray:
+    """The surface RH in % a damp probe's %WME implies: `wood_emc_pct` inverted (bisection; the
+    EMC rises with RH). Readings at or above the EMC of 98 % RH (liquid water) give 100; NaN stays NaN.
+    """
+    t = _as_float(temperature_c)
+    wme = _as_float(wme_pct)
+    t, wme = np.broadcast_arrays(t, wme)
+    low, high = np.zeros(wme.shape), np.full(wme.shape, 98.0)
+    for _ in range(20):  # 98 / 2²⁰ ≈ 0.0001 % RH: far below a probe's resolution
+        mid = (low + high) / 2.0
+        below = wood_emc_pct(t, mid) < wme
+        low, high = np.where(below, mid, low), np.where(below, high, mid)
+    rh = np.where(wme >= wood_emc_pct(t, 98.0), 100.0, (low + high) / 2.0)
+    return np.asarray(np.where(np.isfinite(wme) & np.isfinite(t), rh, np.nan), dtype=np.float64)

@@ -195,6 +195,20 @@ def households_rows(plans: list[HomePlan], seed: int) -> list[dict[str, str]]:
     return rows
 
 
+def vulnerable_household(row: dict[str, str]) -> bool:
+    """Whether a households.csv row has someone the cold thresholds are raised for.
+
+    Someone over 65, a child under 5, or a respiratory condition (docs/detectors.md, excess cold:
+    "thresholds raised where the household has someone over 65, a child under 5 or a health
+    condition"); the detectors read the same three registry fields.
+    """
+    return (
+        row["over_65"] == "yes"
+        or row["children_under_5"] == "yes"
+        or row["vulnerability"] == "respiratory"
+    )
+
+
 def write_registry(directory: str, plans: list[HomePlan], seed: int) -> tuple[str, str]:
     """Write homes.csv and households.csv into a directory; returns their paths."""
     import csv

@@ -74,6 +74,12 @@ ROOM_INDEX = {"living": 0, "bedroom": 1, "kitchen": 2, "bathroom": 3}
 HEATING_MONTHS = (10, 11, 12, 1, 2, 3, 4, 5)
 # CIBSE TM59 §3.3: occupants open windows when the room is above 22 °C (and warmer than outside).
 WINDOW_OPENING_ROOM_C = 22.0
+# Households differ: the moisture a home's people make (breathing, cooking, washing, drying) varies
+# between homes of one kind (BS 5250:2021 Annex G / BS EN ISO 13788 Annex A give ranges, not one
+# value, *secondary*): each home's generation is scaled by a factor drawn uniformly from
+# 1 ± this, deterministic from the seed. So homes of one scenario straddle a threshold the way
+# real ones do, and the truth (physics) — not the scenario's name — decides which are at risk.
+HOUSEHOLD_MOISTURE_SPREAD = 0.15
 _DEFAULTS = Scenario("defaults", "", 0.0, ())
 
 
@@ -207,6 +213,9 @@ class FleetPhysics:
         self.open_at_night = np.array([s.windows_open_at_night for s in sc])
         self.curtains = np.array([s.curtains_drawn_when_warm for s in sc])
         self.occupants = _floats([s.occupants for s in sc])
+        self.moisture_scale = np.random.default_rng([seed, 31]).uniform(
+            1.0 - HOUSEHOLD_MOISTURE_SPREAD, 1.0 + HOUSEHOLD_MOISTURE_SPREAD, len(plans)
+        )[self.home_of_room]
         self.penetrating = np.array([s.penetrating_damp for s in sc]) & (self.kind == 1)
         self.leak_onset_s = np.array(
             [
@@ -409,6 +418,7 @@ class FleetPhysics:
                 * (moisture.COOKING_ELECTRIC_KG_PER_DAY / cooking_h_per_day)
                 * hood_factor
             )
+        gen_kg_h = gen_kg_h * self.moisture_scale
         leaking = (
             (self.leak_onset_s >= 0) & (ts >= self.leak_onset_s)
             if self._any_leak

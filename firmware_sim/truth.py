@@ -3,15 +3,28 @@
 Every definition works on hourly room-air temperatures (what a sensor reads), local time
 Europe/London, and the real calendar of the timestamps:
 
-- damp_and_mould: VTT mould index M ≥ 1 on the room's cold corner (surface conditions), or a
-  damp probe above 20 %WME (docs/detectors.md). Evidence carries `mould_index_1_ts`, the hour the
-  room's M first reached 1 (during spin-up or the window; None if it never did in the run).
+- damp_and_mould, from the physics of the room's cold corner (its own temperature factor fRsi, the
+  true room air and outdoor temperature; docs/detectors.md "Quality"), when any of:
+    (a) surface RH ≥ 80 % sustained (BS EN ISO 13788 / IEA Annex 14): for at least half the hours
+        of the last 7 days, or as a 30-day running mean while the 30-day mean surface temperature
+        is 5–40 °C (ASHRAE 160-2009) — the same criterion and settings as the `surface_humidity`
+        rule, which has to assume the UK critical fRsi 0.75 where the truth knows the junction;
+    (b) VTT mould index M ≥ 1 on that corner (growth has started);
+    (c) a damp probe above 20 %WME.
+  So an under-heated home whose cold corner sits at ≥ 80 % is real mould risk even though its
+  room RH is moderate, and one whose corner stays below is not, whatever its scenario.
+  Evidence carries `mould_index_1_ts`, the hour the room's M first reached 1 (during spin-up or
+  the window; None if it never did in the run), and the surface figures at the end of the run.
 - excess_cold, only in the heating season (local dates 1 October – 31 March), in living rooms
   and bedrooms, holding at an hour when over the preceding 7 days (168 h) either
     (a) the home never reached 18 °C in any living room or bedroom (WHO 2018 minimum; the
         social-housing practice in docs/detectors.md) — every living room and bedroom of the home; or
     (b) the room averaged at least 12 h a day below 16 °C (HHSRS 'serious' band, sustained
         for the week) — that room.
+  Both thresholds are 1 °C higher (19 and 17 °C) in a vulnerable household (someone over 65, a
+  child under 5 or a respiratory condition, `homes.vulnerable_household` of the household row the
+  simulator writes): WHO 2018 "higher for older people and the sick", HHSRS's most vulnerable
+  group; the `excess_cold` rule raises its thresholds by the same 1 °C.
   Evidence: mean hours a day below 19, 18, 16 and 10 °C over the interval (HHSRS / WHO bands).
 - excess_heat (CIBSE TM59, docs/detectors.md), counted per calendar year from the start of the run:
     (a) adaptive: hours with T − Tmax ≥ 1 K, Tmax = 0.33·Trm + 21.8, Trm the running mean of
@@ -32,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from firmware_sim.homes import households_rows, vulnerable_household
 from firmware_sim.physics.damp_probe import WME_WET_PCT
 from firmware_sim.physics.mould import MOULD_INDEX_GROWTH_STARTS
 from firmware_sim.scenarios import HEATING_SEASON_MONTHS, TM59_SEASON_MONTHS
@@ -42,7 +56,17 @@ WHO_MINIMUM_C = 18.0  # WHO Housing and Health Guidelines (2018)
 HHSRS_SERIOUS_C = 16.0  # HHSRS: serious risk below 16 °C
 HHSRS_RISK_C = 19.0  # HHSRS: health risk rises below 19 °C
 HHSRS_HYPOTHERMIA_C = 10.0  # HHSRS: hypothermia risk below 10 °C
+VULNERABLE_RAISE_C = (
+    1.0  # = detectors' ExcessColdSettings.vulnerable_raise_c (a test keeps them equal)
+)
 COLD_HOURS_PER_DAY_BELOW_SERIOUS = 12.0  # (b): half of every day, sustained over the 7 days
+# Surface criterion (a): the values of detectors.rules.damp_and_mould.SurfaceHumiditySettings
+# (a test keeps them equal; firmware_sim imports nothing of the detectors).
+SURFACE_RH_THRESHOLD_PCT = 80.0  # BS EN ISO 13788 / IEA Annex 14
+SURFACE_WEEK_H = 168
+SURFACE_WEEK_MIN_HOURS_H = 84  # half the week: a design choice shared with the rule
+SURFACE_MONTH_H = 720  # ASHRAE 160-2009 30-day running mean
+SURFACE_MONTH_TEMPERATURE_C = (5.0, 40.0)  # ASHRAE 160-2009: the mean applies at 5–40 °C
 TM59_ADAPTIVE_EXCEEDANCE_K = 1.0  # TM59 (a): T − Tmax ≥ 1 K
 TM59_ADAPTIVE_LIMIT_FRACTION = 0.03  # at most 3 % of occupied hours, May–September
 TM59_TMAX_OFFSET_C = 21.8  # Tmax = 0.33·Trm + 21.8 (docs/detectors.md; vulnerable: 20.8)
@@ -86,6 +110,20 @@ class TruthRecorder:
         self._adaptive_h, self._night_h = np.zeros(n), np.zeros(n)
         self._heat_failed = np.zeros(n, dtype=bool)
         self.mould_1_ts = np.full(n, -1, dtype=np.int64)  # first hour with M ≥ 1 (−1: not yet)
+        households = households_rows(self.physics.plans, self.physics.seed)
+        self.vulnerable_home = np.array([vulnerable_household(h) for h in households], dtype=bool)
+        raise_c = np.where(self.vulnerable_home, VULNERABLE_RAISE_C, 0.0)
+        self._health_c = WHO_MINIMUM_C + raise_c  # per home
+        self._serious_c = (HHSRS_SERIOUS_C + raise_c)[self.physics.home_of_room]  # per room
+        # The last 30 days of hourly cold-corner RH (capped at 100) and temperature, spin-up included,
+        # with running sums, so the 7-day hours over 80 % and the 30-day means cost O(rooms) an hour.
+        self._surface_rh = np.full((SURFACE_MONTH_H, n), np.nan, dtype=np.float32)
+        self._surface_t = np.full((SURFACE_MONTH_H, n), np.nan, dtype=np.float32)
+        self._surface_n = 0
+        self._rh_sum, self._t_sum = np.zeros(n), np.zeros(n)
+        self._week_over_h = np.zeros(n)
+        self.surface_week_over_h = np.zeros(n)  # as of the last hour observed
+        self.surface_month_mean_pct = np.full(n, np.nan)
 
     def observe(self, c: RoomConditions) -> None:
         """Feed one physics step; acts on whole hours (each observation closes the hour before it)."""
@@ -128,6 +166,7 @@ class TruthRecorder:
 
         crossed = (p.mould.index >= MOULD_INDEX_GROWTH_STARTS) & (self.mould_1_ts < 0)
         self.mould_1_ts[crossed] = c.ts
+        surface = self._observe_surface(c)
         if c.ts <= p.window_start_s:
             return
 
@@ -137,8 +176,8 @@ class TruthRecorder:
             room_max = np.where(living_or_bed, self._week.max(axis=0), -np.inf)
             home_max = np.full(len(p.plans), -np.inf)
             np.maximum.at(home_max, p.home_of_room, room_max)
-            never_18 = home_max[p.home_of_room] < WHO_MINIMUM_C
-            below_16 = (self._week < HHSRS_SERIOUS_C).sum(
+            never_18 = (home_max < self._health_c)[p.home_of_room]
+            below_16 = (self._week < self._serious_c).sum(
                 axis=0
             ) >= COLD_HOURS_PER_DAY_BELOW_SERIOUS * 7
             cold = living_or_bed & (never_18 | below_16)
@@ -146,6 +185,7 @@ class TruthRecorder:
         self.temperatures.append(temp.astype(np.float16))
         flags = {
             "mould": p.mould.index >= MOULD_INDEX_GROWTH_STARTS,
+            "surface": surface,
             "wme": p.probe & (c.wme_pct > WME_WET_PCT),
             "excess_cold": cold,
             "excess_heat": self._heat_failed & summer,
@@ -153,6 +193,33 @@ class TruthRecorder:
         }
         for key, value in flags.items():
             self.flags.setdefault(key, []).append(value)
+
+    def _observe_surface(self, c: RoomConditions) -> np.ndarray:
+        """Fold the hour's cold-corner conditions; whether criterion (a) holds for each room."""
+        slot = self._surface_n % SURFACE_MONTH_H
+        rh = np.minimum(c.surface_humidity_pct, 100.0).astype(np.float32)
+        t = c.surface_c.astype(np.float32)
+        if self._surface_n >= SURFACE_MONTH_H:  # the hour leaving the 30 days
+            self._rh_sum -= self._surface_rh[slot]
+            self._t_sum -= self._surface_t[slot]
+        if self._surface_n >= SURFACE_WEEK_H:  # the hour leaving the 7 days
+            old = (self._surface_n - SURFACE_WEEK_H) % SURFACE_MONTH_H
+            self._week_over_h -= self._surface_rh[old] >= SURFACE_RH_THRESHOLD_PCT
+        self._surface_rh[slot], self._surface_t[slot] = rh, t
+        self._rh_sum += rh
+        self._t_sum += t
+        self._week_over_h += rh >= SURFACE_RH_THRESHOLD_PCT
+        self._surface_n += 1
+        by_week = self._week_over_h >= SURFACE_WEEK_MIN_HOURS_H
+        if self._surface_n < SURFACE_MONTH_H:
+            self.surface_week_over_h = self._week_over_h.copy()
+            return by_week
+        mean_rh = self._rh_sum / SURFACE_MONTH_H
+        mean_t = self._t_sum / SURFACE_MONTH_H
+        low, high = SURFACE_MONTH_TEMPERATURE_C
+        by_month = (mean_rh >= SURFACE_RH_THRESHOLD_PCT) & (mean_t >= low) & (mean_t <= high)
+        self.surface_week_over_h, self.surface_month_mean_pct = self._week_over_h.copy(), mean_rh
+        return by_week | by_month
 
     def records(self) -> list[dict[str, Any]]:
         """Truth records for hazards: one per contiguous interval per home and room."""
@@ -162,7 +229,7 @@ class TruthRecorder:
         hours = np.array(self.hours, dtype=np.int64)
         f = {k: np.array(v) for k, v in self.flags.items()}  # (hours, rooms)
         series = {
-            "damp_and_mould": f["mould"] | f["wme"],
+            "damp_and_mould": f["mould"] | f["surface"] | f["wme"],
             "excess_cold": f["excess_cold"],
             "excess_heat": f["excess_heat"],
             "leak": f["leak"],
@@ -194,12 +261,24 @@ class TruthRecorder:
         p = self.physics
         if hazard == "damp_and_mould":
             m1 = int(self.mould_1_ts[room]) if self.mould_1_ts[room] >= 0 else None
-            return {"mould_index_max": round(float(p.mould.index[room]), 2), "mould_index_1_ts": m1}
+            month = float(self.surface_month_mean_pct[room])
+            return {
+                "mould_index_max": round(float(p.mould.index[room]), 2),
+                "mould_index_1_ts": m1,
+                "frsi": float(p.frsi[room]),
+                "surface_rh_hours_over_80_7d_h": int(self.surface_week_over_h[room]),
+                "surface_rh_mean_30d_pct": round(month, 1) if np.isfinite(month) else None,
+            }
         if hazard == "excess_cold":
             days = max(len(temps) / 24.0, 1e-9)
+            vulnerable = bool(self.vulnerable_home[p.home_of_room[room]])
             return {
-                f"hours_per_day_below_{int(t)}c": round(float((temps < t).sum()) / days, 1)
-                for t in (HHSRS_RISK_C, WHO_MINIMUM_C, HHSRS_SERIOUS_C, HHSRS_HYPOTHERMIA_C)
+                **{
+                    f"hours_per_day_below_{int(t)}c": round(float((temps < t).sum()) / days, 1)
+                    for t in (HHSRS_RISK_C, WHO_MINIMUM_C, HHSRS_SERIOUS_C, HHSRS_HYPOTHERMIA_C)
+                },
+                "vulnerable_household": vulnerable,
+                "thresholds_raised_by_c": VULNERABLE_RAISE_C if vulnerable else 0.0,
             }
         if hazard == "excess_heat":
             return {

@@ -5,7 +5,8 @@
 
 The default window ends 15 February 2026; `--start` sets its first day instead. False alarms on
 healthy homes are also given split by the household's vulnerability (over 65, child under 5 or a
-respiratory condition), since the detectors raise the cold thresholds for them and the truth does not.
+respiratory condition): the detectors raise the cold thresholds for them by 1 °C, and so does the
+truth (`firmware_sim.truth`, the same `homes.vulnerable_household`).
 Early damp: `condensation_onset` homes, whose household changes a fifth of the way into the window,
 scored on a damp_and_mould finding before the truth's mould index reaches 1 (`mould_index_1_ts`).
 Readings come from firmware_sim's physics and sensor code in-process (noise, faults, a gateway
@@ -27,7 +28,7 @@ import orjson
 
 from detectors.findings import DAMP_AND_MOULD, EXCESS_COLD, EXCESS_HEAT, LEAK, Finding, FleetTask
 from detectors.fleet import FleetSettings, FleetState, HourBatch, SiteInfo, drift_tasks, fold_hours
-from firmware_sim.homes import households_rows, plan_homes
+from firmware_sim.homes import households_rows, plan_homes, vulnerable_household
 from firmware_sim.runner import FleetRun
 from firmware_sim.scenarios import mix_scenarios
 
@@ -77,12 +78,7 @@ def simulate(
     rows = state.rows(keys)
     sites: list[SiteInfo | None] = [None] * len(keys)
     for p in plans:
-        h = households[p.home_id]
-        vulnerable = (
-            h["over_65"] == "yes"
-            or h["children_under_5"] == "yes"
-            or h["vulnerability"] == "respiratory"
-        )
+        vulnerable = vulnerable_household(households[p.home_id])
         for r in p.rooms:
             sites[state.index[(p.gateway_id, r.sensor_id)]] = SiteInfo(
                 p.home_id, r.room, vulnerable

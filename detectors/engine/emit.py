@@ -45,6 +45,9 @@ def emit(
                 continue
             if rule.rooms is not None and site.room not in rule.rooms:
                 continue
+            if getattr(rule, "reads_air", False) and active[j] & BIT["humidity_drift"]:
+                active[j] &= ~bit  # a drifting sensor's air readings are not evidence; next hour
+                continue
             if site.room in UNOCCUPIED_ROOMS and (
                 rule.occupied_only
                 or (

@@ -36,7 +36,12 @@ from detectors.engine.state import (
     local_hour,
 )
 from detectors.mould import MouldState, step_mould
-from detectors.psychro import surface_rh_pct, surface_temperature_c, vapour_pressure_pa
+from detectors.psychro import (
+    humidity_from_wme_pct,
+    surface_rh_pct,
+    surface_temperature_c,
+    vapour_pressure_pa,
+)
 from detectors.rules.table import (
     ADAPTIVE_HEAT,
     BEDROOM_NIGHT_HEAT,
@@ -214,6 +219,11 @@ def _fold_one_hour(
     sh = SURFACE_HUMIDITY.thresholds
     has_th = np.isfinite(t) & np.isfinite(rh)
     capped = np.minimum(rh_surface, 100.0)
+    # A damp probe on the wall reads the surface's own moisture: the RH its %WME implies counts
+    # where it is higher than the estimate from the critical fRsi (a junction worse than 0.75).
+    probe = np.flatnonzero(np.isfinite(wme) & has_th & occupied)
+    if probe.size:
+        capped[probe] = np.fmax(capped[probe], humidity_from_wme_pct(t_surface[probe], wme[probe]))
     s["surface_rh_day_sum"][rows, -1] += np.where(has_th, capped, 0.0).astype(np.float32)
     s["surface_t_day_sum"][rows, -1] += np.where(has_th, t_surface, 0.0).astype(np.float32)
     s["surface_day_n"][rows, -1] += has_th

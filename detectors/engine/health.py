@@ -18,6 +18,7 @@ import numpy.typing as npt
 from detectors.engine.context import Edge, HourView
 from detectors.engine.state import BIT, DRIFT_D, HOUR_S, RING_H, F, FleetState, SiteInfo, utc
 from detectors.findings import FleetTask, SensorRef
+from detectors.rules.sensor_health import drift_figures, drift_holds
 
 Bools = npt.NDArray[np.bool_]
 
@@ -125,19 +126,22 @@ def flat_battery_task(edge: Edge, rule: Any, ref: SensorRef) -> FleetTask:
 
 def drift_offsets(
     state: FleetState, sites: Sequence[SiteInfo | None], th: Any
-) -> tuple[npt.NDArray[np.int64], F]:
-    """Rows assessed for humidity drift, and each one's change of offset from its home's others (Pa).
+) -> tuple[npt.NDArray[np.int64], F, F, npt.NDArray[np.int64], F]:
+    """Rows assessed for humidity drift, each one's change of offset from its home's others (Pa),
+    the recent day-to-day rate of that offset (Pa a day), how many recent days it moved the
+    change's way (`rules.sensor_health.drift_figures`) and its mean offset over the last
+    `edge_days` (Pa).
 
     Daily mean vapour pressure over the last complete days; a sensor's offset is its mean minus the
-    median of the home's other sensors that day (≥ `min_other_sensors` of them); the change is the
-    mean offset of the last `edge_days` minus that of the first (each edge needs 2 days).
+    median of the home's other sensors that day (≥ `min_other_sensors` of them).
     """
     days = th.window_days
     s = state.arrays
     n = len(state.keys)
     registered = [(row, site.home_id) for row, site in enumerate(sites[:n]) if site is not None]
     if not registered:
-        return np.zeros(0, dtype=np.int64), np.zeros(0)
+        empty = np.zeros(0)
+        return np.zeros(0, dtype=np.int64), empty, empty, np.zeros(0, dtype=np.int64), empty
     rows = np.array([r for r, _ in registered], dtype=np.int64)
     homes, home_idx = np.unique(np.array([h for _, h in registered]), return_inverse=True)
     ordinal = s["day_ordinal"][rows]
@@ -155,7 +159,7 @@ def drift_offsets(
     width = int(slot.max()) + 1
     grid = np.full((homes.size, width, days), np.nan)
     grid[sorted_home, slot] = pv[order]
-    change = np.full(rows.size, np.nan)
+    offsets = np.full((rows.size, days), np.nan)
     for k in range(width):
         others = np.delete(grid, k, axis=1)
         present = np.isfinite(others).sum(1)
@@ -165,32 +169,40 @@ def drift_offsets(
                 np.nanmedian(others, axis=1) if width > 1 else np.full((homes.size, days), np.nan)
             )
             offset = np.where(present >= th.min_other_sensors, grid[:, k] - median, np.nan)
-            head, tail = offset[:, : th.edge_days], offset[:, -th.edge_days :]
-            ok = (np.isfinite(head).sum(1) >= 2) & (np.isfinite(tail).sum(1) >= 2)
-            moved = np.where(ok, np.nanmean(tail, axis=1) - np.nanmean(head, axis=1), np.nan)
         here = np.flatnonzero(slot == k)
-        change[order[here]] = moved[sorted_home[here]]
-    return rows, change
+        offsets[order[here]] = offset[sorted_home[here]]
+    change, rate, moving = drift_figures(offsets, th)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        recent = np.nanmean(offsets[:, -th.edge_days :], axis=1)
+    return rows, change, rate, moving, recent
 
 
 def drift_tasks(
     state: FleetState, sites: Sequence[SiteInfo | None], *, now: datetime, rule: Any = None
 ) -> list[FleetTask]:
-    """Fleet tasks for sensors whose humidity drifts from their home's others (once per episode)."""
+    """Fleet tasks for sensors whose humidity drifts from their home's others (once per episode).
+
+    A sensor already under a stuck-value task is not assessed: its offset wanders with the weather
+    because it no longer measures, and it has its task. An episode ends only when the sensor reads
+    with its home again (no large change over the window and a recent offset within
+    `max_change_pa`): a drifted sensor that stops moving — pinned at 100 % — is still wrong.
+    """
     if rule is None:
         from detectors.rules.table import DRIFT
 
         rule = DRIFT
     th = rule.thresholds
-    rows, change = drift_offsets(state, sites, th)
+    rows, change, rate, moving, recent = drift_offsets(state, sites, th)
     s = state.arrays
     bit = BIT[rule.key]
-    assessed = np.isfinite(change)
-    with np.errstate(invalid="ignore"):
-        holds = assessed & (np.abs(change) >= th.max_change_pa)
     active = s["active"][rows]
+    assessed = np.isfinite(change) & np.isfinite(rate) & ((active & BIT["stuck_value"]) == 0)
+    holds = assessed & drift_holds(change, moving, th)
     rising = holds & ((active & bit) == 0)
-    s["active"][rows] = np.where(holds, active | bit, np.where(assessed, active & ~bit, active))
+    with np.errstate(invalid="ignore"):
+        back = assessed & (np.abs(change) < th.max_change_pa) & (np.abs(recent) < th.max_change_pa)
+    s["active"][rows] = np.where(holds, active | bit, np.where(back, active & ~bit, active))
     tasks = []
     for j in np.flatnonzero(rising).tolist():
         row = int(rows[j])
@@ -204,12 +216,17 @@ def drift_tasks(
                 detected_at=now,
                 window_start=now - timedelta(days=th.window_days + 1),
                 window_end=now,
-                description=f"humidity drifting: offset from the home's other sensors moved {change[j]:+.0f} Pa",
+                description=(
+                    f"humidity drifting: offset from the home's other sensors moved "
+                    f"{change[j]:+.0f} Pa and is still moving {rate[j]:+.0f} Pa a day"
+                ),
                 rule_key=rule.key,
                 rule_version=rule.version,
                 figures={
                     "vapour_pressure_offset_change_pa": round(float(change[j]), 1),
+                    "vapour_pressure_offset_rate_pa_per_day": round(float(rate[j]), 1),
                     "max_change_pa": th.max_change_pa,
+                    "min_rate_pa_per_day": th.min_rate_pa_per_day,
                 },
             )
         )

@@ -84,6 +84,9 @@ class Rule(Generic[SettingsT]):
     an hour, and what a finding on a rising edge reports. `rooms` says where it applies (None:
     every room); an `occupied_only` rule does not run in unheated spaces (registry room "other"),
     where `unoccupied_raises`, if given, decides; a rule that does not `raise` is tracked only.
+    A rule that `reads_air` (the sensor's air temperature or humidity) raises nothing from a sensor
+    under a humidity-drift task: its vapour pressure, from both, has left its home's; a damp probe's
+    rules (`reads_air=False`) still count (docs/detectors.md, "Quality").
     """
 
     key: str
@@ -97,6 +100,7 @@ class Rule(Generic[SettingsT]):
     occupied_only: bool = True
     unoccupied_raises: Callable[[HourView, Any, int], bool] | None = None
     raises: bool = True
+    reads_air: bool = True
 
     @property
     def lookback_h(self) -> int:

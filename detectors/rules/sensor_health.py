@@ -5,10 +5,13 @@ These produce fleet tasks, never hazard findings — but a silent home's hazards
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from detectors.findings import FleetTask, SensorRef
@@ -216,11 +219,20 @@ def evaluate_silence(
 
 @dataclass(frozen=True)
 class DriftSettings:
-    """Humidity drift: a sensor's vapour pressure moving away from the home's others.
+    """Humidity drift: a sensor's vapour pressure moving steadily away from the home's others.
 
-    Vapour pressure is nearly uniform through a home, so a sensor whose daily offset from
-    the median of the other sensors changes by `max_change_pa` between the first and last
-    `edge_days` of the window is drifting (150 Pa ≈ 6 % RH at 20 °C).
+    Vapour pressure is nearly uniform through a home while RH is not (a cold bedroom reads a
+    higher RH than a warm living room at the same vapour pressure), so each sensor is compared
+    as its daily mean vapour pressure minus the median of the home's other sensors that day.
+    It is drifting when that offset (a) changed by `max_change_pa` between the first and last
+    `edge_days` of the window (150 Pa ≈ 6 % RH at 20 °C) and (b) is still moving the same way,
+    day after day: on at least `min_trend_steps` of the last `trend_days − 1` day-to-day changes
+    it moved `min_rate_pa_per_day` or more in that direction (15 Pa a day ≈ 0.65 % RH a day at
+    20 °C; slower drifts cannot reach (a) within the window anyway). A real moisture source that
+    starts in one room — a leak, clothes dried in two rooms, a dead extract fan — moves the offset
+    in a step that daily means spread over at most two days, then holds it, so (b) fails; a
+    drifting sensor keeps going. Both are design choices, evaluated against the simulator
+    (docs/detectors.md).
     """
 
     window_days: int = 14
@@ -228,11 +240,49 @@ class DriftSettings:
     max_change_pa: float = 150.0
     min_other_sensors: int = 2
     min_hours_per_day_h: int = 12  # a day's mean vapour pressure counts with this many hours
+    trend_days: int = 5
+    min_rate_pa_per_day: float = 15.0
+    min_trend_steps: int = 3  # of the trend_days − 1 day-to-day changes
 
     @property
     def lookback_h(self) -> int:
         """The window."""
         return 24 * self.window_days
+
+
+def drift_figures(
+    offsets_pa: npt.ArrayLike, settings: DriftSettings
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """Per sensor (rows of daily offsets in Pa, oldest first, NaN for days not compared): the
+    change between the first and last `edge_days`; the median day-to-day change over the last
+    `trend_days` (NaN with fewer than `min_trend_steps` changes); and how many of those changes
+    moved at least `min_rate_pa_per_day` in the direction of the change."""
+    s = settings
+    offset = np.atleast_2d(np.asarray(offsets_pa, dtype=np.float64))
+    head, tail = offset[:, : s.edge_days], offset[:, -s.edge_days :]
+    steps = np.diff(offset[:, -s.trend_days :], axis=1)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ok = (np.isfinite(head).sum(1) >= 2) & (np.isfinite(tail).sum(1) >= 2)
+        change = np.where(ok, np.nanmean(tail, axis=1) - np.nanmean(head, axis=1), np.nan)
+        steps_ok = np.isfinite(steps).sum(1) >= s.min_trend_steps
+        rate = np.where(steps_ok, np.nanmedian(steps, axis=1), np.nan)
+        moving = (steps * np.sign(change)[:, None] >= s.min_rate_pa_per_day).sum(1)
+    return change, rate, moving.astype(np.int64)
+
+
+def drift_holds(
+    change_pa: npt.ArrayLike, moving_steps: npt.ArrayLike, settings: DriftSettings
+) -> npt.NDArray[np.bool_]:
+    """Whether each sensor is drifting: a large change of offset, still moving its way day by day."""
+    change = np.asarray(change_pa, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return np.asarray(
+            np.isfinite(change)
+            & (np.abs(change) >= settings.max_change_pa)
+            & (np.asarray(moving_steps) >= settings.min_trend_steps),
+            dtype=bool,
+        )
 
 
 def evaluate_drift(
@@ -263,9 +313,10 @@ def evaluate_drift(
         offset = offset.dropna()
         if len(offset) < 2 * s.edge_days:
             continue
-        change = float(offset.iloc[-s.edge_days :].mean() - offset.iloc[: s.edge_days].mean())
-        if abs(change) < s.max_change_pa:
+        changes, rates, moving = drift_figures(offset.to_numpy()[None, :], s)
+        if not drift_holds(changes, moving, s)[0]:
             continue
+        change, rate = float(changes[0]), float(rates[0])
         start = as_utc(offset.index[0])
         tasks.append(
             _task(
@@ -275,8 +326,12 @@ def evaluate_drift(
                 "drift",
                 now,
                 (start, now),
-                f"humidity drifting: offset from the home's other sensors moved {change:+.0f} Pa",
-                {"vapour_pressure_offset_change_pa": change},
+                f"humidity drifting: offset from the home's other sensors moved {change:+.0f} Pa "
+                f"and is still moving {rate:+.0f} Pa a day",
+                {
+                    "vapour_pressure_offset_change_pa": change,
+                    "vapour_pressure_offset_rate_pa_per_day": rate,
+                },
             )
         )
     return tuple(tasks)

@@ -119,6 +119,7 @@ DAMP: Rule[DampSettings] = Rule(
     holds=conditions.damp_wme,
     figures=emit.damp_wme,
     occupied_only=False,
+    reads_air=False,
 )
 LEAK_STEP: Rule[LeakSettings] = Rule(
     "leak_step",
@@ -129,6 +130,7 @@ LEAK_STEP: Rule[LeakSettings] = Rule(
     holds=conditions.leak_step,
     figures=emit.leak_step,
     occupied_only=False,
+    reads_air=False,
 )
 
 # The order the engine runs and raises them in (and the runner emits findings in).
@@ -172,7 +174,7 @@ SILENCE: FleetRule[SilenceSettings] = FleetRule("silent", 1, SilenceSettings(), 
 FLEET_RULES: tuple[FleetRule[Any], ...] = (STUCK, OUT_OF_RANGE, FLAT_BATTERY, SILENCE)
 
 DRIFT: HomeFleetRule[DriftSettings] = HomeFleetRule(
-    "humidity_drift", 1, DriftSettings(), evaluate_drift
+    "humidity_drift", 2, DriftSettings(), evaluate_drift
 )
 
 HOME_FLEET_RULES: tuple[HomeFleetRule[Any], ...] = (DRIFT,)

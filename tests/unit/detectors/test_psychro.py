@@ -5,11 +5,13 @@ import pytest
 
 from detectors.psychro import (
     dew_point_c,
+    humidity_from_wme_pct,
     is_condensing,
     psat_pa,
     surface_rh_pct,
     surface_temperature_c,
     vapour_pressure_pa,
+    wood_emc_pct,
 )
 
 pytestmark = pytest.mark.unit
@@ -59,3 +61,15 @@ def test_condensation_when_surface_below_dew_point():
     assert bool(is_condensing(20.0, 60.0, -10.0, 0.6))
     assert float(surface_rh_pct(20.0, 60.0, -10.0, 0.6)) > 100.0
     assert not bool(is_condensing(20.0, 60.0, 5.0, 0.75))
+
+
+def test_wood_emc_matches_the_wood_handbook_table():
+    # USDA Wood Handbook (2010) Table 4-2, 70 °F (21.1 °C): 65 % → 12.0 %, 80 % → 16.0 %, 90 % → 20.5 %
+    np.testing.assert_allclose(wood_emc_pct(21.1, [65.0, 80.0, 90.0]), [12.0, 16.0, 20.5], atol=0.3)
+
+
+def test_humidity_from_wme_inverts_the_emc():
+    rh = np.array([40.0, 60.0, 80.0, 95.0])
+    np.testing.assert_allclose(humidity_from_wme_pct(12.0, wood_emc_pct(12.0, rh)), rh, atol=1e-3)
+    assert float(humidity_from_wme_pct(20.0, 40.0)) == 100.0  # liquid water: saturated surface
+    assert np.isnan(humidity_from_wme_pct(20.0, np.nan))
