@@ -205,8 +205,11 @@ def _home(rh_of_sensor_0, *, stuck_from_h: int | None = None):
     days; sensor 0's RH from a function of the hour."""
     days = 17
     hours = 24 * days
-    t = np.full((hours, 4), 20.0)
-    rh = 50.0 + np.random.default_rng(0).normal(0.0, 0.3, (hours, 4))
+    rng = np.random.default_rng(0)
+    t = 20.0 + rng.normal(
+        0.0, 0.05, (hours, 4)
+    )  # each measurement moves (stuck is per measurement)
+    rh = 50.0 + rng.normal(0.0, 0.3, (hours, 4))
     rh[:, 0] += [rh_of_sensor_0(h) - 50.0 for h in range(hours)]
     if stuck_from_h is not None:  # a wet spell from day 8; sensor 0 repeats one value
         wet = 1.5 * np.maximum(np.arange(hours) - 24 * 8, 0) / 24
@@ -267,13 +270,15 @@ def test_a_drifted_sensor_that_stops_moving_stays_under_its_task_until_it_reads_
     sites = [SiteInfo("home", room) for room in ROOMS]
     start_s = int(WINTER.timestamp())
     raised, drifting_at = [], {}
-    noise = np.random.default_rng(0).normal(0.0, 0.3, (24 * 60, 4))  # real sensors: never stuck
+    rng = np.random.default_rng(0)
+    noise = rng.normal(0.0, 0.3, (24 * 60, 4))  # real sensors: never stuck
+    t_noise = rng.normal(0.0, 0.05, (24 * 60, 4))  # (stuck is judged per measurement)
     for h in range(24 * 60):
         rh0 = 50.0 if h >= 24 * 45 else min(50.0 + 1.5 * max(h - 72, 0) / 24, 80.0)
         batch = HourBatch(
             rows,
             np.full(4, start_s + h * H, dtype=np.int64),
-            np.full(4, 20.0),
+            np.full(4, 20.0) + t_noise[h],
             np.array([rh0, 50.0, 50.0, 50.0]) + noise[h],
             np.full(4, np.nan),
             np.full(4, np.nan),
