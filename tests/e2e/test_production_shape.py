@@ -65,6 +65,13 @@ def test_each_compose_service_as_its_own_process_turns_a_damp_home_into_a_case(
         # As compose sets them: a real install (no short or default secret), the proxy trusted.
         "HOMESAFE_PRODUCTION": "true",
         "HOMESAFE_TRUSTED_PROXIES": "127.0.0.1",
+        "HOMESAFE_PUBLIC_URL": "https://homesafe.landlord.example",
+        # OpenID Connect as compose passes it when the operator sets none: empty, so off.
+        "HOMESAFE_OIDC_ISSUER": "",
+        "HOMESAFE_OIDC_CLIENT_ID": "",
+        "HOMESAFE_OIDC_CLIENT_SECRET": "",
+        "HOMESAFE_OIDC_ROLE_MAP": "",
+        "HOMESAFE_OIDC_SCOPES": "openid profile email",
     }
     assert set(services["ingest"]["environment"]) <= set(env)
     api_port = free_port()
