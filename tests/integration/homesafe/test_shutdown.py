@@ -69,10 +69,11 @@ def test_homesafe_run_stores_what_its_broker_acknowledged_then_stops(tmp_path, e
 
 
 def test_homesafe_ingest_stores_what_it_took_then_stops(tmp_path, embedded, mosquitto: Mosquitto):
+    """SIGTERM while readings arrive: what ingest acknowledged is stored, what it had not taken
+    stays with the broker for its persistent session, so nothing is lost across the stop."""
     env = {**embedded, "HOMESAFE_MQTT_URL": mosquitto.url}
-    ingest = HomesafeProcess(
-        ["ingest", "--client-id", f"shutdown-{tmp_path.name}"], env=env, cwd=tmp_path, name="ingest"
-    )
+    args = ["ingest", "--client-id", f"shutdown-{tmp_path.name}"]
+    ingest = HomesafeProcess(args, env=env, cwd=tmp_path, name="ingest")
     try:
         ingest.wait_for(r"connected to MQTT broker")
         sent = publish_readings(
@@ -86,6 +87,18 @@ def test_homesafe_ingest_stores_what_it_took_then_stops(tmp_path, embedded, mosq
     finally:
         ingest.kill()
     assert "Traceback" not in ingest.log_text()
+    stored_at_stop = _stored(tmp_path)
+    assert stored_at_stop <= sent
+    # The same session again: the broker hands over what the first process never acknowledged.
+    again = HomesafeProcess(args, env=env, cwd=tmp_path, name="ingest-again")
+    try:
+        again.wait_for(r"connected to MQTT broker")
+        deadline = time.monotonic() + 60
+        while _stored(tmp_path) < sent and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert again.terminate() == 0, again.log_text()[-4000:]
+    finally:
+        again.kill()
     assert _stored(tmp_path) == sent
 
 
