@@ -281,15 +281,25 @@ def parse_answer(chunks: Iterable[bytes]) -> list[Reading]:
         return _parse_answer(chunks)
 
 
+_collector_lock = threading.Lock()
+_collector_pauses = [0, False]  # parses under way, whether the collector was on before the first
+
+
 @contextmanager
 def _collector_paused() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.disable()
+    """The cyclic collector off while any thread parses; back as it was after the last."""
+    with _collector_lock:
+        if _collector_pauses[0] == 0:
+            _collector_pauses[1] = gc.isenabled()
+            gc.disable()
+        _collector_pauses[0] += 1
     try:
         yield
     finally:
-        if enabled:
-            gc.enable()
+        with _collector_lock:
+            _collector_pauses[0] -= 1
+            if _collector_pauses[0] == 0 and _collector_pauses[1]:
+                gc.enable()
 
 
 def _parse_answer(chunks: Iterable[bytes]) -> list[Reading]:

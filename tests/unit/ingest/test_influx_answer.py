@@ -84,3 +84,18 @@ def test_empty_answers_are_no_readings() -> None:
 def test_errors_and_garbage_raise(answer: list[bytes]) -> None:
     with pytest.raises((TelemetryStoreError, ValueError)):
         parse_answer(answer)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_collector_is_left_as_it_was(enabled: bool) -> None:
+    import gc
+
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        parse_answer([chunk(grouped("g", "s", "h", [[1, 2, 3, 4, 5]]))])
+        with pytest.raises(TelemetryStoreError):
+            parse_answer([chunk(error="boom")])
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
