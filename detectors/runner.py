@@ -111,7 +111,7 @@ class PassResult:
     late_refolded: int = 0  # folded sensor-hours that got readings later (their sensors re-folded)
     refolded_sensors: int = 0
     cleared: list[tuple[str, str]] = field(default_factory=list)  # heard again after silence
-    read_s: float = 0.0
+    read_s: float = 0.0  # waiting for the store (history is read ahead while the fold runs)
     fold_s: float = 0.0
 
 
