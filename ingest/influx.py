@@ -18,7 +18,9 @@ from typing import Any
 
 import httpx
 import numpy as np
+import numpy.typing as npt
 import orjson
+import pandas as pd
 
 from ingest.contract import Reading
 from ingest.store import (
@@ -302,6 +304,17 @@ def _collector_paused() -> Iterator[None]:
                 gc.enable()
 
 
+def _string_rank(values: npt.NDArray[np.object_]) -> npt.NDArray[np.int64]:
+    """Each value's rank among the distinct values in str order (None before any string)."""
+    codes, distinct = pd.factorize(values, use_na_sentinel=True)
+    by_str = sorted(range(len(distinct)), key=distinct.__getitem__)
+    rank = np.empty(len(distinct) + 1, dtype=np.int64)
+    rank[-1] = 0  # None (code -1)
+    rank[np.asarray(by_str, dtype=np.int64)] = np.arange(1, len(distinct) + 1)
+    ranked: npt.NDArray[np.int64] = rank[codes]
+    return ranked
+
+
 def _parse_answer(chunks: Iterable[bytes]) -> list[Reading]:
     columns: dict[str, list[Any]] = {name: [] for name in ("time", *MEASUREMENTS, *_TAGS)}
     for chunk in chunks:
@@ -324,14 +337,18 @@ def _parse_answer(chunks: Iterable[bytes]) -> list[Reading]:
     times = columns["time"]
     if not times:
         return []
-    keys = list(zip(columns["sensor"], columns["gateway_id"], columns["home_id"], strict=True))
-    unique = sorted(dict.fromkeys(keys), key=lambda k: (k[0], k[1], k[2] or ""))
-    rank_of = {key: rank for rank, key in enumerate(unique)}
-    ranks = np.fromiter(map(rank_of.__getitem__, keys), dtype=np.int64, count=len(keys))
-    order = np.lexsort((ranks, np.asarray(times, dtype=np.int64)))
+    tags = {name: np.asarray(columns[name], dtype=object) for name in _TAGS}
+    order = np.lexsort(
+        (
+            _string_rank(tags["home_id"]),
+            _string_rank(tags["gateway_id"]),
+            _string_rank(tags["sensor"]),
+            np.asarray(times, dtype=np.int64),
+        )
+    )
 
     def ordered(name: str) -> list[Any]:
-        return np.asarray(columns[name], dtype=object)[order].tolist()  # type: ignore[no-any-return]
+        return tags[name][order].tolist()  # type: ignore[no-any-return]
 
     def measured(name: str) -> list[float | None]:
         numbers = np.asarray(columns[name], dtype=np.float64)[order]  # None becomes NaN
