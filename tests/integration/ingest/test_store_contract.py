@@ -362,3 +362,33 @@ def test_sqlite_url_may_be_relative(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 def test_unusable_urls_are_refused(url: str) -> None:
     with pytest.raises(ValueError, match="telemetry URL"):
         open_telemetry_store(url)
+
+
+HOSTILE = ["NaN", "null", "1", "a,b=c", 'q"uote', "x' OR '1'='1", " lead", "é☂"]
+
+
+@pytest.mark.parametrize("chunk_rows", [3, 10_000])
+def test_short_and_long_windows_read_the_same_rows(
+    store: TelemetryStore, chunk_rows: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """InfluxDB answers a long window grouped by series and a short one row by row, in chunks."""
+    import ingest.influx
+
+    monkeypatch.setattr(ingest.influx, "CHUNK_ROWS", chunk_rows)
+    written = [
+        r(sensor, T0 + k * 900, gateway_id=gateway, home_id=home, t=t, h=h, w=w, b=b)
+        for k in range(4)
+        for sensor, gateway, home, t, h, w, b in [
+            ("s1", "gw-1", "h1", 18.5, None, None, 88.0),
+            (HOSTILE[k], HOSTILE[-1 - k], None, None, 0.1 + 0.2, 21.5, None),
+            ("s2", HOSTILE[k], HOSTILE[k + 1], -3.25, 100.0, None, None),
+        ]
+    ]
+    store.write(written)
+    expected = sorted(written, key=lambda x: (x.ts, x.sensor, x.gateway_id))
+    short = store.query(start=at(T0), end=at(T0 + 3600))
+    long = store.query(start=at(T0 - 12 * 3600), end=at(T0 + 12 * 3600))
+    assert short == long == expected
+    assert all(type(x.ts) is int and type(x.temperature_c) in (float, type(None)) for x in long)
+    assert store.query(start=at(T0 - 12 * 3600), end=at(T0 - 3600)) == []
+    assert store.query(start=at(T0 - 24 * 3600), end=at(T0 - 3600)) == []
