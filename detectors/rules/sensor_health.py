@@ -225,14 +225,17 @@ class DriftSettings:
     higher RH than a warm living room at the same vapour pressure), so each sensor is compared
     as its daily mean vapour pressure minus the median of the home's other sensors that day.
     It is drifting when that offset (a) changed by `max_change_pa` between the first and last
-    `edge_days` of the window (150 Pa ≈ 6 % RH at 20 °C) and (b) is still moving the same way,
-    day after day: on at least `min_trend_steps` of the last `trend_days − 1` day-to-day changes
-    it moved `min_rate_pa_per_day` or more in that direction (15 Pa a day ≈ 0.65 % RH a day at
-    20 °C; slower drifts cannot reach (a) within the window anyway). A real moisture source that
-    starts in one room — a leak, clothes dried in two rooms, a dead extract fan — moves the offset
-    in a step that daily means spread over at most two days, then holds it, so (b) fails; a
-    drifting sensor keeps going. Both are design choices, evaluated against the simulator
-    (docs/detectors.md).
+    `edge_days` of the window (150 Pa ≈ 6 % RH at 20 °C) and (b) has kept moving the same way
+    for more than a week: on at least `min_trend_steps` of the last `trend_days − 1` day-to-day
+    changes it moved `min_rate_pa_per_day` or more in that direction (15 Pa a day ≈ 0.65 % RH a
+    day at 20 °C; slower drifts cannot reach (a) within the window anyway). A real moisture
+    source that starts in one room — a leak, clothes dried in two rooms, a dead extract fan —
+    moves the offset in a step that daily means spread over at most two days, then holds it. A
+    room aired more than the rest of the home in a warm spell (a bedroom with its window open at
+    night in a heatwave) follows the outdoor air for as long as the spell, a few days, and then
+    turns with the weather. A drifting sensor keeps going regardless of the weather, so (b)
+    asks for a move sustained over 9 days (7 of 9 changes, so a day or two of weather can
+    interrupt it). Both are design choices, evaluated against the simulator (docs/detectors.md).
     """
 
     window_days: int = 14
@@ -240,9 +243,9 @@ class DriftSettings:
     max_change_pa: float = 150.0
     min_other_sensors: int = 2
     min_hours_per_day_h: int = 12  # a day's mean vapour pressure counts with this many hours
-    trend_days: int = 5
+    trend_days: int = 10
     min_rate_pa_per_day: float = 15.0
-    min_trend_steps: int = 3  # of the trend_days − 1 day-to-day changes
+    min_trend_steps: int = 7  # of the trend_days − 1 day-to-day changes
 
     @property
     def lookback_h(self) -> int:
@@ -254,7 +257,7 @@ def drift_figures(
     offsets_pa: npt.ArrayLike, settings: DriftSettings
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
     """Per sensor (rows of daily offsets in Pa, oldest first, NaN for days not compared): the
-    change between the first and last `edge_days`; the median day-to-day change over the last
+    change between the first and last `edge_days`; the mean day-to-day change over the last
     `trend_days` (NaN with fewer than `min_trend_steps` changes); and how many of those changes
     moved at least `min_rate_pa_per_day` in the direction of the change."""
     s = settings
@@ -266,7 +269,7 @@ def drift_figures(
         ok = (np.isfinite(head).sum(1) >= 2) & (np.isfinite(tail).sum(1) >= 2)
         change = np.where(ok, np.nanmean(tail, axis=1) - np.nanmean(head, axis=1), np.nan)
         steps_ok = np.isfinite(steps).sum(1) >= s.min_trend_steps
-        rate = np.where(steps_ok, np.nanmedian(steps, axis=1), np.nan)
+        rate = np.where(steps_ok, np.nanmean(steps, axis=1), np.nan)
         moving = (steps * np.sign(change)[:, None] >= s.min_rate_pa_per_day).sum(1)
     return change, rate, moving.astype(np.int64)
 

@@ -174,7 +174,7 @@ SILENCE: FleetRule[SilenceSettings] = FleetRule("silent", 1, SilenceSettings(), 
 FLEET_RULES: tuple[FleetRule[Any], ...] = (STUCK, OUT_OF_RANGE, FLAT_BATTERY, SILENCE)
 
 DRIFT: HomeFleetRule[DriftSettings] = HomeFleetRule(
-    "humidity_drift", 2, DriftSettings(), evaluate_drift
+    "humidity_drift", 3, DriftSettings(), evaluate_drift
 )
 
 HOME_FLEET_RULES: tuple[HomeFleetRule[Any], ...] = (DRIFT,)
