@@ -5,7 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.homesafe-installed
-PYTEST_ARGS ?=
+# Two test workers (pytest-xdist), a file each at a time: the suite is mostly waiting on servers.
+PYTEST_ARGS ?= -n 2 --dist loadfile
 
 .NOTPARALLEL:
 .PHONY: run test services venv lint

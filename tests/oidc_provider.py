@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 
+from tests.locks import exclusive
 from tests.servers import _die_with_parent
 
 REPO = Path(__file__).resolve().parent.parent
@@ -45,7 +46,13 @@ def oidc_provider_version() -> str:
 
 
 def install() -> Path:
-    """Install the pinned provider into .cache/oidc-provider (once; again when the pin changes)."""
+    """Install the pinned provider into .cache/oidc-provider (once; again when the pin changes);
+    one test worker installs while the others wait."""
+    with exclusive(CACHE.parent / "oidc-provider.lock"):
+        return _install()
+
+
+def _install() -> Path:
     npm, node = shutil.which("npm"), shutil.which("node")
     if npm is None or node is None:
         raise ProviderUnavailable("npm and node are needed for the OpenID Provider tests")

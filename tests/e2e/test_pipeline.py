@@ -53,6 +53,7 @@ def system(tmp_path, mosquitto, influx_url, make_postgres_url, monkeypatch):
     env = {
         "HOMESAFE_MQTT_URL": mosquitto.url,
         "HOMESAFE_TELEMETRY_URL": influx_url,
+        "HOMESAFE_METRICS_PORT": "0",  # no fixed port: test workers run side by side
         "HOMESAFE_DATABASE_URL": make_postgres_url(),
         "HOMESAFE_TIMEZONE": "Europe/London",
     }

@@ -102,6 +102,7 @@ def test_a_week_of_stored_history_gives_exactly_the_expected_cases(
     env = {
         "HOMESAFE_MQTT_URL": mosquitto.url,
         "HOMESAFE_TELEMETRY_URL": influx_url,
+        "HOMESAFE_METRICS_PORT": "0",  # no fixed port: test workers run side by side
         "HOMESAFE_DATABASE_URL": make_postgres_url(),
         "HOMESAFE_TIMEZONE": "Europe/London",
     }

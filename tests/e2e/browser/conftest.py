@@ -16,6 +16,7 @@ import pytest
 import uvicorn
 
 from tests.integration.api.site import Site, build_site
+from tests.locks import exclusive
 
 CHROMIUM = os.environ.get("HOMESAFE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -104,7 +105,12 @@ AXE_JS = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
 @pytest.fixture(scope="session")
 def axe_source() -> str:
     """axe-core 4 from the npm registry, installed once into .cache/axe (gitignored) at test time;
-    the pages themselves never load it."""
+    the pages themselves never load it. One test worker installs while the others wait."""
+    with exclusive(AXE_DIR.parent / "axe.lock"):
+        return _axe_source()
+
+
+def _axe_source() -> str:
     if not AXE_JS.exists():
         npm = shutil.which("npm")
         if npm is None:

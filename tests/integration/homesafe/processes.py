@@ -27,7 +27,8 @@ class HomesafeProcess:
         base = {k: v for k, v in os.environ.items() if not k.startswith("HOMESAFE_")}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "homesafe.cli", *args],
-            env={**base, **env},
+            # No fixed metrics port unless the test asks: test workers run side by side.
+            env={**base, "HOMESAFE_METRICS_PORT": "0", **env},
             cwd=cwd,
             stdin=subprocess.DEVNULL,
             stdout=self._log,
