@@ -13,10 +13,9 @@ import csv
 import io
 import json
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Query, Request, status
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import Response
 
 from api.deps import (
     Context,
@@ -29,6 +28,7 @@ from api.deps import (
 )
 from api.pages import charts
 from api.pages.render import TEMPLATES, render, words
+from api.pages.work import back_to
 from api.session import SignedIn
 from equity import service as equity_service
 from equity.residents import service as residents
@@ -47,12 +47,6 @@ HAZARDS = (
     "water_supply",
     "domestic_hygiene",
 )
-
-
-def _back(path: str, **notice: str) -> RedirectResponse:
-    return RedirectResponse(
-        path + ("?" + urlencode(notice) if notice else ""), status.HTTP_303_SEE_OTHER
-    )
 
 
 # --- the panel -------------------------------------------------------------------------------------
@@ -122,8 +116,8 @@ def ask_deep_dive_form(
             )
             request_id = request.id
     except residents.ResidentsRefused as exc:
-        return _back("/panel", error=exc.reason)
-    return _back(
+        return back_to("/panel", error=exc.reason)
+    return back_to(
         f"/panel/deep-dives/{request_id}",
         message="Your request is on the record: the landlord will answer it here.",
     )
@@ -184,10 +178,10 @@ def answer_deep_dive_form(
                 now=context.now(),
             )
     except residents.NotFound as exc:
-        return _back("/panel", error=str(exc))
+        return back_to("/panel", error=str(exc))
     except residents.ResidentsRefused as exc:
-        return _back(path, error=exc.reason)
-    return _back(path, message="Answered: the panel can read it now.")
+        return back_to(path, error=exc.reason)
+    return back_to(path, message="Answered: the panel can read it now.")
 
 
 @router.post("/panel/kpis")
@@ -203,7 +197,7 @@ def propose_kpi_form(
     try:
         target = float(target_pct)
     except ValueError:
-        return _back("/panel", error="the target is a percentage from 0 to 100")
+        return back_to("/panel", error="the target is a percentage from 0 to 100")
     try:
         with context.sessions.begin() as session:
             residents.propose_kpi(
@@ -216,8 +210,8 @@ def propose_kpi_form(
                 now=context.now(),
             )
     except residents.ResidentsRefused as exc:
-        return _back("/panel", error=exc.reason)
-    return _back(
+        return back_to("/panel", error=exc.reason)
+    return back_to(
         "/panel", message=f"Proposed: {name.strip()}. The landlord decides whether to publish it."
     )
 
@@ -231,7 +225,7 @@ def decide_kpi_form(
 ) -> Response:
     """The landlord publishes (or declines, on the record) a KPI the panel proposed."""
     if decision not in ("publish", "decline"):
-        return _back("/panel", error="choose publish or decline")
+        return back_to("/panel", error="choose publish or decline")
     try:
         with context.sessions.begin() as session:
             row = residents.decide_kpi(
@@ -243,10 +237,10 @@ def decide_kpi_form(
             )
             said = f"{row.name}: {row.state}."
     except residents.NotFound as exc:
-        return _back("/panel", error=str(exc))
+        return back_to("/panel", error=str(exc))
     except residents.ResidentsRefused as exc:
-        return _back("/panel", error=exc.reason)
-    return _back("/panel", message=said)
+        return back_to("/panel", error=exc.reason)
+    return back_to("/panel", message=said)
 
 
 @router.post("/panel/kpis/{kpi_id}/periods")
@@ -270,10 +264,10 @@ def publish_period_form(
                 timezone=context.engine.calendar.timezone,
             )
     except residents.NotFound as exc:
-        return _back("/panel", error=str(exc))
+        return back_to("/panel", error=str(exc))
     except residents.ResidentsRefused as exc:
-        return _back("/panel", error=exc.reason)
-    return _back("/panel", message=f"Published {quarter}.")
+        return back_to("/panel", error=exc.reason)
+    return back_to("/panel", message=f"Published {quarter}.")
 
 
 @router.get("/feedback")
@@ -662,8 +656,8 @@ def _note(
                 now=context.now(),
             )
     except residents.ResidentsRefused as exc:
-        return _back(f"/review?year={year}", error=exc.reason)
-    return _back(f"/review?year={year}", message="Your note is on the annual review.")
+        return back_to(f"/review?year={year}", error=exc.reason)
+    return back_to(f"/review?year={year}", message="Your note is on the annual review.")
 
 
 @router.post("/review/panel-notes")
