@@ -56,7 +56,7 @@ from detectors.fleet import (
 )
 from detectors.rules.rule import MEASUREMENTS
 from ingest.contract import Reading
-from ingest.store import TelemetryStore
+from ingest.store import ReadingColumns, TelemetryStore
 
 log = logging.getLogger(__name__)
 LATE_READINGS = Counter(
@@ -135,30 +135,43 @@ class HourlyMeans:
     latest: npt.NDArray[np.int64]  # per state row (0 where none)
 
 
-def hourly_means(state: FleetState, readings: Sequence[Reading]) -> HourlyMeans:
+def sensor_rows(state: FleetState, columns: ReadingColumns) -> npt.NDArray[np.int64]:
+    """Each reading's state row (rows added for sensors not seen before).
+
+    The (gateway, sensor) pairs are coded with pandas and looked up once per sensor, not once
+    per reading: a steady pass carries about five readings a sensor."""
+    if not len(columns):
+        return np.zeros(0, dtype=np.int64)
+    gateway_codes, gateways = pd.factorize(columns.gateway_id)
+    sensor_codes, sensors = pd.factorize(columns.sensor)
+    pair = gateway_codes.astype(np.int64) * len(sensors) + sensor_codes
+    pairs, inverse = np.unique(pair, return_inverse=True)
+    keys = [(gateways[p // len(sensors)], sensors[p % len(sensors)]) for p in pairs.tolist()]
+    rows: npt.NDArray[np.int64] = state.rows(keys)[inverse.reshape(-1)]
+    return rows
+
+
+def hourly_means(state: FleetState, columns: ReadingColumns) -> HourlyMeans:
     """Hourly means per sensor (state rows added for sensors not seen before)."""
-    if not readings:
+    if not len(columns):
         empty = np.zeros(0, dtype=np.int64)
         return HourlyMeans(
             empty, empty, np.zeros((0, 4)), np.zeros(len(state.keys), dtype=np.int64)
         )
-    rows = state.rows([(r.gateway_id, r.sensor) for r in readings])
-    ts = np.fromiter((r.ts for r in readings), dtype=np.int64, count=len(readings))
-    values = np.array(
-        [(r.temperature_c, r.humidity_pct, r.wme_pct, r.battery_pct) for r in readings],
-        dtype=np.float64,
-    )
-    hour = ts // HOUR_S * HOUR_S
-    key = rows * (1 << 32) + (hour // HOUR_S)
+    rows = sensor_rows(state, columns)
+    ts, values = columns.ts, columns.values
+    key = rows * (1 << 32) + ts // HOUR_S
     unique, inverse = np.unique(key, return_inverse=True)
+    inverse = inverse.reshape(-1)
     present = np.isfinite(values)
-    sums = np.zeros((unique.size, 4))
-    counts = np.zeros((unique.size, 4))
-    for m in range(4):
-        np.add.at(sums[:, m], inverse, np.where(present[:, m], values[:, m], 0.0))
-        np.add.at(counts[:, m], inverse, present[:, m])
     with np.errstate(invalid="ignore", divide="ignore"):
-        means = sums / counts
+        means = np.column_stack(
+            [
+                np.bincount(inverse, np.where(present[:, m], values[:, m], 0.0), unique.size)
+                / np.bincount(inverse, present[:, m], unique.size)
+                for m in range(values.shape[1])
+            ]
+        )
     latest = np.zeros(len(state.keys), dtype=np.int64)
     np.maximum.at(latest, rows, ts)
     return HourlyMeans(
@@ -167,15 +180,13 @@ def hourly_means(state: FleetState, readings: Sequence[Reading]) -> HourlyMeans:
 
 
 def hour_batch(
-    state: FleetState,
-    readings: Sequence[Reading],
+    grouped: HourlyMeans,
     *,
     now: datetime,
     sites: Sequence[SiteInfo | None],
     outdoor: OutdoorFeed | None,
-) -> tuple[HourBatch, npt.NDArray[np.int64]]:
-    """Hourly means of the final hours among `readings` (one row per sensor and hour), and each row's newest ts."""
-    grouped = hourly_means(state, readings)
+) -> HourBatch:
+    """The final hours among the hourly means (one row per sensor and hour)."""
     u_rows, u_hour, means, latest = grouped.rows, grouped.hour_s, grouped.means, grouped.latest
     # Final only once a later reading of the sensor exists: replays come oldest first, so a
     # half-replayed hour waits. A sensor that stops keeps its last hour unfolded until it resumes.
@@ -188,8 +199,7 @@ def hour_batch(
             for site in (sites[r] if r < len(sites) else None for r in u_rows)
         ]
         outdoor_c = np.asarray(outdoor(homes, u_hour), dtype=np.float64)
-    batch = HourBatch(u_rows, u_hour, means[:, 0], means[:, 1], means[:, 2], means[:, 3], outdoor_c)
-    return batch, latest
+    return HourBatch(u_rows, u_hour, means[:, 0], means[:, 1], means[:, 2], means[:, 3], outdoor_c)
 
 
 def late_folded_hours(
@@ -293,7 +303,7 @@ def gateway_groups(
 
 def read_ahead(
     store: TelemetryStore, groups: Sequence[tuple[int, list[str]]], *, end: datetime
-) -> Iterator[tuple[list[Reading], float]]:
+) -> Iterator[tuple[ReadingColumns, float]]:
     """Each gateway set's readings from its start to `end`, in order, with the seconds waited.
 
     The next set is read (on one more thread) while the caller folds this one: the store
@@ -302,9 +312,9 @@ def read_ahead(
     if not groups:
         return
 
-    def read(group: tuple[int, list[str]]) -> list[Reading]:
+    def read(group: tuple[int, list[str]]) -> ReadingColumns:
         start_s, gateways = group
-        return store.query(
+        return store.query_columns(
             start=datetime.fromtimestamp(start_s, UTC), end=end, gateway_ids=gateways
         )
 
@@ -319,9 +329,9 @@ def read_ahead(
             yield readings, waited_s
 
 
-def fold_readings(
+def fold_grouped(
     state: FleetState,
-    readings: Sequence[Reading],
+    grouped: HourlyMeans,
     table: list[SiteInfo | None],
     *,
     now: datetime,
@@ -329,11 +339,11 @@ def fold_readings(
     timezone: str,
     outdoor: OutdoorFeed | None,
 ) -> tuple[FoldResult, npt.NDArray[np.int64]]:
-    """Fold the final hours of `readings`; the fold's output and each row's newest reading ts."""
-    batch, latest = hour_batch(state, readings, now=now, sites=table, outdoor=outdoor)
+    """Fold the final hours of these hourly means; the fold's output and each row's newest reading ts."""
+    batch = hour_batch(grouped, now=now, sites=table, outdoor=outdoor)
     table += [None] * (len(state.keys) - len(table))
     folded = fold_hours(state, batch, table, timezone=timezone, settings=settings.fleet)
-    return folded, latest
+    return folded, grouped.latest
 
 
 def rewind(state: FleetState, rows: npt.NDArray[np.int64]) -> None:
@@ -378,7 +388,7 @@ def run_in_memory(
     now_s = int(now.timestamp())
     fetch_from_s = steady_start_s(state, now=now, settings=settings)
     t0 = clock()
-    steady = store.query(start=datetime.fromtimestamp(fetch_from_s, UTC), end=now)
+    steady = store.query_columns(start=datetime.fromtimestamp(fetch_from_s, UTC), end=now)
     site_rows = state.rows([(s.gateway_id, s.sensor_id) for s in sites])
     gaps = gap_starts(state, site_rows, fetch_from_s=fetch_from_s, settings=settings)
     gap_from: dict[str, int] = {}
@@ -388,26 +398,31 @@ def run_in_memory(
     sensors_of: dict[str, int] = {}
     for site in sites:
         sensors_of[site.gateway_id] = sensors_of.get(site.gateway_id, 0) + 1
-    checked: list[Reading] = []
+    checked: list[ReadingColumns] = []
     for start_s, gateways in gateway_groups(
         gap_from, sensors_of, end_s=fetch_from_s, budget_sensor_hours=settings.history_sensor_hours
     ):
         if start_s < fetch_from_s:
-            checked += store.query(
-                start=datetime.fromtimestamp(start_s, UTC),
-                end=datetime.fromtimestamp(fetch_from_s, UTC),
-                gateway_ids=gateways,
+            checked.append(
+                store.query_columns(
+                    start=datetime.fromtimestamp(start_s, UTC),
+                    end=datetime.fromtimestamp(fetch_from_s, UTC),
+                    gateway_ids=gateways,
+                )
             )
     result.read_s += clock() - t0
     t1 = clock()
 
-    # Late readings: rewind those sensors; they fold their stored history below.
-    grouped = hourly_means(state, [*steady, *checked])
+    # Late readings: rewind those sensors; they fold their stored history below. The steady
+    # read's hourly means are kept for its fold at the end (a rewind changes no row numbers).
+    grouped = hourly_means(state, steady)
+    regrouped = hourly_means(state, ReadingColumns.concat(checked))
     table += [None] * (len(state.keys) - len(table))
-    late = late_folded_hours(state, grouped.rows, grouped.hour_s, grouped.means)
-    late_rows = grouped.rows[late]
+    rows = np.concatenate([grouped.rows, regrouped.rows])
+    hour_s = np.concatenate([grouped.hour_s, regrouped.hour_s])
+    late = late_folded_hours(state, rows, hour_s, np.concatenate([grouped.means, regrouped.means]))
     first_late: dict[int, int] = {}
-    for row, hour in zip(late_rows.tolist(), grouped.hour_s[late].tolist(), strict=True):
+    for row, hour in zip(rows[late].tolist(), hour_s[late].tolist(), strict=True):
         first_late[row] = min(first_late.get(row, hour), hour)
     result.late_refolded = int(late.sum())
     result.refolded_sensors = len(first_late)
@@ -438,9 +453,9 @@ def run_in_memory(
         result.read_s += waited_s
         result.history_reads += 1
         result.readings += len(readings)
-        folded, seen = fold_readings(
+        folded, seen = fold_grouped(
             state,
-            readings,
+            hourly_means(state, readings),
             table,
             now=now,
             settings=settings,
@@ -452,8 +467,8 @@ def run_in_memory(
         result.fold_s += clock() - t3
 
     t4 = clock()
-    folded, seen = fold_readings(
-        state, steady, table, now=now, settings=settings, timezone=timezone, outdoor=outdoor
+    folded, seen = fold_grouped(
+        state, grouped, table, now=now, settings=settings, timezone=timezone, outdoor=outdoor
     )
     latest = _merge_latest(latest, seen)
     _collect(result, folded, first_late, before_rewind)
@@ -519,8 +534,9 @@ def advance(
     """Fold the final hours of `readings` into the state (no store reads); findings and tasks on rising edges."""
     table = site_table(state, sites)
     days_before = state["day_ordinal"].copy()
-    folded, latest = fold_readings(
-        state, readings, table, now=now, settings=settings, timezone=timezone, outdoor=outdoor
+    grouped = hourly_means(state, ReadingColumns.from_readings(readings))
+    folded, latest = fold_grouped(
+        state, grouped, table, now=now, settings=settings, timezone=timezone, outdoor=outdoor
     )
     result = PassResult(
         findings=folded.findings,

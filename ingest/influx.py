@@ -25,6 +25,7 @@ import pandas as pd
 from ingest.contract import Reading
 from ingest.store import (
     MEASUREMENTS,
+    ReadingColumns,
     TelemetryStoreError,
     TelemetryStoreRefused,
     epoch_bounds_s,
@@ -222,14 +223,40 @@ class InfluxTelemetryStore:
         gateway_ids: Sequence[str] | None = None,
     ) -> list[Reading]:
         """Readings with start <= ts < end, ordered by ts, sensor, gateway_id."""
+        filters = {"home_id": home_id, "gateway_id": gateway_id, "sensor": sensor}
+        chunks = self._select(start, end, filters, gateway_ids, _TAGS)
+        try:
+            return parse_answer(chunks)
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, IndexError) as exc:
+            raise TelemetryStoreError(f"InfluxDB answered something unreadable: {exc}") from exc
+
+    def query_columns(
+        self, *, start: datetime, end: datetime, gateway_ids: Sequence[str] | None = None
+    ) -> ReadingColumns:
+        """The readings `query` would return, as columns and in no order (no home_id asked)."""
+        chunks = self._select(start, end, {}, gateway_ids, ("gateway_id", "sensor"))
+        try:
+            return parse_columns(chunks)
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, IndexError) as exc:
+            raise TelemetryStoreError(f"InfluxDB answered something unreadable: {exc}") from exc
+
+    def _select(
+        self,
+        start: datetime,
+        end: datetime,
+        filters: dict[str, str | None],
+        gateway_ids: Sequence[str] | None,
+        tags: Sequence[str],
+    ) -> list[bytes]:
+        """The JSON chunks of one SELECT of the readings in [start, end) (none: no statement)."""
         low_s, high_s = epoch_bounds_s(start, end)
         if high_s <= low_s or (gateway_ids is not None and not gateway_ids):
             return []
         grouped = high_s - low_s > GROUP_BY_SERIES_AFTER_S
-        names = MEASUREMENTS if grouped else (*MEASUREMENTS, *_TAGS)
+        names = MEASUREMENTS if grouped else (*MEASUREMENTS, *tags)
         columns = ", ".join(quote_identifier(c) for c in names)
         where = [f"time >= {low_s}s", f"time < {high_s}s"]
-        for tag, value in (("home_id", home_id), ("gateway_id", gateway_id), ("sensor", sensor)):
+        for tag, value in filters.items():
             if value is not None:
                 where.append(f"{quote_identifier(tag)} = {quote_string(value)}")
         if gateway_ids is not None:
@@ -251,10 +278,7 @@ class InfluxTelemetryStore:
             },
             data={"q": statement},
         )
-        try:
-            return parse_answer(response.content.splitlines())
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, IndexError) as exc:
-            raise TelemetryStoreError(f"InfluxDB answered something unreadable: {exc}") from exc
+        return response.content.splitlines()
 
     def ping(self) -> bool:
         """True when /ping answers 204."""
@@ -365,3 +389,42 @@ def _parse_answer(chunks: Iterable[bytes]) -> list[Reading]:
         strict=True,
     )
     return list(map(tuple.__new__, repeat(Reading), rows))  # Reading(*row), without a call per row
+
+
+def parse_columns(chunks: Iterable[bytes]) -> ReadingColumns:
+    """The JSON chunks of a query_columns() statement as columns, in the answer's order.
+
+    No sort and no object per reading: each series' rows are transposed at once and the
+    columns become numpy arrays at the end (None measurements become NaN)."""
+    with _collector_paused():
+        return _parse_columns(chunks)
+
+
+def _parse_columns(chunks: Iterable[bytes]) -> ReadingColumns:
+    names = ("time", *MEASUREMENTS, "gateway_id", "sensor")
+    columns: dict[str, list[Any]] = {name: [] for name in names}
+    for chunk in chunks:
+        if not chunk.strip():
+            continue
+        document = orjson.loads(chunk)
+        InfluxTelemetryStore._raise_statement_error(document)
+        for result in document.get("results", ()):
+            for series in result.get("series", ()):
+                values = series.get("values")
+                if not values:
+                    continue
+                transposed = dict(zip(series["columns"], zip(*values, strict=True), strict=True))
+                tags = series.get("tags") or {}
+                for name, column in columns.items():
+                    if name in transposed:
+                        column.extend(transposed[name])
+                    else:  # a tag of the series, or a column absent from every row
+                        column.extend(repeat(tags.get(name), len(values)))
+    if not columns["time"]:
+        return ReadingColumns.empty()
+    return ReadingColumns(
+        np.array(columns["gateway_id"], dtype=object),
+        np.array(columns["sensor"], dtype=object),
+        np.array(columns["time"], dtype=np.int64),
+        np.column_stack([np.array(columns[name], dtype=np.float64) for name in MEASUREMENTS]),
+    )

@@ -8,9 +8,12 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
+
+import numpy as np
 
 from ingest.contract import Reading
-from ingest.store import TelemetryStoreError, epoch_bounds_s, has_measurement
+from ingest.store import ReadingColumns, TelemetryStoreError, epoch_bounds_s, has_measurement
 
 _SCHEMA = (
     """
@@ -45,8 +48,33 @@ _UPSERT = """
 
 _SELECT = (
     "SELECT gateway_id, sensor, ts, temperature_c, humidity_pct, wme_pct, battery_pct, home_id"
-    " FROM reading WHERE ts >= ? AND ts < ?"
+    " FROM reading"
 )
+_SELECT_COLUMNS = (
+    "SELECT gateway_id, sensor, ts, temperature_c, humidity_pct, wme_pct, battery_pct FROM reading"
+)
+
+
+def _where(
+    start: datetime,
+    end: datetime,
+    home_id: str | None,
+    gateway_id: str | None,
+    sensor: str | None,
+    gateway_ids: Sequence[str] | None,
+) -> tuple[str, list[object]]:
+    """The WHERE clause (without the word) and its parameters for a query's bounds and filters."""
+    low_s, high_s = epoch_bounds_s(start, end)
+    sql = "ts >= ? AND ts < ?"
+    params: list[object] = [low_s, high_s]
+    for column, value in (("home_id", home_id), ("gateway_id", gateway_id), ("sensor", sensor)):
+        if value is not None:
+            sql += f" AND {column} = ?"
+            params.append(value)
+    if gateway_ids is not None:
+        sql += f" AND gateway_id IN ({', '.join('?' * len(gateway_ids))})"
+        params.extend(gateway_ids)
+    return sql, params
 
 
 class SqliteTelemetryStore:
@@ -141,25 +169,36 @@ class SqliteTelemetryStore:
         gateway_ids: Sequence[str] | None = None,
     ) -> list[Reading]:
         """Readings with start <= ts < end, ordered by ts, sensor, gateway_id."""
-        low_s, high_s = epoch_bounds_s(start, end)
-        sql = _SELECT
-        params: list[object] = [low_s, high_s]
-        for column, value in (("home_id", home_id), ("gateway_id", gateway_id), ("sensor", sensor)):
-            if value is not None:
-                sql += f" AND {column} = ?"
-                params.append(value)
-        if gateway_ids is not None:
-            if not gateway_ids:
-                return []
-            sql += f" AND gateway_id IN ({', '.join('?' * len(gateway_ids))})"
-            params.extend(gateway_ids)
-        sql += " ORDER BY ts, sensor, gateway_id"
+        if gateway_ids is not None and not gateway_ids:
+            return []
+        where, params = _where(start, end, home_id, gateway_id, sensor, gateway_ids)
+        rows = self._select(f"{_SELECT} WHERE {where} ORDER BY ts, sensor, gateway_id", params)
+        return [Reading._make(row) for row in rows]
+
+    def query_columns(
+        self, *, start: datetime, end: datetime, gateway_ids: Sequence[str] | None = None
+    ) -> ReadingColumns:
+        """The readings `query` would return, as columns and in no order."""
+        if gateway_ids is not None and not gateway_ids:
+            return ReadingColumns.empty()
+        where, params = _where(start, end, None, None, None, gateway_ids)
+        rows = self._select(f"{_SELECT_COLUMNS} WHERE {where}", params)
+        if not rows:
+            return ReadingColumns.empty()
+        gateway_id, sensor, ts, *measured = zip(*rows, strict=True)
+        return ReadingColumns(
+            np.array(gateway_id, dtype=object),
+            np.array(sensor, dtype=object),
+            np.array(ts, dtype=np.int64),
+            np.array(measured, dtype=np.float64).T.copy(),  # None becomes NaN
+        )
+
+    def _select(self, sql: str, params: list[object]) -> list[tuple[Any, ...]]:
         try:
             with self._reader() as connection:
-                rows = connection.execute(sql, params).fetchall()
+                return connection.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
             raise TelemetryStoreError(f"SQLite telemetry query failed: {exc}") from exc
-        return [Reading._make(row) for row in rows]
 
     def ping(self) -> bool:
         """True when the file answers a trivial query."""

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
+
+import numpy as np
+import numpy.typing as npt
 
 from ingest.contract import Reading
 
@@ -20,6 +24,64 @@ class TelemetryStoreError(Exception):
 
 class TelemetryStoreRefused(TelemetryStoreError):
     """The store is up but refused the batch (e.g. a point it cannot take): retrying is futile."""
+
+
+@dataclass(frozen=True)
+class ReadingColumns:
+    """Readings as columns, in no particular order: what a fleet-wide read hands the detectors.
+
+    A steady detector pass reads a couple of million readings; as `Reading` tuples they cost
+    more to make, sort and take apart again than the store takes to answer. Columns go
+    straight into numpy. `values` holds MEASUREMENTS in order, NaN where a reading lacks one.
+    """
+
+    gateway_id: npt.NDArray[np.object_]
+    sensor: npt.NDArray[np.object_]
+    ts: npt.NDArray[np.int64]
+    values: npt.NDArray[np.float64]  # (readings, len(MEASUREMENTS))
+
+    def __len__(self) -> int:
+        return int(self.ts.size)
+
+    @classmethod
+    def empty(cls) -> ReadingColumns:
+        """No readings."""
+        return cls(
+            np.empty(0, dtype=object),
+            np.empty(0, dtype=object),
+            np.empty(0, dtype=np.int64),
+            np.empty((0, len(MEASUREMENTS)), dtype=np.float64),
+        )
+
+    @classmethod
+    def from_readings(cls, readings: Sequence[Reading]) -> ReadingColumns:
+        """Columns of `Reading`s (None measurements become NaN)."""
+        if not readings:
+            return cls.empty()
+        return cls(
+            np.fromiter((r.gateway_id for r in readings), dtype=object, count=len(readings)),
+            np.fromiter((r.sensor for r in readings), dtype=object, count=len(readings)),
+            np.fromiter((r.ts for r in readings), dtype=np.int64, count=len(readings)),
+            np.array(
+                [(r.temperature_c, r.humidity_pct, r.wme_pct, r.battery_pct) for r in readings],
+                dtype=np.float64,
+            ).reshape(len(readings), len(MEASUREMENTS)),
+        )
+
+    @classmethod
+    def concat(cls, parts: Iterable[ReadingColumns]) -> ReadingColumns:
+        """One set of columns from several."""
+        kept = [part for part in parts if len(part)]
+        if not kept:
+            return cls.empty()
+        if len(kept) == 1:
+            return kept[0]
+        return cls(
+            np.concatenate([p.gateway_id for p in kept]),
+            np.concatenate([p.sensor for p in kept]),
+            np.concatenate([p.ts for p in kept]),
+            np.concatenate([p.values for p in kept]),
+        )
 
 
 class TelemetryStore(Protocol):
@@ -44,6 +106,12 @@ class TelemetryStore(Protocol):
         `gateway_ids` reads a set of gateways in one query (the detectors' first pass reads
         stored history gateway set by gateway set, so memory stays bounded).
         """
+        ...
+
+    def query_columns(
+        self, *, start: datetime, end: datetime, gateway_ids: Sequence[str] | None = None
+    ) -> ReadingColumns:
+        """The readings `query` would return for these bounds, as columns and in no order."""
         ...
 
     def ping(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -9,10 +10,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 
 from ingest.contract import Reading
-from ingest.store import TelemetryStore, TelemetryStoreError, open_telemetry_store
+from ingest.store import (
+    ReadingColumns,
+    TelemetryStore,
+    TelemetryStoreError,
+    open_telemetry_store,
+)
 from tests.servers import Influx, free_port
 
 pytestmark = pytest.mark.integration
@@ -392,3 +399,46 @@ def test_short_and_long_windows_read_the_same_rows(
     assert all(type(x.ts) is int and type(x.temperature_c) in (float, type(None)) for x in long)
     assert store.query(start=at(T0 - 12 * 3600), end=at(T0 - 3600)) == []
     assert store.query(start=at(T0 - 24 * 3600), end=at(T0 - 3600)) == []
+
+
+def _as_readings(columns: ReadingColumns) -> list[Reading]:
+    """Columns back to Readings (no home_id: columns do not carry it), in query() order."""
+    out = [
+        Reading(g, s, int(ts), *(None if math.isnan(v) else float(v) for v in values))
+        for g, s, ts, values in zip(
+            columns.gateway_id.tolist(),
+            columns.sensor.tolist(),
+            columns.ts.tolist(),
+            columns.values,
+            strict=True,
+        )
+    ]
+    return sorted(out, key=lambda x: (x.ts, x.sensor, x.gateway_id))
+
+
+def test_query_columns_holds_the_readings_query_returns(store: TelemetryStore) -> None:
+    """The detectors' column read: the same readings as query(), short and long windows alike
+    (InfluxDB answers the long one grouped by series), gateway sets, absent measurements NaN."""
+    written = [
+        Reading(gateway, sensor, T0 + k * 900, t, h, w, b, home)
+        for k in range(4)
+        for sensor, gateway, home, t, h, w, b in [
+            ("s1", "gw-1", "h1", 18.5, None, None, 88.0),
+            (HOSTILE[k], HOSTILE[-1 - k], None, None, 0.1 + 0.2, 21.5, None),
+            ("s2", "gw-2", "h2", -3.25, 100.0, 19.0, 50.0),
+        ]
+    ]
+    store.write(written)
+    expected = sorted(
+        (x._replace(home_id=None) for x in written), key=lambda x: (x.ts, x.sensor, x.gateway_id)
+    )
+    short = store.query_columns(start=at(T0), end=at(T0 + 3600))
+    long = store.query_columns(start=at(T0 - 12 * 3600), end=at(T0 + 12 * 3600))
+    assert _as_readings(short) == _as_readings(long) == expected
+    assert short.ts.dtype == np.int64
+    assert short.values.shape == (len(expected), 4)
+    some = store.query_columns(start=at(T0), end=at(T0 + 3600), gateway_ids=["gw-2", "gw-1"])
+    assert _as_readings(some) == [x for x in expected if x.gateway_id in ("gw-1", "gw-2")]
+    assert len(store.query_columns(start=at(T0), end=at(T0 + 3600), gateway_ids=[])) == 0
+    assert len(store.query_columns(start=at(T0 - 7200), end=at(T0 - 3600))) == 0
+    assert len(store.query_columns(start=at(T0 + 10), end=at(T0))) == 0

@@ -9,6 +9,7 @@ from detectors.fleet import BIT, FleetState, HourBatch, SiteInfo, fold_hours
 from detectors.mould import mould_index
 from detectors.runner import RunnerSettings, SensorSite, run_in_memory
 from ingest.contract import Reading
+from ingest.store import ReadingColumns
 
 pytestmark = pytest.mark.unit
 
@@ -135,6 +136,11 @@ class VisibleStore:
                 and (gateway_ids is None or r.gateway_id in gateway_ids)
             ),
             key=lambda r: (r.ts, r.sensor, r.gateway_id),
+        )
+
+    def query_columns(self, *, start, end, gateway_ids=None):
+        return ReadingColumns.from_readings(
+            self.query(start=start, end=end, gateway_ids=gateway_ids)
         )
 
 
