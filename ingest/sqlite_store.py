@@ -176,12 +176,20 @@ class SqliteTelemetryStore:
         return [Reading._make(row) for row in rows]
 
     def query_columns(
-        self, *, start: datetime, end: datetime, gateway_ids: Sequence[str] | None = None
+        self,
+        *,
+        start: datetime,
+        end: datetime,
+        gateway_ids: Sequence[str] | None = None,
+        part: tuple[int, int] | None = None,
     ) -> ReadingColumns:
-        """The readings `query` would return, as columns and in no order."""
+        """The readings `query` would return, as columns and in no order (`part`: see the protocol)."""
         if gateway_ids is not None and not gateway_ids:
             return ReadingColumns.empty()
         where, params = _where(start, end, None, None, None, gateway_ids)
+        if part is not None:
+            where += " AND unicode(substr(gateway_id, -1)) % ? = ?"
+            params += [part[1], part[0]]
         rows = self._select(f"{_SELECT_COLUMNS} WHERE {where}", params)
         if not rows:
             return ReadingColumns.empty()

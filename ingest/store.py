@@ -109,9 +109,17 @@ class TelemetryStore(Protocol):
         ...
 
     def query_columns(
-        self, *, start: datetime, end: datetime, gateway_ids: Sequence[str] | None = None
+        self,
+        *,
+        start: datetime,
+        end: datetime,
+        gateway_ids: Sequence[str] | None = None,
+        part: tuple[int, int] | None = None,
     ) -> ReadingColumns:
-        """The readings `query` would return for these bounds, as columns and in no order."""
+        """The readings `query` would return for these bounds, as columns and in no order.
+
+        `part=(k, n)` keeps the gateways whose id ends in a character c with ord(c) % n == k
+        (`gateway_part`): n such reads, run side by side, cover the fleet once."""
         ...
 
     def ping(self) -> bool:
@@ -128,6 +136,14 @@ def epoch_bounds_s(start: datetime, end: datetime) -> tuple[int, int]:
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("query start and end must be timezone-aware")
     return math.ceil(start.timestamp()), math.ceil(end.timestamp())
+
+
+GATEWAY_ID_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+
+
+def gateway_part(gateway_id: str, parts: int) -> int:
+    """Which of `parts` disjoint parts of the fleet a gateway falls in (by its last character)."""
+    return ord(gateway_id[-1]) % parts
 
 
 def has_measurement(reading: Reading) -> bool:

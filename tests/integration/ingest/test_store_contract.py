@@ -15,9 +15,11 @@ import pytest
 
 from ingest.contract import Reading
 from ingest.store import (
+    GATEWAY_ID_CHARACTERS,
     ReadingColumns,
     TelemetryStore,
     TelemetryStoreError,
+    gateway_part,
     open_telemetry_store,
 )
 from tests.servers import Influx, free_port
@@ -442,3 +444,18 @@ def test_query_columns_holds_the_readings_query_returns(store: TelemetryStore) -
     assert len(store.query_columns(start=at(T0), end=at(T0 + 3600), gateway_ids=[])) == 0
     assert len(store.query_columns(start=at(T0 - 7200), end=at(T0 - 3600))) == 0
     assert len(store.query_columns(start=at(T0 + 10), end=at(T0))) == 0
+
+
+@pytest.mark.parametrize("parts", [2, 3])
+def test_parts_of_a_column_read_cover_every_gateway_once(store: TelemetryStore, parts: int) -> None:
+    """A fleet-wide read split into parts (run side by side by the detectors): each gateway in
+    exactly the part `gateway_part` names, and the parts together hold every reading once."""
+    gateways = [*GATEWAY_ID_CHARACTERS, "gw-1", "gw_2", "a-", "b_"]
+    written = [r("s1", T0 + k, gateway_id=g) for k, g in enumerate(gateways)]
+    store.write(written)
+    seen: list[str] = []
+    for k in range(parts):
+        got = store.query_columns(start=at(T0), end=at(T0 + 3600), part=(k, parts)).gateway_id
+        assert all(gateway_part(g, parts) == k for g in got.tolist())
+        seen += got.tolist()
+    assert sorted(seen) == sorted(gateways)

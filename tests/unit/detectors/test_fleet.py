@@ -9,7 +9,7 @@ from detectors.fleet import BIT, FleetState, HourBatch, SiteInfo, fold_hours
 from detectors.mould import mould_index
 from detectors.runner import RunnerSettings, SensorSite, run_in_memory
 from ingest.contract import Reading
-from ingest.store import ReadingColumns
+from ingest.store import ReadingColumns, gateway_part
 
 pytestmark = pytest.mark.unit
 
@@ -138,9 +138,13 @@ class VisibleStore:
             key=lambda r: (r.ts, r.sensor, r.gateway_id),
         )
 
-    def query_columns(self, *, start, end, gateway_ids=None):
+    def query_columns(self, *, start, end, gateway_ids=None, part=None):
         return ReadingColumns.from_readings(
-            self.query(start=start, end=end, gateway_ids=gateway_ids)
+            [
+                r
+                for r in self.query(start=start, end=end, gateway_ids=gateway_ids)
+                if part is None or gateway_part(r.gateway_id, part[1]) == part[0]
+            ]
         )
 
 
