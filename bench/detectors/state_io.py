@@ -9,6 +9,11 @@ the first save (every sensor new); `--rounds` times a load then a save with ever
 (the steady pass); a save with 1% of the sensors changed and a load after it. The states are
 random but shaped like real ones (rings of temperatures, counters, a few NaN); each load is
 checked equal to what was saved. The machine is shared: compare the best of the rounds.
+
+400,000 sensors on the shared 2-core machine, best of three (before: one row per sensor, at
+f4f7375; after: blocks of 256 sensors): PostgreSQL load 4.2 -> 0.9 s, save with every sensor
+changed 10.0 -> 1.5 s, first save 6.9 -> 1.6 s, save with 1% changed 0.2 -> 2.1 s; SQLite load
+1.7 -> 0.3 s, save with every sensor changed 3.8 -> 1.9 s, 1% changed 0.3 -> 1.6 s.
 """
 
 from __future__ import annotations
