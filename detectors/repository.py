@@ -20,6 +20,7 @@ from detectors.models import DetectorState, DetectorStateLayout, FleetTaskRow
 STATE_TABLE = "detector_state_block"
 STATE_COLUMNS = "block, layout, sensors, gateway_ids, sensor_ids, states"
 BLOCK_SENSORS = 256  # sensors a block row holds (about 210 kB of state)
+COMPARE_ROWS = 4096  # rows `changed_rows` compares at a time
 
 
 @dataclass(frozen=True)
@@ -151,13 +152,18 @@ def changed_rows(
     n = before.size
     if after.dtype != before.dtype:
         return np.arange(after.size)
-    head = after[:n].copy()
-    moved = (head["latest_ts_s"] - before["latest_ts_s"]) >= latest_slack_s
-    head["latest_ts_s"] = before["latest_ts_s"]
     width = before.dtype.itemsize
-    differs = (
-        head.view(np.uint8).reshape(n, width) != before.view(np.uint8).reshape(n, width)
-    ).any(axis=1)
+    old = np.ascontiguousarray(before).view(np.uint8).reshape(n, width)
+    new = np.ascontiguousarray(after[:n]).view(np.uint8).reshape(n, width)
+    fields: dict[str, Any] = dict(before.dtype.fields or {})
+    offset = fields["latest_ts_s"][1]
+    latest = slice(offset, offset + fields["latest_ts_s"][0].itemsize)
+    moved = (after["latest_ts_s"][:n] - before["latest_ts_s"]) >= latest_slack_s
+    differs = np.empty(n, dtype=bool)
+    for low in range(0, n, COMPARE_ROWS):  # a slice at a time: no state-sized temporaries
+        unequal = new[low : low + COMPARE_ROWS] != old[low : low + COMPARE_ROWS]
+        unequal[:, latest] = False
+        differs[low : low + COMPARE_ROWS] = unequal.any(axis=1)
     return np.concatenate([np.flatnonzero(differs | moved), np.arange(n, after.size)]).astype(
         np.int64
     )
