@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Boolean, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.db import Base, UTCDateTime
@@ -24,18 +24,21 @@ class DetectorState(Base):
     last_finding_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class DetectorSensorState(Base):
-    """One sensor's fast-path state (`detectors.fleet.FleetState` row) as a fixed-width record."""
+class DetectorStateBlock(Base):
+    """The fast-path state (`detectors.fleet.FleetState` rows) of a block of sensors, end to end.
 
-    __tablename__ = "detector_sensor_state"
+    Hundreds of sensors a row: PostgreSQL writes a few large values instead of a tuple, an index
+    entry and a WAL record per sensor (`detectors.repository.save_state`, docs/detectors.md).
+    """
 
-    gateway_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    sensor_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    layout: Mapped[str] = mapped_column(String(16))  # detector_state_layout.layout of `state`
-    through_s: Mapped[int] = mapped_column(
-        BigInteger
-    )  # epoch s: end of the last hour folded (0: never)
-    state: Mapped[bytes] = mapped_column(LargeBinary)
+    __tablename__ = "detector_state_block"
+
+    block: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    layout: Mapped[str] = mapped_column(String(16))  # detector_state_layout.layout of `states`
+    sensors: Mapped[int] = mapped_column(Integer)
+    gateway_ids: Mapped[str] = mapped_column(Text)  # one a line, in `states` order
+    sensor_ids: Mapped[str] = mapped_column(Text)  # one a line, in `states` order
+    states: Mapped[bytes] = mapped_column(LargeBinary)  # `sensors` fixed-width records of `layout`
 
 
 class DetectorStateLayout(Base):

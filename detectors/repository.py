@@ -1,12 +1,12 @@
-"""Every query of the detectors room: per-sensor state rows, fleet tasks, silent flags."""
+"""Every query of the detectors room: sensor state blocks, fleet tasks, silent flags."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import groupby
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -17,100 +17,128 @@ from detectors.findings import FleetTask
 from detectors.fleet import FleetState, layout_fields, layout_from_fields, layout_id, state_layout
 from detectors.models import DetectorState, DetectorStateLayout, FleetTaskRow
 
-STATE_TABLE = "detector_sensor_state"
-COPY_COLUMNS = "gateway_id, sensor_id, layout, through_s, state"
+STATE_TABLE = "detector_state_block"
+STATE_COLUMNS = "block, layout, sensors, gateway_ids, sensor_ids, states"
+BLOCK_SENSORS = 256  # sensors a block row holds (about 210 kB of state)
+COMPARE_ROWS = 4096  # rows `changed_rows` compares at a time
 
 
 @dataclass(frozen=True)
 class StoredState:
-    """Every sensor's saved state, decoded into the current layout."""
+    """Every sensor's saved state, decoded into the current layout, and the blocks it came from.
+
+    Rows are in block order: block `block_ids[b]` held rows `block_starts[b]:block_starts[b + 1]`.
+    """
 
     keys: list[tuple[str, str]]
     records: npt.NDArray[np.void]
+    block_ids: npt.NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
+    block_starts: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(1, np.int64))
 
 
 def load_state(session: Session) -> StoredState:
-    """All saved sensor states (rows of an older layout are mapped by field name)."""
+    """All saved sensor states (blocks of an older layout are mapped by field name)."""
     layout = state_layout()
-    cursor = session.connection().connection.cursor()
-    try:
-        cursor.execute(
-            f"SELECT layout, gateway_id, sensor_id, state FROM {STATE_TABLE} ORDER BY layout"
-        )
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    if not rows:
-        return StoredState([], np.empty(0, dtype=layout))
-    known = {row.layout: row.fields for row in session.scalars(select(DetectorStateLayout))}
-    keys: list[tuple[str, str]] = []
-    parts = []
-    for layout_name, group in groupby(rows, key=lambda r: r[0]):
-        members = list(group)
-        stored = (
-            layout
-            if layout_name == layout_id(layout)
-            else layout_from_fields(json.loads(known[layout_name]))
-        )
-        records = np.frombuffer(b"".join(bytes(r[3]) for r in members), dtype=stored)
+    current = layout_id(layout)
+    connection = session.connection()
+    query = f"SELECT {STATE_COLUMNS} FROM {STATE_TABLE} ORDER BY block"
+    rows: Sequence[Any]
+    if connection.dialect.name == "postgresql":
+        driver: Any = connection.connection.driver_connection  # psycopg's
+        with driver.cursor(binary=True) as cursor:  # bytea as bytes, not hex text to decode
+            rows = cursor.execute(query).fetchall()
+    else:
+        rows = connection.exec_driver_sql(query).all()
+    sizes = np.array([row[2] for row in rows], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    records = np.empty(int(starts[-1]), dtype=layout)
+    gateway_ids: list[str] = []
+    sensor_ids: list[str] = []
+    known: dict[str, str] = {}
+    for b, (block, name, sensors, gateways, sensor_names, states) in enumerate(rows):
+        gateway_ids += gateways.split("\n")
+        sensor_ids += sensor_names.split("\n")
+        if len(gateway_ids) != starts[b + 1] or len(sensor_ids) != starts[b + 1]:
+            raise ValueError(f"state block {block} holds {sensors} states but other keys")
+        if name != current and not known:
+            known = {row.layout: row.fields for row in session.scalars(select(DetectorStateLayout))}
+        stored = layout if name == current else layout_from_fields(json.loads(known[name]))
+        if len(states) != sensors * stored.itemsize:
+            raise ValueError(f"state block {block} holds {len(states)} bytes for {sensors} states")
+        block_records = np.frombuffer(states, dtype=stored)
         if stored != layout:
-            records = FleetState.from_records([("", "")] * len(members), records).records()
-        keys += [(r[1], r[2]) for r in members]
-        parts.append(records)
-    return StoredState(keys, np.concatenate(parts))
+            block_records = FleetState.from_records([("", "")] * sensors, block_records).records()
+        records[starts[b] : starts[b + 1]] = block_records
+    return StoredState(
+        list(zip(gateway_ids, sensor_ids, strict=True)),
+        records,
+        np.array([row[0] for row in rows], dtype=np.int64),
+        starts,
+    )
 
 
 def save_state(
-    session: Session, keys: Sequence[tuple[str, str]], records: npt.NDArray[np.void]
+    session: Session,
+    stored: StoredState,
+    keys: Sequence[tuple[str, str]],
+    records: npt.NDArray[np.void],
+    changed: npt.NDArray[np.int64],
 ) -> int:
-    """Insert or replace the given sensors' states in bulk (COPY on PostgreSQL); returns rows written."""
-    if not len(keys):
+    """Write the blocks holding a changed row, in the caller's transaction; returns rows changed.
+
+    `keys` and `records` are every sensor's state now: the rows `stored` loaded first, in their
+    order, then new sensors; `changed` the rows that differ from what is stored (`changed_rows`).
+    A block is rewritten whole (delete and insert, COPY on PostgreSQL: cheaper than updating
+    hundreds of large values in place); new sensors fill the last block, then new ones.
+    """
+    if not len(changed):
         return 0
+    loaded = len(stored.keys)
+    if len(keys) < loaded or list(keys[:loaded]) != stored.keys:
+        raise ValueError("keys must start with the loaded sensors, in the loaded order")
     layout = records.dtype
     name = layout_id(layout)
     if session.get(DetectorStateLayout, name) is None:
         session.add(DetectorStateLayout(layout=name, fields=json.dumps(layout_fields(layout))))
         session.flush()
-    width = layout.itemsize
-    payload = records.tobytes()
-    through = records["through_s"].tolist()
+    ids, starts = stored.block_ids, stored.block_starts
+    touched = np.unique(np.searchsorted(starts, changed[changed < loaded], side="right") - 1)
+    spans = {int(ids[b]): (int(starts[b]), int(starts[b + 1])) for b in touched.tolist()}
+    first_new = loaded
+    if len(keys) > loaded and ids.size and starts[-1] - starts[-2] < BLOCK_SENSORS:
+        first_new = min(int(starts[-2]) + BLOCK_SENSORS, len(keys))
+        spans[int(ids[-1])] = (int(starts[-2]), first_new)
+    next_block = int(ids.max()) + 1 if ids.size else 0
+    for low in range(first_new, len(keys), BLOCK_SENSORS):
+        spans[next_block] = (low, min(low + BLOCK_SENSORS, len(keys)))
+        next_block += 1
+    rows = []
+    for block, (low, high) in sorted(spans.items()):
+        gateway_ids = "\n".join(gateway_id for gateway_id, _ in keys[low:high])
+        sensor_ids = "\n".join(sensor_id for _, sensor_id in keys[low:high])
+        if gateway_ids.count("\n") + sensor_ids.count("\n") != 2 * (high - low - 1):
+            raise ValueError(f"a sensor key of rows {low}-{high} holds a line break")
+        states = records[low:high].tobytes()
+        rows.append((block, name, high - low, gateway_ids, sensor_ids, states))
     connection = session.connection()
     cursor = connection.connection.cursor()
     try:
         if connection.dialect.name == "postgresql":
-            cursor.execute(
-                f"CREATE TEMP TABLE IF NOT EXISTS state_in (LIKE {STATE_TABLE}) ON COMMIT DROP"
-            )
-            cursor.execute("TRUNCATE state_in")
-            with cursor.copy(f"COPY state_in ({COPY_COLUMNS}) FROM STDIN") as copy:
-                for i, (gateway_id, sensor_id) in enumerate(keys):
-                    copy.write_row(
-                        (
-                            gateway_id,
-                            sensor_id,
-                            name,
-                            through[i],
-                            payload[i * width : (i + 1) * width],
-                        )
-                    )
-            cursor.execute(
-                f"INSERT INTO {STATE_TABLE} ({COPY_COLUMNS}) SELECT {COPY_COLUMNS} FROM state_in "
-                "ON CONFLICT (gateway_id, sensor_id) DO UPDATE SET layout = excluded.layout, "
-                "through_s = excluded.through_s, state = excluded.state"
-            )
+            cursor.execute(f"DELETE FROM {STATE_TABLE} WHERE block = ANY(%s)", (list(spans),))
+            with cursor.copy(
+                f"COPY {STATE_TABLE} ({STATE_COLUMNS}) FROM STDIN (FORMAT binary)"
+            ) as copy:
+                copy.set_types(["int4", "text", "int4", "text", "text", "bytea"])
+                for row in rows:
+                    copy.write_row(row)
         else:
+            cursor.executemany(f"DELETE FROM {STATE_TABLE} WHERE block = ?", [(b,) for b in spans])
             cursor.executemany(
-                f"INSERT INTO {STATE_TABLE} ({COPY_COLUMNS}) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (gateway_id, sensor_id) DO UPDATE SET layout = excluded.layout, "
-                "through_s = excluded.through_s, state = excluded.state",
-                [
-                    (g, s, name, through[i], payload[i * width : (i + 1) * width])
-                    for i, (g, s) in enumerate(keys)
-                ],
+                f"INSERT INTO {STATE_TABLE} ({STATE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)", rows
             )
     finally:
         cursor.close()
-    return len(keys)
+    return len(changed)
 
 
 def changed_rows(
@@ -124,13 +152,18 @@ def changed_rows(
     n = before.size
     if after.dtype != before.dtype:
         return np.arange(after.size)
-    head = after[:n].copy()
-    moved = (head["latest_ts_s"] - before["latest_ts_s"]) >= latest_slack_s
-    head["latest_ts_s"] = before["latest_ts_s"]
     width = before.dtype.itemsize
-    differs = (
-        head.view(np.uint8).reshape(n, width) != before.view(np.uint8).reshape(n, width)
-    ).any(axis=1)
+    old = np.ascontiguousarray(before).view(np.uint8).reshape(n, width)
+    new = np.ascontiguousarray(after[:n]).view(np.uint8).reshape(n, width)
+    fields: dict[str, Any] = dict(before.dtype.fields or {})
+    offset = fields["latest_ts_s"][1]
+    latest = slice(offset, offset + fields["latest_ts_s"][0].itemsize)
+    moved = (after["latest_ts_s"][:n] - before["latest_ts_s"]) >= latest_slack_s
+    differs = np.empty(n, dtype=bool)
+    for low in range(0, n, COMPARE_ROWS):  # a slice at a time: no state-sized temporaries
+        unequal = new[low : low + COMPARE_ROWS] != old[low : low + COMPARE_ROWS]
+        unequal[:, latest] = False
+        differs[low : low + COMPARE_ROWS] = unequal.any(axis=1)
     return np.concatenate([np.flatnonzero(differs | moved), np.arange(n, after.size)]).astype(
         np.int64
     )

@@ -626,9 +626,7 @@ def stored_pass(
     t4 = clock()
     records = state.records()
     changed = repository.changed_rows(stored.records, records)
-    written = repository.save_state(
-        session, [state.keys[i] for i in changed.tolist()], records[changed]
-    )
+    written = repository.save_state(session, stored, state.keys, records, changed)
     t5 = clock()
     stats = PassStats(
         result,

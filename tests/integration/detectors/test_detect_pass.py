@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.auth import add_user, create_token
 from api.deps import AppContext
-from detectors.models import DetectorSensorState, FleetTaskRow
+from detectors import repository
+from detectors.models import FleetTaskRow
 from homesafe.bootstrap import build, detect_once
 from homesafe.migrate import upgrade
 from homesafe.settings import Settings
@@ -58,10 +59,10 @@ def test_passes_keep_state_open_a_leak_case_and_chart_its_evidence(
         now += timedelta(minutes=15)
     assert found == 1  # the leak, once per episode
     with services.sessions() as session:
-        states = session.query(DetectorSensorState).all()
-        assert len(states) == 6  # one state row per registered sensor
-        leak_row = session.get(DetectorSensorState, ("gw-0001", "s3"))
-        assert leak_row.through_s == int(
+        stored = repository.load_state(session)
+        assert len(stored.keys) == 6  # one state per registered sensor
+        leak_row = stored.keys.index(("gw-0001", "s3"))
+        assert int(stored.records["through_s"][leak_row]) == int(
             (START + timedelta(hours=29)).timestamp()
         )  # last hour waits for a later reading
         tasks = session.query(FleetTaskRow).all()
@@ -92,7 +93,6 @@ def test_passes_keep_state_open_a_leak_case_and_chart_its_evidence(
 def test_state_rows_are_written_only_when_changed_and_reload_equal(
     case_db_url: str, tmp_path: Path
 ):
-    from detectors import repository
     from detectors.fleet import FleetState
     from detectors.runner import SensorSite, stored_pass
 
