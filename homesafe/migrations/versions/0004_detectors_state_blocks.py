@@ -94,8 +94,12 @@ def downgrade() -> None:
     """One row per sensor again (its `through_s` read from the record, by the block's layout)."""
     _create_rows()
     bind = op.get_bind()
-    fields = dict(bind.execute(sa.text("SELECT layout, fields FROM detector_state_layout")).all())
-    blocks = sa.select(_blocks.c.layout, _blocks.c.gateway_ids, _blocks.c.sensor_ids, _blocks.c.states)
+    fields: dict[str, str] = dict(
+        bind.execute(sa.text("SELECT layout, fields FROM detector_state_layout")).all()
+    )
+    blocks = sa.select(
+        _blocks.c.layout, _blocks.c.gateway_ids, _blocks.c.sensor_ids, _blocks.c.states
+    )
     for layout, gateway_ids, sensor_ids, states in bind.execute(blocks.order_by(_blocks.c.block)):
         dtype = np.dtype([(str(n), str(t), tuple(s)) for n, t, s in json.loads(fields[layout])])
         records = np.frombuffer(bytes(states), dtype=dtype)
