@@ -16,7 +16,8 @@ import numpy as np
 import numpy.typing as npt
 
 from detectors.engine.context import Edge, HourView
-from detectors.engine.state import BIT, DRIFT_D, HOUR_S, RING_H, F, FleetState, SiteInfo, utc
+from detectors.engine.sites import site_arrays
+from detectors.engine.state import BIT, DRIFT_D, HOUR_S, RING_H, F, FleetState, Site, utc
 from detectors.findings import FleetTask, SensorRef
 from detectors.rules.sensor_health import drift_figures, drift_holds
 
@@ -125,7 +126,7 @@ def flat_battery_task(edge: Edge, rule: Any, ref: SensorRef) -> FleetTask:
 
 
 def drift_offsets(
-    state: FleetState, sites: Sequence[SiteInfo | None], th: Any
+    state: FleetState, sites: Sequence[Site | None], th: Any
 ) -> tuple[npt.NDArray[np.int64], F, F, npt.NDArray[np.int64], F]:
     """Rows assessed for humidity drift, each one's change of offset from its home's others (Pa),
     the recent day-to-day rate of that offset (Pa a day), how many recent days it moved the
@@ -137,13 +138,12 @@ def drift_offsets(
     """
     days = th.window_days
     s = state.arrays
-    n = len(state.keys)
-    registered = [(row, site.home_id) for row, site in enumerate(sites[:n]) if site is not None]
-    if not registered:
+    where = site_arrays(state, sites)
+    rows = np.flatnonzero(where.registered)
+    if rows.size == 0:
         empty = np.zeros(0)
         return np.zeros(0, dtype=np.int64), empty, empty, np.zeros(0, dtype=np.int64), empty
-    rows = np.array([r for r, _ in registered], dtype=np.int64)
-    homes, home_idx = np.unique(np.array([h for _, h in registered]), return_inverse=True)
+    homes, home_idx = np.unique(where.home[rows], return_inverse=True)
     ordinal = s["day_ordinal"][rows]
     newest = np.zeros(homes.size, dtype=np.int64)
     np.maximum.at(newest, home_idx, ordinal)
@@ -179,7 +179,7 @@ def drift_offsets(
 
 
 def drift_tasks(
-    state: FleetState, sites: Sequence[SiteInfo | None], *, now: datetime, rule: Any = None
+    state: FleetState, sites: Sequence[Site | None], *, now: datetime, rule: Any = None
 ) -> list[FleetTask]:
     """Fleet tasks for sensors whose humidity drifts from their home's others (once per episode).
 
@@ -235,7 +235,7 @@ def drift_tasks(
 
 def update_silence(
     state: FleetState,
-    sites: Sequence[SiteInfo | None],
+    sites: Sequence[Site | None],
     *,
     now: datetime,
     latest_ts_s: npt.NDArray[np.int64],
@@ -259,11 +259,7 @@ def update_silence(
     caught_up = s["latest_ts_s"] > now_s - silent_h * HOUR_S  # a replay still running stays silent
     cleared = np.flatnonzero(newer & caught_up & ((s["active"] & bit) != 0))
     s["active"][cleared] &= ~bit
-    registered = np.fromiter(
-        (site is not None for site in sites[:n]), dtype=bool, count=min(n, len(sites))
-    )
-    if registered.size < n:
-        registered = np.concatenate([registered, np.zeros(n - registered.size, dtype=bool)])
+    registered = site_arrays(state, sites).registered
     last = s["latest_ts_s"]
     silent = registered & (last > 0) & (last <= now_s - silent_h * HOUR_S)
     rising = np.flatnonzero(silent & ((s["active"] & bit) == 0))
