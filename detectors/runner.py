@@ -49,7 +49,7 @@ from detectors.fleet import (
     FleetState,
     FoldResult,
     HourBatch,
-    SiteInfo,
+    Site,
     drift_tasks,
     fold_hours,
     update_silence,
@@ -186,7 +186,7 @@ def hour_batch(
     grouped: HourlyMeans,
     *,
     now: datetime,
-    sites: Sequence[SiteInfo | None],
+    sites: Sequence[Site | None],
     outdoor: OutdoorFeed | None,
 ) -> HourBatch:
     """The final hours among the hourly means (one row per sensor and hour)."""
@@ -236,12 +236,18 @@ def late_folded_hours(
     return out
 
 
-def site_table(state: FleetState, sites: Sequence[SensorSite]) -> list[SiteInfo | None]:
-    """SiteInfo by state row (None for sensors no longer registered)."""
-    rows = state.rows([(s.gateway_id, s.sensor_id) for s in sites])
-    table: list[SiteInfo | None] = [None] * len(state.keys)
+def site_rows(state: FleetState, sites: Sequence[SensorSite]) -> npt.NDArray[np.int64]:
+    """The state row of each site (fresh rows added for sensors not seen before)."""
+    return state.rows([(s.gateway_id, s.sensor_id) for s in sites])
+
+
+def site_table(
+    state: FleetState, sites: Sequence[SensorSite], rows: npt.NDArray[np.int64]
+) -> list[Site | None]:
+    """Each state row's site (None for sensors no longer registered); `rows` from `site_rows`."""
+    table: list[Site | None] = [None] * len(state.keys)
     for row, site in zip(rows.tolist(), sites, strict=True):
-        table[row] = SiteInfo(site.home_id, site.room, site.vulnerable)
+        table[row] = site
     return table
 
 
@@ -349,7 +355,7 @@ def read_ahead(
 def fold_grouped(
     state: FleetState,
     grouped: HourlyMeans,
-    table: list[SiteInfo | None],
+    table: list[Site | None],
     *,
     now: datetime,
     settings: RunnerSettings,
@@ -361,6 +367,25 @@ def fold_grouped(
     table += [None] * (len(state.keys) - len(table))
     folded = fold_hours(state, batch, table, timezone=timezone, settings=settings.fleet)
     return folded, grouped.latest
+
+
+def history_starts(
+    state: FleetState,
+    rows: npt.NDArray[np.int64],
+    *,
+    fetch_from_s: int,
+    horizon_s: int,
+) -> dict[str, int]:
+    """Per gateway, where its sensors among `rows` that are behind `fetch_from_s` start folding
+    the store's history: where each stopped, at most back to `horizon_s` (the earliest counts)."""
+    through = state["through_s"][rows]
+    behind = through < fetch_from_s
+    starts = np.maximum(np.where(through > 0, through, horizon_s), horizon_s)[behind]
+    history_from: dict[str, int] = {}
+    for row, start in zip(rows[behind].tolist(), starts.tolist(), strict=True):
+        gateway_id = state.keys[row][0]
+        history_from[gateway_id] = min(history_from.get(gateway_id, start), start)
+    return history_from
 
 
 def rewind(state: FleetState, rows: npt.NDArray[np.int64]) -> None:
@@ -400,16 +425,18 @@ def run_in_memory(
     """
     clock = time.perf_counter
     result = PassResult()
-    table = site_table(state, sites)
+    t_sites = clock()
+    registered = site_rows(state, sites)
+    table = site_table(state, sites, registered)
     days_before = state["day_ordinal"].copy()
     now_s = int(now.timestamp())
     fetch_from_s = steady_start_s(state, now=now, settings=settings)
+    result.fold_s += clock() - t_sites
     t0 = clock()
     steady = read_fleet(
         store, start=datetime.fromtimestamp(fetch_from_s, UTC), end=now, parts=settings.read_parts
     )
-    site_rows = state.rows([(s.gateway_id, s.sensor_id) for s in sites])
-    gaps = gap_starts(state, site_rows, fetch_from_s=fetch_from_s, settings=settings)
+    gaps = gap_starts(state, registered, fetch_from_s=fetch_from_s, settings=settings)
     gap_from: dict[str, int] = {}
     for site, start in zip(sites, gaps.tolist(), strict=True):
         if start:
@@ -449,18 +476,12 @@ def run_in_memory(
     rewind(state, np.fromiter(first_late, dtype=np.int64, count=len(first_late)))
 
     # Sensors behind the fleet-wide read fold the store's history from where they stopped.
-    horizon_s = now_s - settings.history_h * HOUR_S
-    through = state["through_s"]
-    history_from: dict[str, int] = {}
-    for row in range(len(state.keys)):
-        if table[row] is None and row not in first_late:
-            continue
-        t = int(through[row])
-        if t >= fetch_from_s:
-            continue
-        start = max(t if t > 0 else horizon_s, horizon_s)
-        gateway_id = state.keys[row][0]
-        history_from[gateway_id] = min(history_from.get(gateway_id, start), start)
+    history_from = history_starts(
+        state,
+        np.union1d(registered, np.fromiter(first_late, dtype=np.int64, count=len(first_late))),
+        fetch_from_s=fetch_from_s,
+        horizon_s=now_s - settings.history_h * HOUR_S,
+    )
     result.behind_gateways = len(history_from)
     latest = np.zeros(len(state.keys), dtype=np.int64)
     result.fold_s += clock() - t1
@@ -551,7 +572,7 @@ def advance(
     outdoor: OutdoorFeed | None = None,
 ) -> PassResult:
     """Fold the final hours of `readings` into the state (no store reads); findings and tasks on rising edges."""
-    table = site_table(state, sites)
+    table = site_table(state, sites, site_rows(state, sites))
     days_before = state["day_ordinal"].copy()
     grouped = hourly_means(state, ReadingColumns.from_readings(readings))
     folded, latest = fold_grouped(

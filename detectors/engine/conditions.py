@@ -15,7 +15,8 @@ import numpy as np
 import numpy.typing as npt
 
 from detectors.engine.context import HourView
-from detectors.engine.state import DAYS_D, F, FleetState, SiteInfo
+from detectors.engine.sites import site_arrays
+from detectors.engine.state import DAYS_D, F, FleetState, Site
 
 Bools = npt.NDArray[np.bool_]
 
@@ -136,21 +137,30 @@ def tm59_bedroom_night(view: HourView, rule: Any) -> Bools:
     return np.asarray(view.state["heat_night_h"][view.rows] > rule.thresholds.max_hours_h)
 
 
-def adaptive_limit_h(sites: Sequence[SiteInfo | None], rows: npt.NDArray[np.int64], th: Any) -> F:
-    """TM59 adaptive limit per row: `max_fraction` of the season's occupied hours (inf where not assessed)."""
-    out = np.full(rows.size, np.inf)
-    for j, row in enumerate(rows.tolist()):
-        site = sites[row] if row < len(sites) else None
-        span = th.occupied(site.room) if site else None
-        if span is not None:
-            out[j] = th.max_fraction * th.season_days * (span[1] - span[0])
-    return out
+def _room_limit_h(room: str, th: Any) -> float:
+    """TM59 adaptive limit of a room: `max_fraction` of the season's occupied hours (inf if not assessed)."""
+    span = th.occupied(room)
+    if span is None:
+        return np.inf
+    return float(th.max_fraction * th.season_days * (span[1] - span[0]))
+
+
+def adaptive_limit_h(sites: Sequence[Site | None], rows: npt.NDArray[np.int64], th: Any) -> F:
+    """TM59 adaptive limit per row (inf where not assessed)."""
+    return np.array(
+        [
+            _room_limit_h(site.room, th) if site is not None else np.inf
+            for site in (sites[row] if row < len(sites) else None for row in rows.tolist())
+        ],
+        dtype=np.float64,
+    )
 
 
 def tm59_adaptive(view: HourView, rule: Any) -> Bools:
     """Occupied season hours with T − Tmax ≥ 1 K above TM59's adaptive limit."""
-    limit = adaptive_limit_h(view.sites, view.rows, rule.thresholds)
-    return np.asarray(view.state["adaptive_h"][view.rows] > limit)
+    where = view.where
+    limit = where.by_room([_room_limit_h(room, rule.thresholds) for room in where.rooms], np.inf)
+    return np.asarray(view.state["adaptive_h"][view.rows] > limit[view.rows])
 
 
 @dataclass(frozen=True)
@@ -164,18 +174,26 @@ class SurfaceFigures:
 
 
 def surface_figures(state: FleetState, rows: npt.NDArray[np.int64], th: Any) -> SurfaceFigures:
-    """The 7-day hours over threshold and the 30-day running means from the day sums."""
+    """The 7-day hours over threshold and the 30-day running means from the day sums.
+
+    Hour counts are summed as integers (exact, as their float sums were) and the 30-day sums are
+    taken only on rows with the coverage: at 400,000 rows each float copy of the 30 day slots is
+    ~100 MB of fresh memory an hour.
+    """
     s = state.arrays
     days_7 = th.window_h // 24
-    n = s["surface_day_n"][rows].astype(np.float64)
-    rh_sum = s["surface_rh_day_sum"][rows].astype(np.float64)
-    t_sum = s["surface_t_day_sum"][rows].astype(np.float64)
+    n = s["surface_day_n"][rows]
+    hours_7 = n[:, -days_7:].sum(1, dtype=np.int64)
+    hours_30 = n.sum(1, dtype=np.int64)
+    enough = np.flatnonzero(hours_30 >= th.min_running_mean_coverage * th.running_mean_h)
+    mean_30 = np.full(rows.size, np.nan)
+    t_30 = np.full(rows.size, np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean_7 = rh_sum[:, -days_7:].sum(1) / n[:, -days_7:].sum(1)
-        hours_30 = n.sum(1)
-        enough = hours_30 >= th.min_running_mean_coverage * th.running_mean_h
-        mean_30 = np.where(enough, rh_sum.sum(1) / hours_30, np.nan)
-        t_30 = np.where(enough, t_sum.sum(1) / hours_30, np.nan)
+        rh_7 = s["surface_rh_day_sum"][rows, -days_7:].astype(np.float64).sum(1)
+        mean_7 = rh_7 / hours_7
+        for out, name in ((mean_30, "surface_rh_day_sum"), (t_30, "surface_t_day_sum")):
+            sums = s[name][rows[enough]].astype(np.float64).sum(1)
+            out[enough] = sums / hours_30[enough]
     return SurfaceFigures(
         s["surface_day_over_h"][rows, -days_7:].sum(1).astype(np.int64), mean_7, mean_30, t_30
     )
@@ -206,39 +224,26 @@ class ColdHomes:
 
 
 def cold_homes(
-    state: FleetState, sites: Sequence[SiteInfo | None], rooms: tuple[str, ...]
+    state: FleetState, sites: Sequence[Site | None], rooms: tuple[str, ...]
 ) -> ColdHomes:
-    """The home grouping of the cold rule's rooms (cached on the state for this `sites` list and size).
+    """The home grouping of the cold rule's rooms.
 
     The home's "never reached" finding is carried by its best-ranked room with the days measured.
     """
-    n = len(state.keys)
-    cached = state.homes_cache
-    if cached is not None and cached[0] is sites and cached[1] == len(sites) and cached[2] == n:
-        return cached[3]  # type: ignore[return-value]
-    numbers: dict[str, int] = {}
-    home = np.empty(n, dtype=np.int64)
-    member = np.zeros(n, dtype=bool)
-    rank = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-    for row in range(n):
-        site = sites[row] if row < len(sites) else None
-        if site is None:
-            home[row] = -1
-            continue
-        h = numbers.setdefault(site.home_id, len(numbers))
-        home[row] = h
-        if site.room in rooms:
-            member[row] = True
-            rank[row] = rooms.index(site.room) * (1 << 40) + row
-    home[home < 0] = len(numbers)
-    result = ColdHomes(home, member, rank, len(numbers) + 1)
-    state.homes_cache = (sites, len(sites), n, result)
-    return result
+    where = site_arrays(state, sites)
+    member = where.in_rooms(rooms)
+    place = where.by_room([rooms.index(r) if r in rooms else 0 for r in where.rooms], 0)
+    rank = np.where(
+        member,
+        place.astype(np.int64) * (1 << 40) + np.arange(member.size, dtype=np.int64),
+        np.iinfo(np.int64).max,
+    )
+    return ColdHomes(where.home, member, rank, where.homes)
 
 
 def home_cold_week(
     state: FleetState,
-    sites: Sequence[SiteInfo | None],
+    sites: Sequence[Site | None],
     rows: npt.NDArray[np.int64],
     ordinal: int,
     c: Any,

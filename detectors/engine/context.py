@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from detectors.engine.state import FleetState, LocalHour, SiteInfo
+from detectors.engine.sites import SiteArrays, site_arrays
+from detectors.engine.state import FleetState, LocalHour, Site
 
 
 @dataclass
@@ -24,10 +25,15 @@ class HourView:
 
     state: FleetState
     rows: npt.NDArray[np.int64]
-    sites: Sequence[SiteInfo | None]
+    sites: Sequence[Site | None]
     local: LocalHour
     vulnerable: npt.NDArray[np.bool_]
     notes: dict[str, npt.NDArray[Any]] = field(default_factory=dict)
+
+    @cached_property
+    def where(self) -> SiteArrays:
+        """Every state row's site as arrays (index them with `rows`)."""
+        return site_arrays(self.state, self.sites)
 
     @cached_property
     def ring_t(self) -> npt.NDArray[Any]:
@@ -52,7 +58,7 @@ class Edge:
     view: HourView
     j: int  # index into view.rows
     row: int
-    site: SiteInfo
+    site: Site
     end: datetime
 
     def note(self, key: str) -> Any:

@@ -23,6 +23,7 @@ import numpy.typing as npt
 from detectors.engine.conditions import cold_thresholds
 from detectors.engine.context import HourView
 from detectors.engine.emit import emit
+from detectors.engine.sites import site_arrays
 from detectors.engine.state import (
     DAYS_D,
     HOUR_S,
@@ -32,7 +33,7 @@ from detectors.engine.state import (
     FleetState,
     FoldResult,
     HourBatch,
-    SiteInfo,
+    Site,
     local_hour,
 )
 from detectors.mould import MouldState, step_mould
@@ -73,14 +74,6 @@ def running_mean_update(
     return np.where(n > 0, updated, trm).astype(np.float32)
 
 
-def _occupied(site: SiteInfo | None, hour: int) -> bool:
-    """Whether a TM59 adaptive room is occupied at a local hour."""
-    if site is None:
-        return False
-    span = ADAPTIVE_HEAT.thresholds.occupied(site.room)
-    return span is not None and span[0] <= hour < span[1]
-
-
 def _shift(
     ring: npt.NDArray[Any],
     rows: npt.NDArray[np.int64],
@@ -101,7 +94,7 @@ def _shift(
 def fold_hours(
     state: FleetState,
     batch: HourBatch,
-    sites: Sequence[SiteInfo | None],
+    sites: Sequence[Site | None],
     *,
     timezone: str = "Europe/London",
     settings: FleetSettings | None = None,
@@ -134,7 +127,7 @@ def _fold_one_hour(
     hour_s: int,
     batch: HourBatch,
     take: npt.NDArray[np.int64],
-    sites: Sequence[SiteInfo | None],
+    sites: Sequence[Site | None],
     timezone: str,
     result: FoldResult,
 ) -> None:
@@ -186,14 +179,8 @@ def _fold_one_hour(
 
     # Mould: surface conditions where outdoor temperature is known, room air elsewhere.
     mould = MOULD_GROWTH.thresholds
-    occupied = np.fromiter(
-        (
-            (site.room not in UNOCCUPIED_ROOMS) if site else True
-            for site in (sites[r] for r in rows)
-        ),
-        dtype=bool,
-        count=rows.size,
-    )
+    where = site_arrays(state, sites)
+    occupied = ~where.in_rooms(UNOCCUPIED_ROOMS)[rows]  # a row without a site counts as lived in
     has_out = (
         np.isfinite(outdoor) & occupied
     )  # an unheated space's air is already near its surfaces
@@ -234,11 +221,7 @@ def _fold_one_hour(
     s["outdoor_day_n"][rows] += has_out
 
     # Cold day counters.
-    vulnerable = np.fromiter(
-        ((site.vulnerable if site else False) for site in (sites[r] for r in rows)),
-        dtype=bool,
-        count=rows.size,
-    )
+    vulnerable = where.vulnerable[rows]
     cold = EXCESS_COLD_RULE.thresholds
     health_c, serious_c, _hypo_c = cold_thresholds(vulnerable, cold)
     has_t = np.isfinite(t)
@@ -268,11 +251,10 @@ def _fold_one_hour(
     s["adaptive_year"][rows] = local.year
     if local.month in ad.season_months:
         intercept = np.where(vulnerable, ad.vulnerable_intercept_c, ad.intercept_c)
-        in_use = np.fromiter(
-            (_occupied(site, local.hour) for site in (sites[r] for r in rows)),
-            dtype=bool,
-            count=rows.size,
-        )
+        spans = (ad.occupied(room) for room in where.rooms)
+        in_use = where.by_room(
+            [span is not None and span[0] <= local.hour < span[1] for span in spans], False
+        )[rows]
         with np.errstate(invalid="ignore"):
             over = (t - (ad.slope * s["trm_c"][rows] + intercept)) >= ad.exceed_k
         s["adaptive_h"][rows] += (in_use & over).astype(np.int16)

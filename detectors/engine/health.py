@@ -16,7 +16,8 @@ import numpy as np
 import numpy.typing as npt
 
 from detectors.engine.context import Edge, HourView
-from detectors.engine.state import BIT, DRIFT_D, HOUR_S, RING_H, F, FleetState, SiteInfo, utc
+from detectors.engine.sites import site_arrays
+from detectors.engine.state import BIT, DRIFT_D, HOUR_S, RING_H, F, FleetState, Site, utc
 from detectors.findings import FleetTask, SensorRef
 from detectors.rules.sensor_health import drift_figures, drift_holds
 
@@ -124,8 +125,28 @@ def flat_battery_task(edge: Edge, rule: Any, ref: SensorRef) -> FleetTask:
     )
 
 
+def quiet_nanmedian(values: npt.NDArray[np.float64]) -> F:
+    """`np.nanmedian(values, axis=1)`: the same arithmetic, without its warning per empty slice.
+
+    Like numpy's median of small slices: sorted (NaN last), the middle value, or the mean of the
+    two middle ones. numpy warns once per all-NaN slice, and a fleet has millions of home-days
+    with no other sensor to compare: the warnings alone took seconds a pass.
+    """
+    if values.shape[1] == 0:
+        return np.full((values.shape[0], values.shape[2]), np.nan)
+    ordered = np.sort(values, axis=1)
+    count = (~np.isnan(values)).sum(1, keepdims=True)
+    high = count // 2
+    low = np.where(count % 2 == 1, high, high - 1)
+    last = values.shape[1] - 1
+    low_value = np.take_along_axis(ordered, np.clip(low, 0, last), axis=1)
+    high_value = np.take_along_axis(ordered, np.clip(high, 0, last), axis=1)
+    pair = 0.0 + low_value + high_value  # numpy's sum starts at +0.0: a zero median is +0.0
+    return np.where(count > 0, pair / 2.0, np.nan)[:, 0]
+
+
 def drift_offsets(
-    state: FleetState, sites: Sequence[SiteInfo | None], th: Any
+    state: FleetState, sites: Sequence[Site | None], th: Any
 ) -> tuple[npt.NDArray[np.int64], F, F, npt.NDArray[np.int64], F]:
     """Rows assessed for humidity drift, each one's change of offset from its home's others (Pa),
     the recent day-to-day rate of that offset (Pa a day), how many recent days it moved the
@@ -137,13 +158,12 @@ def drift_offsets(
     """
     days = th.window_days
     s = state.arrays
-    n = len(state.keys)
-    registered = [(row, site.home_id) for row, site in enumerate(sites[:n]) if site is not None]
-    if not registered:
+    where = site_arrays(state, sites)
+    rows = np.flatnonzero(where.registered)
+    if rows.size == 0:
         empty = np.zeros(0)
         return np.zeros(0, dtype=np.int64), empty, empty, np.zeros(0, dtype=np.int64), empty
-    rows = np.array([r for r, _ in registered], dtype=np.int64)
-    homes, home_idx = np.unique(np.array([h for _, h in registered]), return_inverse=True)
+    homes, home_idx = np.unique(where.home[rows], return_inverse=True)
     ordinal = s["day_ordinal"][rows]
     newest = np.zeros(homes.size, dtype=np.int64)
     np.maximum.at(newest, home_idx, ordinal)
@@ -163,12 +183,10 @@ def drift_offsets(
     for k in range(width):
         others = np.delete(grid, k, axis=1)
         present = np.isfinite(others).sum(1)
-        with np.errstate(invalid="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            median = (
-                np.nanmedian(others, axis=1) if width > 1 else np.full((homes.size, days), np.nan)
+        with np.errstate(invalid="ignore"):
+            offset = np.where(
+                present >= th.min_other_sensors, grid[:, k] - quiet_nanmedian(others), np.nan
             )
-            offset = np.where(present >= th.min_other_sensors, grid[:, k] - median, np.nan)
         here = np.flatnonzero(slot == k)
         offsets[order[here]] = offset[sorted_home[here]]
     change, rate, moving = drift_figures(offsets, th)
@@ -179,7 +197,7 @@ def drift_offsets(
 
 
 def drift_tasks(
-    state: FleetState, sites: Sequence[SiteInfo | None], *, now: datetime, rule: Any = None
+    state: FleetState, sites: Sequence[Site | None], *, now: datetime, rule: Any = None
 ) -> list[FleetTask]:
     """Fleet tasks for sensors whose humidity drifts from their home's others (once per episode).
 
@@ -235,7 +253,7 @@ def drift_tasks(
 
 def update_silence(
     state: FleetState,
-    sites: Sequence[SiteInfo | None],
+    sites: Sequence[Site | None],
     *,
     now: datetime,
     latest_ts_s: npt.NDArray[np.int64],
@@ -259,11 +277,7 @@ def update_silence(
     caught_up = s["latest_ts_s"] > now_s - silent_h * HOUR_S  # a replay still running stays silent
     cleared = np.flatnonzero(newer & caught_up & ((s["active"] & bit) != 0))
     s["active"][cleared] &= ~bit
-    registered = np.fromiter(
-        (site is not None for site in sites[:n]), dtype=bool, count=min(n, len(sites))
-    )
-    if registered.size < n:
-        registered = np.concatenate([registered, np.zeros(n - registered.size, dtype=bool)])
+    registered = site_arrays(state, sites).registered
     last = s["latest_ts_s"]
     silent = registered & (last > 0) & (last <= now_s - silent_h * HOUR_S)
     rising = np.flatnonzero(silent & ((s["active"] & bit) == 0))

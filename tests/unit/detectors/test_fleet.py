@@ -1,10 +1,12 @@
 """The fleet fast path and the incremental runner: published values, episodes, late data."""
 
+import warnings
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
 
+from detectors.engine.health import quiet_nanmedian
 from detectors.fleet import BIT, FleetState, HourBatch, SiteInfo, fold_hours
 from detectors.mould import mould_index
 from detectors.runner import RunnerSettings, SensorSite, run_in_memory
@@ -272,3 +274,31 @@ def test_a_mould_finding_names_its_rule_version_figures_and_the_model_it_used(
     _, findings = _fold_series(np.full(hours, 14.0), np.full(hours, 60.0), room="living")
     (cold,) = [f for _, f in findings if f.rule_key == "excess_cold"]
     assert evidence(cold)["conditions"] == "room_air"
+
+
+def test_state_rows_look_known_keys_up_and_add_new_ones_in_order_of_first_appearance():
+    state = FleetState()
+    assert state.rows([("gw", "a"), ("gw", "b")]).tolist() == [0, 1]
+    rows = state.rows([("gw", "b"), ("gw2", "c"), ("gw", "a"), ("gw2", "c"), ("gw", "d")])
+    assert rows.tolist() == [1, 2, 0, 2, 3]
+    assert state.keys == [("gw", "a"), ("gw", "b"), ("gw2", "c"), ("gw", "d")]
+    assert state["through_s"].shape == (4,)
+    assert state.rows([]).tolist() == []
+
+
+def test_drift_median_of_other_sensors_is_numpys_nanmedian_without_its_warnings():
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        shape = (int(rng.integers(1, 30)), int(rng.integers(1, 6)), int(rng.integers(1, 15)))
+        values = np.round(rng.normal(0, 50, shape))  # ties, and zeros of either sign
+        values[rng.random(shape) < rng.random()] = np.nan
+        if rng.random() < 0.2:
+            values[np.isfinite(values)] = -0.0
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            expected = np.nanmedian(values, axis=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            got = quiet_nanmedian(values)
+        assert np.array_equal(got, expected, equal_nan=True)
+        assert np.array_equal(np.signbit(got), np.signbit(expected))
