@@ -21,6 +21,7 @@ STATE_TABLE = "detector_state_block"
 STATE_COLUMNS = "block, layout, sensors, gateway_ids, sensor_ids, states"
 BLOCK_SENSORS = 256  # sensors a block row holds (about 210 kB of state)
 COMPARE_ROWS = 4096  # rows `changed_rows` compares at a time
+PASS_LOCK = 7346202  # the advisory lock a detector pass holds on PostgreSQL, load to commit
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,17 @@ class StoredState:
 
 
 def load_state(session: Session) -> StoredState:
-    """All saved sensor states (blocks of an older layout are mapped by field name)."""
+    """All saved sensor states (blocks of an older layout are mapped by field name).
+
+    On PostgreSQL the caller's transaction holds an advisory lock from here to its end, so a
+    second pass (`homesafe detect` run beside the detectors service) waits for the first to
+    commit and loads what it wrote, instead of writing its blocks over them from stale states.
+    """
     layout = state_layout()
     current = layout_id(layout)
     connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PASS_LOCK})")
     query = f"SELECT {STATE_COLUMNS} FROM {STATE_TABLE} ORDER BY block"
     rows: Sequence[Any]
     if connection.dialect.name == "postgresql":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 
 import numpy as np
@@ -208,3 +209,32 @@ def test_the_migration_moves_per_sensor_rows_into_blocks_and_back(case_db_url):
         ).all()
     engine.dispose()
     assert sorted((*row[:4], bytes(row[4])) for row in back) == sorted(rows)
+
+
+def test_a_second_pass_waits_for_the_first_and_loads_what_it_wrote(sessions, case_db_url):
+    """Two passes at once (the service and `homesafe detect`): on PostgreSQL the second waits at
+    its load until the first commits, so it never writes its blocks from stale states."""
+    if not case_db_url.startswith("postgresql"):
+        pytest.skip("SQLite passes share one process; the advisory lock is PostgreSQL's")
+    keys, records = _keys(6), _states(6, 9)
+    _save(sessions, _load(sessions), keys, records, list(range(6)))
+    loaded = threading.Event()
+    second: list[repository.StoredState] = []
+    with sessions.begin() as first:
+        stored = repository.load_state(first)
+
+        def later_pass() -> None:
+            with sessions.begin() as session:
+                loaded.set()
+                second.append(repository.load_state(session))
+
+        thread = threading.Thread(target=later_pass)
+        thread.start()
+        assert loaded.wait(5)
+        thread.join(1.0)
+        assert thread.is_alive(), "the second pass loaded while the first was under way"
+        after = records.copy()
+        after["through_s"] += 3600
+        repository.save_state(first, stored, keys, after, np.arange(6, dtype=np.int64))
+    thread.join(10)
+    assert second[0].records.tobytes() == after.tobytes()
