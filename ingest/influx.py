@@ -380,8 +380,10 @@ def _string_rank(values: npt.NDArray[np.object_]) -> npt.NDArray[np.int64]:
     return ranked
 
 
-def _parse_answer(chunks: Iterable[bytes]) -> list[Reading]:
-    columns: dict[str, list[Any]] = {name: [] for name in ("time", *MEASUREMENTS, *_TAGS)}
+def _columns_of(chunks: Iterable[bytes], names: Sequence[str]) -> dict[str, list[Any]]:
+    """The named columns of an answer's chunks, every series' rows transposed at once; a name
+    that is not a column of a series is its tag (GROUP BY), or None."""
+    columns: dict[str, list[Any]] = {name: [] for name in names}
     for chunk in chunks:
         if not chunk.strip():
             continue
@@ -398,7 +400,12 @@ def _parse_answer(chunks: Iterable[bytes]) -> list[Reading]:
                     if name in transposed:
                         column.extend(transposed[name])
                     else:  # a tag of the series, or a column absent from every row
-                        column.extend([tags.get(name)] * len(values))
+                        column.extend(repeat(tags.get(name), len(values)))
+    return columns
+
+
+def _parse_answer(chunks: Iterable[bytes]) -> list[Reading]:
+    columns = _columns_of(chunks, ("time", *MEASUREMENTS, *_TAGS))
     times = columns["time"]
     if not times:
         return []
@@ -442,25 +449,7 @@ def parse_columns(chunks: Iterable[bytes]) -> ReadingColumns:
 
 
 def _parse_columns(chunks: Iterable[bytes]) -> ReadingColumns:
-    names = ("time", *MEASUREMENTS, "gateway_id", "sensor")
-    columns: dict[str, list[Any]] = {name: [] for name in names}
-    for chunk in chunks:
-        if not chunk.strip():
-            continue
-        document = orjson.loads(chunk)
-        InfluxTelemetryStore._raise_statement_error(document)
-        for result in document.get("results", ()):
-            for series in result.get("series", ()):
-                values = series.get("values")
-                if not values:
-                    continue
-                transposed = dict(zip(series["columns"], zip(*values, strict=True), strict=True))
-                tags = series.get("tags") or {}
-                for name, column in columns.items():
-                    if name in transposed:
-                        column.extend(transposed[name])
-                    else:  # a tag of the series, or a column absent from every row
-                        column.extend(repeat(tags.get(name), len(values)))
+    columns = _columns_of(chunks, ("time", *MEASUREMENTS, "gateway_id", "sensor"))
     if not columns["time"]:
         return ReadingColumns.empty()
     return ReadingColumns(
