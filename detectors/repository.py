@@ -47,11 +47,10 @@ def load_state(session: Session) -> StoredState:
     layout = state_layout()
     current = layout_id(layout)
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PASS_LOCK})")
     query = f"SELECT {STATE_COLUMNS} FROM {STATE_TABLE} ORDER BY block"
     rows: Sequence[Any]
     if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PASS_LOCK})")
         driver: Any = connection.connection.driver_connection  # psycopg's
         with driver.cursor(binary=True) as cursor:  # bytea as bytes, not hex text to decode
             rows = cursor.execute(query).fetchall()

@@ -375,12 +375,11 @@ def fold_grouped(
     settings: RunnerSettings,
     timezone: str,
     outdoor: OutdoorFeed | None,
-) -> tuple[FoldResult, npt.NDArray[np.int64]]:
-    """Fold the final hours of these hourly means; the fold's output and each row's newest reading ts."""
+) -> FoldResult:
+    """Fold the final hours of these hourly means."""
     batch = hour_batch(grouped, now=now, sites=table, outdoor=outdoor)
     table += [None] * (len(state.keys) - len(table))
-    folded = fold_hours(state, batch, table, timezone=timezone, settings=settings.fleet)
-    return folded, grouped.latest
+    return fold_hours(state, batch, table, timezone=timezone, settings=settings.fleet)
 
 
 def history_starts(
@@ -507,24 +506,19 @@ def run_in_memory(
         result.read_s += waited_s
         result.history_reads += 1
         result.readings += len(readings)
-        folded, seen = fold_grouped(
-            state,
-            hourly_means(state, readings),
-            table,
-            now=now,
-            settings=settings,
-            timezone=timezone,
-            outdoor=outdoor,
+        history = hourly_means(state, readings)
+        folded = fold_grouped(
+            state, history, table, now=now, settings=settings, timezone=timezone, outdoor=outdoor
         )
-        latest = _merge_latest(latest, seen)
+        latest = _merge_latest(latest, history.latest)
         _collect(result, folded, first_late, before_rewind)
         result.fold_s += clock() - t3
 
     t4 = clock()
-    folded, seen = fold_grouped(
+    folded = fold_grouped(
         state, grouped, table, now=now, settings=settings, timezone=timezone, outdoor=outdoor
     )
-    latest = _merge_latest(latest, seen)
+    latest = _merge_latest(latest, grouped.latest)
     _collect(result, folded, first_late, before_rewind)
     result.readings += len(steady)
     if (state["day_ordinal"][: days_before.size] != days_before).any():  # a local day completed
@@ -589,9 +583,10 @@ def advance(
     table = site_table(state, sites, site_rows(state, sites))
     days_before = state["day_ordinal"].copy()
     grouped = hourly_means(state, ReadingColumns.from_readings(readings))
-    folded, latest = fold_grouped(
+    folded = fold_grouped(
         state, grouped, table, now=now, settings=settings, timezone=timezone, outdoor=outdoor
     )
+    latest = grouped.latest
     result = PassResult(
         findings=folded.findings,
         tasks=folded.tasks,

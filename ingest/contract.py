@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import re
+import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -52,7 +53,8 @@ MAX_ID_CHARS: Final = 64
 MAX_STORED_INT: Final = 2**63 - 1  # a signed 64-bit column: PostgreSQL BIGINT, SQLite INTEGER
 MAX_FW_CHARS: Final = 64
 
-_ID_RE: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
+ID_CHARACTERS: Final = string.ascii_letters + string.digits + "_-"  # of gateway and sensor ids
+_ID_RE: Final = re.compile(f"[{re.escape(ID_CHARACTERS)}]{{1,{MAX_ID_CHARS}}}")
 _SHOW_CHARS: Final = 40
 
 

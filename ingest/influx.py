@@ -10,11 +10,11 @@ from __future__ import annotations
 import gc
 import re
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from itertools import repeat
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import numpy as np
@@ -22,9 +22,8 @@ import numpy.typing as npt
 import orjson
 import pandas as pd
 
-from ingest.contract import Reading
+from ingest.contract import ID_CHARACTERS, Reading
 from ingest.store import (
-    GATEWAY_ID_CHARACTERS,
     MEASUREMENTS,
     ReadingColumns,
     TelemetryStoreError,
@@ -230,11 +229,7 @@ class InfluxTelemetryStore:
     ) -> list[Reading]:
         """Readings with start <= ts < end, ordered by ts, sensor, gateway_id."""
         filters = {"home_id": home_id, "gateway_id": gateway_id, "sensor": sensor}
-        chunks = self._select(start, end, filters, gateway_ids, _TAGS)
-        try:
-            return parse_answer(chunks)
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, IndexError) as exc:
-            raise TelemetryStoreError(f"InfluxDB answered something unreadable: {exc}") from exc
+        return _readable(parse_answer, self._select(start, end, filters, gateway_ids, _TAGS))
 
     def query_columns(
         self,
@@ -252,10 +247,7 @@ class InfluxTelemetryStore:
         chunks = self._select(
             start, end, {}, gateway_ids, ("gateway_id", "sensor"), part_condition(part)
         )
-        try:
-            return parse_columns(chunks)
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, IndexError) as exc:
-            raise TelemetryStoreError(f"InfluxDB answered something unreadable: {exc}") from exc
+        return _readable(parse_columns, chunks)
 
     def _select(
         self,
@@ -314,6 +306,15 @@ class InfluxTelemetryStore:
 
 
 _TAGS = ("gateway_id", "sensor", "home_id")
+_Parsed = TypeVar("_Parsed")
+
+
+def _readable(parse: Callable[[list[bytes]], _Parsed], chunks: list[bytes]) -> _Parsed:
+    """The answer parsed, or TelemetryStoreError when InfluxDB answered something unreadable."""
+    try:
+        return parse(chunks)
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, IndexError) as exc:
+        raise TelemetryStoreError(f"InfluxDB answered something unreadable: {exc}") from exc
 
 
 def part_condition(part: tuple[int, int] | None) -> str | None:
@@ -328,7 +329,7 @@ def part_condition(part: tuple[int, int] | None) -> str | None:
     tag = quote_identifier("gateway_id")
 
     def ending(parts: range) -> str:
-        chars = [c for c in GATEWAY_ID_CHARACTERS if gateway_part(c, n) in parts]
+        chars = [c for c in ID_CHARACTERS if gateway_part(c, n) in parts]
         return "/[" + "".join(re.escape(c) for c in chars) + "]$/"
 
     if k < n - 1:

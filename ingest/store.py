@@ -138,9 +138,6 @@ def epoch_bounds_s(start: datetime, end: datetime) -> tuple[int, int]:
     return math.ceil(start.timestamp()), math.ceil(end.timestamp())
 
 
-GATEWAY_ID_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
-
-
 def gateway_part(gateway_id: str, parts: int) -> int:
     """Which of `parts` disjoint parts of the fleet a gateway falls in (by its last character)."""
     return ord(gateway_id[-1]) % parts

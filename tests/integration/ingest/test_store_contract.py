@@ -13,9 +13,8 @@ import httpx
 import numpy as np
 import pytest
 
-from ingest.contract import Reading
+from ingest.contract import ID_CHARACTERS, Reading
 from ingest.store import (
-    GATEWAY_ID_CHARACTERS,
     ReadingColumns,
     TelemetryStore,
     TelemetryStoreError,
@@ -450,7 +449,7 @@ def test_query_columns_holds_the_readings_query_returns(store: TelemetryStore) -
 def test_parts_of_a_column_read_cover_every_gateway_once(store: TelemetryStore, parts: int) -> None:
     """A fleet-wide read split into parts (run side by side by the detectors): each gateway in
     exactly the part `gateway_part` names, and the parts together hold every reading once."""
-    gateways = [*GATEWAY_ID_CHARACTERS, "gw-1", "gw_2", "a-", "b_"]
+    gateways = [*ID_CHARACTERS, "gw-1", "gw_2", "a-", "b_"]
     written = [r("s1", T0 + k, gateway_id=g) for k, g in enumerate(gateways)]
     store.write(written)
     seen: list[str] = []
